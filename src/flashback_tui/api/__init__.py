@@ -1,0 +1,1 @@
+"""The typed async client for the Flashback AI LLM API and its wire models."""

@@ -1,0 +1,90 @@
+"""One exception class per failure kind of a Flashback API call.
+
+UI and CLI code catch these, never ``httpx`` exceptions. Each carries the HTTP status (or
+None for transport failures), the server's message, and the request as ``METHOD path``
+(never headers or bodies, so never a token or a secret).
+"""
+
+from __future__ import annotations
+
+
+class FlashbackError(Exception):
+    """Base class of every client error."""
+
+    #: A one-line hint telling the user what to do about it.
+    hint: str = ""
+
+    def __init__(self, message: str, *, status: int | None = None, request: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request = request
+
+    def __str__(self) -> str:
+        prefix = f"{self.status} " if self.status else ""
+        return f"{prefix}{self.message}"
+
+
+class BadRequestError(FlashbackError):
+    """400: bad parameters or a validation error; ``message`` names the field."""
+
+    hint = "Check the values you entered."
+
+
+class UnauthorizedError(FlashbackError):
+    """401: missing, invalid or expired token."""
+
+    hint = "Sign in again (flashback-tui login) or check FLASHBACK_TOKEN."
+
+
+class ForbiddenError(FlashbackError):
+    """403: no permission, or the configuration is in use."""
+
+    hint = "Your role in this workspace does not allow this, or the item is in use."
+
+
+class NotFoundError(FlashbackError):
+    """404: unknown id, or in a workspace the caller does not belong to."""
+
+    hint = "It may have been deleted; refresh the list."
+
+
+class ServerError(FlashbackError):
+    """5xx: the platform failed."""
+
+    hint = "The platform had an internal error; try again shortly."
+
+
+class FlashbackConnectionError(FlashbackError):
+    """The backend could not be reached (refused, DNS, TLS, reset)."""
+
+    hint = "Check that the backend is running and the URL is right."
+
+
+class FlashbackTimeoutError(FlashbackError):
+    """The backend did not answer within the timeout."""
+
+    hint = "The backend is slow or unreachable; try again or raise the timeout."
+
+
+class UnexpectedResponseError(FlashbackError):
+    """An answer that does not follow the contract (not JSON, wrong shape, odd status)."""
+
+    hint = "The URL may not point at a Flashback API."
+
+
+_BY_STATUS: dict[int, type[FlashbackError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+}
+
+
+def error_for_status(status: int, message: str, request: str = "") -> FlashbackError:
+    """The exception for an HTTP error status with the server's message."""
+    if status >= 500:
+        cls: type[FlashbackError] = ServerError
+    else:
+        cls = _BY_STATUS.get(status, UnexpectedResponseError)
+    return cls(message, status=status, request=request)

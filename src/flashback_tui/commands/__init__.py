@@ -1,0 +1,1 @@
+"""Subcommands of the flashback-tui command line, one module per area."""

@@ -1,0 +1,30 @@
+"""Where flashback-tui keeps its files: data and config directories, overridable by env."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "flashback-tui"
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The local platform's data directory: explicit > $FLASHBACK_DATA_DIR > platformdirs."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("FLASHBACK_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    """The settings directory: $FLASHBACK_CONFIG_DIR > platformdirs user config dir."""
+    env = os.environ.get("FLASHBACK_CONFIG_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)

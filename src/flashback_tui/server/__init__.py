@@ -1,0 +1,1 @@
+"""The local Flashback-compatible platform: FastAPI + SQLite."""
