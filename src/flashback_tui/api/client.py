@@ -1,0 +1,521 @@
+"""FlashbackClient: the typed async client of the Flashback AI LLM API.
+
+One long-lived ``httpx.AsyncClient`` (keep-alive, one connection pool) serves every call.
+Methods mirror the platform's TypeScript client and return the wire models of
+:mod:`flashback_tui.api.models`. Failures are the exceptions of :mod:`flashback_tui.api.errors`,
+never ``httpx`` ones:
+
+- an HTTP error status becomes :func:`~flashback_tui.api.errors.error_for_status` with the
+  server's ``message``;
+- a refused/reset connection becomes ``FlashbackConnectionError`` and a missing answer
+  ``FlashbackTimeoutError``, both raised ``from`` the ``httpx`` cause;
+- an answer that is not JSON or not shaped like the contract is ``UnexpectedResponseError``.
+
+Each exception carries the request as ``METHOD /path`` only: no headers, no body, no query.
+
+With a refresh token, a 401 triggers one refresh (``POST /user/refresh``) and one retry;
+concurrent 401s share a single refresh. Idempotent GETs are retried with a short backoff on
+connection failures and 5xx answers (3 tries in all); POST, PUT and DELETE never are. A
+read timeout is not retried either: a server too slow to answer is not helped by more load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
+
+from flashback_tui import __version__
+from flashback_tui.api.errors import (
+    FlashbackConnectionError,
+    FlashbackError,
+    FlashbackTimeoutError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+    error_for_status,
+)
+from flashback_tui.api.models import (
+    AiLlmCreate,
+    AiLlmIdResponse,
+    AiLlmListResponse,
+    AiLlmUpdate,
+    AiStatsResponse,
+    LoginRequest,
+    LoginResponse,
+    RefreshRequest,
+    RefreshResponse,
+    StatsResponse,
+    SuccessResponse,
+    Timestamp,
+    ValidateResponse,
+    WorkspaceListResponse,
+    WorkspaceResponse,
+    check_endpoint,
+)
+
+__all__ = ["FlashbackClient", "Tokens", "TokensCallback"]
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"flashback-tui/{__version__}"
+DEFAULT_TIMEOUT = 30.0
+#: Pauses between the tries of an idempotent GET: 3 tries in all.
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5)
+
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
+JsonBody = dict[str, Any] | Callable[[], dict[str, Any]] | None
+
+#: Transport failures worth another try of an idempotent GET: the request never reached the
+#: server, or the connection broke. A read timeout is deliberately not among them.
+_RETRYABLE_TRANSPORT_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
+
+_timestamp_adapter: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A fresh pair of tokens, as handed to ``on_tokens_refreshed`` for safekeeping."""
+
+    access_token: SecretStr
+    refresh_token: SecretStr
+    #: Expiry of the access token, Unix time in milliseconds.
+    expires_at: int
+
+
+#: Called with the new tokens after every refresh; may be a plain or an async function.
+TokensCallback = Callable[[Tokens], Awaitable[None] | None]
+
+
+def _as_secret(value: str | SecretStr | None) -> SecretStr | None:
+    if value is None or isinstance(value, SecretStr):
+        return value
+    return SecretStr(value)
+
+
+def _display_url(url: str) -> str:
+    """The URL without any ``user:password@`` part, for messages and repr."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def normalize_base_url(base_url: str) -> str:
+    """The base URL stripped of spaces and trailing slashes; ValueError if not http(s)."""
+    try:
+        return check_endpoint(base_url)
+    except ValueError as exc:
+        raise ValueError(f"invalid base URL: {exc}") from None
+
+
+def _path_id(value: str) -> str:
+    """An id made safe for one path segment (so ``../x`` cannot reach another route)."""
+    text = str(value).strip()
+    if not text:
+        raise ValueError("id must not be empty")
+    return quote(text, safe="")
+
+
+def _iso(value: datetime | str) -> str:
+    """A query timestamp: datetimes become ISO 8601 UTC, strings pass as given."""
+    if isinstance(value, datetime):
+        return _timestamp_adapter.dump_python(value, mode="json")
+    return value
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The server's ``message`` from an error answer, or a neutral description."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for field in ("message", "detail", "error"):
+            if isinstance(data.get(field), str) and data[field]:
+                return data[field]
+    reason = response.reason_phrase or "error"
+    return f"HTTP {response.status_code} {reason}"
+
+
+def _shape_problems(exc: ValidationError) -> str:
+    """Where an answer departs from the contract, without echoing any of its values."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False)[:3]:
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        problems.append(f"{location}: {error['msg']}")
+    more = exc.error_count() - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
+
+
+class FlashbackClient:
+    """An async client of the Flashback AI LLM API (hosted platform or local server).
+
+    Use it as ``async with FlashbackClient(url, token=...) as client:`` or call
+    :meth:`aclose` when done. ``transport`` replaces the network transport (tests);
+    ``retry_delays`` sets the pauses between the tries of an idempotent GET.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | SecretStr | None = None,
+        refresh_token: str | SecretStr | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_tokens_refreshed: TokensCallback | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    ) -> None:
+        self._base_url = normalize_base_url(base_url)
+        self._token = _as_secret(token)
+        self._refresh_token = _as_secret(refresh_token)
+        self._expires_at: int | None = None
+        self._timeout = float(timeout)
+        self._on_tokens_refreshed = on_tokens_refreshed
+        self._transport = transport
+        self._retry_delays = tuple(retry_delays)
+        self._http: httpx.AsyncClient | None = None
+        self._refresh_lock = asyncio.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={_display_url(self._base_url)!r})"
+
+    async def __aenter__(self) -> FlashbackClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. A later call opens a new one."""
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                base_url=self._base_url,
+                timeout=self._timeout,
+                transport=self._transport,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                follow_redirects=False,
+            )
+        return self._http
+
+    # -- credentials ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for the backend on each request."""
+        return self._timeout
+
+    @property
+    def token(self) -> SecretStr | None:
+        """The current access token."""
+        return self._token
+
+    @property
+    def refresh_token(self) -> SecretStr | None:
+        """The current refresh token, if any."""
+        return self._refresh_token
+
+    @property
+    def expires_at(self) -> int | None:
+        """Expiry of the access token in Unix ms, when the client obtained it itself."""
+        return self._expires_at
+
+    def set_tokens(
+        self,
+        access_token: str | SecretStr | None,
+        refresh_token: str | SecretStr | None = None,
+        expires_at: int | None = None,
+    ) -> None:
+        """Use these tokens from now on (``None`` clears one)."""
+        self._token = _as_secret(access_token)
+        self._refresh_token = _as_secret(refresh_token)
+        self._expires_at = expires_at
+
+    def clear_tokens(self) -> None:
+        """Forget every token held by this client."""
+        self.set_tokens(None, None, None)
+
+    # -- AI LLM configurations ----------------------------------------------------------------
+
+    async def create_ai_llm(self, body: AiLlmCreate) -> AiLlmIdResponse:
+        """``POST /ai/llm``: create a configuration; answers its id."""
+        return await self._call("POST", "/ai/llm", AiLlmIdResponse, json=body.to_wire())
+
+    async def get_ai_llms(self, workspace_id: str | None = None) -> AiLlmListResponse:
+        """``GET /ai/llm``: configurations of one workspace, or of every accessible one."""
+        params = {"workspaceId": workspace_id} if workspace_id else None
+        return await self._call("GET", "/ai/llm", AiLlmListResponse, params=params)
+
+    async def get_available_ai_llms(self) -> AiLlmListResponse:
+        """``GET /ai/llm/available``: validated, ready-to-use configurations, newest first."""
+        return await self._call("GET", "/ai/llm/available", AiLlmListResponse)
+
+    async def update_ai_llm(self, ai_llm_id: str, body: AiLlmUpdate) -> AiLlmIdResponse:
+        """``PUT /ai/llm/{id}``: partial update; an omitted secret keeps the stored one."""
+        path = f"/ai/llm/{_path_id(ai_llm_id)}"
+        return await self._call("PUT", path, AiLlmIdResponse, json=body.to_wire())
+
+    async def delete_ai_llm(self, ai_llm_id: str) -> SuccessResponse:
+        """``DELETE /ai/llm/{id}``: refused (ForbiddenError) while a repository uses it."""
+        path = f"/ai/llm/{_path_id(ai_llm_id)}"
+        return await self._call("DELETE", path, SuccessResponse)
+
+    async def validate_ai_llm(self, ai_llm_id: str) -> ValidateResponse:
+        """``POST /ai/llm/{id}/validate``: probe the provider.
+
+        A failed validation is an answer (``success`` false, reason in ``message``), not an
+        exception. Never retried automatically.
+        """
+        path = f"/ai/llm/{_path_id(ai_llm_id)}/validate"
+        return await self._call("POST", path, ValidateResponse)
+
+    async def get_ai_llm_stats(self, ai_llm_id: str | None = None) -> StatsResponse:
+        """``GET /ai/llm/stats``: usage totals of every visible configuration, or of one."""
+        params = {"aiLlmId": ai_llm_id} if ai_llm_id else None
+        return await self._call("GET", "/ai/llm/stats", StatsResponse, params=params)
+
+    async def get_ai_stats_minute(
+        self,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        ai_llm_ids: Sequence[str] | None = None,
+    ) -> AiStatsResponse:
+        """``GET /aistats/minute``: per-minute usage buckets."""
+        return await self._ai_stats("/aistats/minute", start, end, ai_llm_ids)
+
+    async def get_ai_stats_daily(
+        self,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        ai_llm_ids: Sequence[str] | None = None,
+    ) -> AiStatsResponse:
+        """``GET /aistats/daily``: per-day usage buckets."""
+        return await self._ai_stats("/aistats/daily", start, end, ai_llm_ids)
+
+    async def _ai_stats(
+        self,
+        path: str,
+        start: datetime | str | None,
+        end: datetime | str | None,
+        ai_llm_ids: Sequence[str] | None,
+    ) -> AiStatsResponse:
+        params: dict[str, str] = {}
+        if start is not None:
+            params["startDate"] = _iso(start)
+        if end is not None:
+            params["endDate"] = _iso(end)
+        if ai_llm_ids:
+            params["aiLlmId"] = ",".join(ai_llm_ids)
+        return await self._call("GET", path, AiStatsResponse, params=params or None)
+
+    # -- workspaces -----------------------------------------------------------------------
+
+    async def get_workspaces(self) -> WorkspaceListResponse:
+        """``GET /workspace``: the workspaces the caller belongs to, with their members."""
+        return await self._call("GET", "/workspace", WorkspaceListResponse)
+
+    async def get_workspace(self, workspace_id: str) -> WorkspaceResponse:
+        """``GET /workspace/{id}``: one workspace the caller belongs to."""
+        path = f"/workspace/{_path_id(workspace_id)}"
+        return await self._call("GET", path, WorkspaceResponse)
+
+    # -- sign-in ----------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str | SecretStr) -> LoginResponse:
+        """``POST /user/login``: sign in; the client keeps the returned tokens."""
+        body = LoginRequest(email=email, password=_as_secret(password))
+        answer = await self._call(
+            "POST", "/user/login", LoginResponse, json=body.to_wire(), authenticated=False
+        )
+        self.set_tokens(answer.access_token, answer.refresh_token, answer.expires_at)
+        return answer
+
+    async def refresh(self) -> RefreshResponse:
+        """``POST /user/refresh``: trade the refresh token for new tokens and keep them.
+
+        ``on_tokens_refreshed`` hears about the new tokens. Raises UnauthorizedError when
+        there is no refresh token or the server rejects it.
+        """
+        if self._refresh_token is None:
+            raise UnauthorizedError(
+                "no refresh token; sign in again", request="POST /user/refresh"
+            )
+        body = RefreshRequest(refresh_token=self._refresh_token)
+        answer = await self._call(
+            "POST", "/user/refresh", RefreshResponse, json=body.to_wire(), authenticated=False
+        )
+        self.set_tokens(answer.access_token, answer.refresh_token, answer.expires_at)
+        await self._report_tokens(
+            Tokens(answer.access_token, answer.refresh_token, answer.expires_at)
+        )
+        return answer
+
+    async def logout(self) -> SuccessResponse:
+        """``POST /user/logout``: revoke the refresh token; the client forgets its tokens.
+
+        The tokens are forgotten even if the request fails. Without a refresh token there
+        is nothing to revoke, and only the local tokens are dropped.
+        """
+        if self._refresh_token is None:
+            self.clear_tokens()
+            return SuccessResponse(success=True, message="no session to revoke")
+
+        def body() -> dict[str, Any]:
+            # Built per try: a refresh on the way rotates the refresh token to revoke.
+            token = self._refresh_token or SecretStr("")
+            return RefreshRequest(refresh_token=token).to_wire()
+
+        try:
+            return await self._call("POST", "/user/logout", SuccessResponse, json=body)
+        finally:
+            self.clear_tokens()
+
+    async def _report_tokens(self, tokens: Tokens) -> None:
+        """Hand new tokens to ``on_tokens_refreshed``; its failure never fails the call."""
+        if self._on_tokens_refreshed is None:
+            return
+        try:
+            outcome = self._on_tokens_refreshed(tokens)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception as exc:
+            log.warning("could not store refreshed tokens: %s", type(exc).__name__)
+
+    # -- the request machinery ------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[ResponseT],
+        *,
+        params: dict[str, str] | None = None,
+        json: JsonBody = None,
+        authenticated: bool = True,
+    ) -> ResponseT:
+        """Send one API request (refreshing once on 401) and decode the answer."""
+        label = f"{method} {path}"
+        response, sent_token = await self._send(method, path, label, params, json, authenticated)
+        if (
+            response.status_code == 401
+            and authenticated
+            and self._refresh_token is not None
+            and await self._refresh_after_401(sent_token)
+        ):
+            response, _ = await self._send(method, path, label, params, json, authenticated)
+        return self._decode(response, model, label)
+
+    async def _refresh_after_401(self, rejected: SecretStr | None) -> bool:
+        """Refresh once for any number of concurrent 401s; True when a retry makes sense."""
+        async with self._refresh_lock:
+            if not _same_secret(self._token, rejected):
+                return True  # another call refreshed while this one waited
+            if self._refresh_token is None:
+                return False
+            try:
+                await self.refresh()
+            except UnauthorizedError:
+                self._refresh_token = None  # rejected for good; do not try it again
+                return False
+            return True
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        label: str,
+        params: dict[str, str] | None,
+        json: JsonBody,
+        authenticated: bool,
+    ) -> tuple[httpx.Response, SecretStr | None]:
+        """One request, with the retries an idempotent GET is allowed."""
+        delays = self._retry_delays if method == "GET" else ()
+        for attempt in range(len(delays) + 1):
+            is_last = attempt == len(delays)
+            token = self._token if authenticated else None
+            headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else None
+            body = json() if callable(json) else json
+            try:
+                response = await self._client().request(
+                    method, path, params=params, json=body, headers=headers
+                )
+            except httpx.RequestError as exc:
+                if is_last or not isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS):
+                    raise self._transport_error(exc, label) from exc
+            else:
+                if response.status_code < 500 or is_last:
+                    return response, token
+            await asyncio.sleep(delays[attempt])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _transport_error(self, exc: httpx.RequestError, label: str) -> FlashbackError:
+        """The client exception for an ``httpx`` transport failure."""
+        where = _display_url(self._base_url)
+        if isinstance(exc, httpx.TimeoutException):
+            return FlashbackTimeoutError(
+                f"no answer from {where} within {self._timeout:g} s", request=label
+            )
+        if isinstance(exc, httpx.DecodingError):
+            return UnexpectedResponseError(
+                f"could not decode the answer from {where}", request=label
+            )
+        reason = str(exc) or type(exc).__name__
+        return FlashbackConnectionError(f"cannot reach {where}: {reason}", request=label)
+
+    @staticmethod
+    def _decode(response: httpx.Response, model: type[ResponseT], label: str) -> ResponseT:
+        """The answer as ``model``, or the exception its status or shape calls for."""
+        status = response.status_code
+        if not 200 <= status < 300:
+            raise error_for_status(status, _server_message(response), label)
+        try:
+            data = response.json()
+        except ValueError:
+            raise UnexpectedResponseError(
+                "the answer is not JSON; is this a Flashback API URL?",
+                status=status,
+                request=label,
+            ) from None
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            # ``from None``: the validation error would echo the answer, tokens included.
+            raise UnexpectedResponseError(
+                f"the answer does not follow the API contract ({_shape_problems(exc)})",
+                status=status,
+                request=label,
+            ) from None
+
+
+def _same_secret(a: SecretStr | None, b: SecretStr | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return hmac.compare_digest(a.get_secret_value(), b.get_secret_value())
