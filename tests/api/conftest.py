@@ -1,0 +1,88 @@
+"""Fixtures of the client tests: a canary secret and a loopback server with odd answers.
+
+``stand_in`` answers what a real Flashback server never does (HTML, wrongly shaped JSON, a
+proxy's 502 page) so the client's handling of such answers can be checked over real sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def canary() -> str:
+    """A secret that must never come back in any answer, message or repr."""
+    return f"sk-CANARY-{uuid.uuid4().hex}"
+
+
+@dataclass
+class StandIn:
+    """A running odd-answer server: its base URL and the requests it has seen."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]:
+    class OddAnswers(BaseHTTPRequestHandler):
+        """Answers by the first path segment: /html, /shape or /bad-gateway."""
+
+        disable_nagle_algorithm = True
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            self.rfile.read(length)
+            stand_in.requests.append(
+                {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+            )
+            if self.path.startswith("/html/"):
+                self._send(200, "text/html", b"<html><body>Welcome</body></html>")
+            elif self.path.startswith("/bad-gateway/"):
+                self._send(502, "text/html", b"<html>502 Bad Gateway</html>")
+            elif self.path.startswith("/shape/user/login"):
+                # A login answer without ``user``, carrying a token that must not be echoed.
+                body = {"success": True, "accessToken": canary, "refreshToken": canary,
+                        "expiresAt": 1}
+                self._send(200, "application/json", json.dumps(body).encode())
+            else:
+                self._send(200, "application/json", b'{"success": true}')
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    return OddAnswers
+
+
+@pytest.fixture
+def stand_in(canary: str) -> Iterator[StandIn]:
+    """A loopback HTTP server with answers that break the contract."""
+    stand_in = StandIn(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(stand_in, canary))
+    server.daemon_threads = True
+    stand_in.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield stand_in
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
