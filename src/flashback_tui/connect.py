@@ -1,0 +1,150 @@
+"""Opening a session: pick the profile, find its credential, start the local platform if needed.
+
+``open_session`` is what the TUI and the CLI call to get a ready :class:`FlashbackClient`:
+
+- ``url`` (``--url`` or ``$FLASHBACK_URL``) with ``$FLASHBACK_TOKEN`` works with no settings
+  file at all (scripts, CI);
+- a profile with a URL uses the credential chain of :mod:`flashback_tui.credentials`, and
+  tokens refreshed by the client are written back to the store they came from;
+- the ``local`` profile (no URL) starts the embedded platform in a thread, never blocking
+  the event loop, and signs in as its local admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from flashback_tui import credentials
+from flashback_tui.credentials import NoCredentialError
+from flashback_tui.settings import Profile, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from flashback_tui.api.client import FlashbackClient
+    from flashback_tui.server.runner import LocalServer
+
+__all__ = ["NoCredentialError", "Session", "open_session", "resolve_profile"]
+
+URL_ENV = "FLASHBACK_URL"
+#: How long closing a session waits for a refreshed token to reach its store.
+PENDING_WRITE_GRACE = 6.0
+
+
+@dataclass
+class Session:
+    """A connected client and what it is connected to."""
+
+    client: FlashbackClient
+    """The API client, signed in."""
+    profile: Profile
+    """The profile in use (an unsaved one for ``--url`` without a matching profile)."""
+    url: str
+    """The platform's base URL (for the local platform, its loopback URL)."""
+    credential_source: str
+    """Where the credential came from, as shown to the user (see ``credentials``)."""
+    local_server: LocalServer | None = None
+    """The embedded platform when the profile is local, else None."""
+
+
+def resolve_profile(profile: str | None = None, url: str | None = None) -> Profile:
+    """The profile to use for ``--profile``/``--url`` (and their environment variables).
+
+    With a URL and no profile name, a saved profile with the same URL is used if there is
+    one (so its stored credential applies), else an unsaved profile named after the host.
+    With neither, ``$FLASHBACK_PROFILE`` or the default profile.
+    """
+    url = url or (None if profile else os.environ.get(URL_ENV)) or None
+    if url and not profile:
+        try:
+            settings = load_settings()
+        except SettingsError:
+            if os.environ.get(credentials.TOKEN_ENV):
+                return adhoc_profile(url)  # scripts with a token need no settings file
+            raise
+        return settings.find_profile_by_url(url) or adhoc_profile(url)
+    chosen = load_settings().get_profile(profile)
+    if url:
+        return chosen.model_copy(update={"url": Profile(name=chosen.name, url=url).url})
+    return chosen
+
+
+def adhoc_profile(url: str) -> Profile:
+    """An unsaved profile for a bare URL, named after its host."""
+    host = urlsplit(url).netloc or "remote"
+    name = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in host).lstrip(".-")
+    return Profile(name=name or "remote", url=url)
+
+
+@asynccontextmanager
+async def open_session(
+    *,
+    profile: str | Profile | None = None,
+    url: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> AsyncIterator[Session]:
+    """A signed-in session for a profile, a URL, or the embedded local platform.
+
+    Raises ``NoCredentialError`` when a remote profile has no usable credential and
+    ``SettingsError`` when the settings file is broken or the profile unknown.
+    """
+    if isinstance(profile, Profile):
+        chosen = profile if url is None else profile.model_copy(update={"url": url})
+    else:
+        chosen = await asyncio.to_thread(resolve_profile, profile, url)
+    if chosen.is_local:
+        async with _local_session(chosen, data_dir) as session:
+            yield session
+    else:
+        async with _remote_session(chosen) as session:
+            yield session
+
+
+@asynccontextmanager
+async def _local_session(
+    profile: Profile, data_dir: str | os.PathLike[str] | None
+) -> AsyncIterator[Session]:
+    """Start the embedded platform (in a thread) and sign in as its local admin."""
+    from flashback_tui import paths
+    from flashback_tui.api.client import FlashbackClient
+    from flashback_tui.server.runner import LocalServer
+
+    server = LocalServer(Path(paths.data_dir(data_dir)))
+    await asyncio.to_thread(server.start)
+    try:
+        async with FlashbackClient(server.url, token=server.admin_token) as client:
+            yield Session(client=client, profile=profile, url=server.url,
+                          credential_source=credentials.EMBEDDED_SOURCE, local_server=server)
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+@asynccontextmanager
+async def _remote_session(profile: Profile) -> AsyncIterator[Session]:
+    """Find the profile's credential (off the event loop) and open a client with it."""
+    from flashback_tui.api.client import FlashbackClient
+
+    found = await asyncio.to_thread(
+        credentials.find_credential, profile, allow_terminal_prompt=False
+    )
+    if found.resolved is None:
+        raise NoCredentialError(profile, found.notes)
+    resolved = found.resolved
+    writer = credentials.RefreshWriter(profile, resolved)
+    assert profile.url is not None
+    try:
+        async with FlashbackClient(
+            profile.url,
+            token=resolved.credential.access_token,
+            refresh_token=resolved.credential.refresh_token,
+            on_tokens_refreshed=writer,
+        ) as client:
+            yield Session(client=client, profile=profile, url=profile.url,
+                          credential_source=resolved.where)
+    finally:
+        await asyncio.to_thread(writer.wait, PENDING_WRITE_GRACE)
