@@ -25,8 +25,9 @@ Scenarios (``{url}`` is ``provider.url``):
     Never answers: holds the request until the provider stops (at most ``HANG_SECONDS``),
     then closes the connection without a response.
 ``{url}/echo/v1``
-    Answers 400 with an error message that repeats the credentials it received, the way
-    careless providers do; for proving that messages are scrubbed.
+    Answers 400 with an error message that repeats the credentials it received, in full and
+    partially masked (first 10 and last 4 characters), the way careless providers do; for
+    proving that messages are scrubbed.
 ``{url}/html/v1``
     Answers 200 with an HTML page: a web server that is not a provider.
 ``{url}/redirect/v1``
@@ -563,12 +564,18 @@ def _hang(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
 
 def _echo(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     received = [
-        f"{name}={value}"
+        f"{name}={value} (masked {_mask_like_providers(value)})"
         for name, value in handler.headers.items()
         if name.lower() in CREDENTIAL_HEADERS
     ]
     message = "Malformed request with credentials " + "; ".join(received) + f" at {handler.path}"
     return _openai_error(400, message, "bad_request", "invalid_request_error"), None
+
+
+def _mask_like_providers(value: str) -> str:
+    """A partial echo as some providers print it: the first 10 and last 4 characters."""
+    token = value.split(" ")[-1]
+    return f"{token[:10]}{'*' * 8}{token[-4:]}"
 
 
 def _html(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
