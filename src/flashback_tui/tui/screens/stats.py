@@ -1,0 +1,496 @@
+"""The stats dashboard: live usage totals of a workspace, per configuration, with rates.
+
+One ``GET /ai/llm/stats`` per refresh whatever the number of configurations: the answer
+holds every configuration the caller can see and is filtered here to the workspace's
+configurations (whose names are fetched once on mount and again on ``r``). When the
+platform serves ``/aistats/minute``, the last 60 minutes of calls and tokens are drawn too,
+with the latency; a platform without it (404) or without traffic degrades to a short note.
+Network calls run in a worker; failures become a message and the refresh timer carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from flashback_tui.api.errors import FlashbackError, NotFoundError
+from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.widgets.stat_tile import StatTile, format_rate
+
+if TYPE_CHECKING:
+    from flashback_tui.api.models import AiLlm, AiLlmStats, AiStatsPoint
+
+#: Minutes of history drawn from ``/aistats/minute``.
+SERIES_MINUTES = 60
+#: How many per-refresh rates each tile's sparkline keeps.
+RATE_HISTORY = 40
+#: Above this many configurations, ``/aistats/minute`` is asked for every configuration and
+#: filtered here, so that the query string stays short.
+MAX_IDS_IN_QUERY = 50
+
+
+def now_utc() -> datetime:
+    """The current time; the one clock of the dashboard (the series window and the status)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One usage counter: its tile id, label, stats field and whether non-zero is alarming."""
+
+    key: str
+    label: str
+    field: str
+    alarming: bool = False
+
+
+COUNTERS: tuple[Counter, ...] = (
+    Counter("calls", "API calls", "total_api_calls"),
+    Counter("tokens-in", "Tokens in", "total_tokens_in"),
+    Counter("tokens-out", "Tokens out", "total_tokens_out"),
+    Counter("llm-tokens-in", "LLM tokens in", "total_llm_tokens_in"),
+    Counter("llm-tokens-out", "LLM tokens out", "total_llm_tokens_out"),
+    Counter("violations", "Violations", "total_policy_violations", alarming=True),
+    Counter("alerts", "Alerts", "total_alerts", alarming=True),
+    Counter("blocks", "Blocks", "total_blocks", alarming=True),
+)
+
+#: Table columns after Name and Provider: (column key, header, counter field or None).
+TABLE_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("rate", "Calls/min", None),
+    ("calls", "Calls", "total_api_calls"),
+    ("tokens-in", "Tok in", "total_tokens_in"),
+    ("tokens-out", "Tok out", "total_tokens_out"),
+    ("llm-tokens-in", "LLM in", "total_llm_tokens_in"),
+    ("llm-tokens-out", "LLM out", "total_llm_tokens_out"),
+    ("violations", "Viol.", "total_policy_violations"),
+    ("alerts", "Alerts", "total_alerts"),
+    ("blocks", "Blocks", "total_blocks"),
+)
+ALARMING_FIELDS = frozenset(c.field for c in COUNTERS if c.alarming)
+
+
+def counters_of(stats: AiLlmStats | None) -> dict[str, int]:
+    """The counter fields of one configuration's stats (zeros when it has none yet)."""
+    return {c.field: (getattr(stats, c.field) if stats is not None else 0) for c in COUNTERS}
+
+
+def per_minute(current: int, previous: int, seconds: float) -> float:
+    """The per-minute rate between two readings of a counter (never negative)."""
+    if seconds <= 0:
+        return 0.0
+    return max(0, current - previous) * 60.0 / seconds
+
+
+@dataclass(frozen=True)
+class MinuteSeries:
+    """The last minutes of traffic from ``/aistats/minute``, oldest minute first."""
+
+    calls: list[int]
+    tokens: list[int]
+    latency_ms: float | None
+    last_latency_ms: float | None
+
+    @property
+    def has_traffic(self) -> bool:
+        """Whether any call was recorded in the window."""
+        return any(self.calls)
+
+
+def minute_window(now: datetime, minutes: int = SERIES_MINUTES) -> tuple[datetime, datetime]:
+    """The start (a whole minute) and end of the series window ending at ``now``."""
+    start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
+    return start, now
+
+
+def summarize_minutes(
+    points: Iterable[AiStatsPoint],
+    start: datetime,
+    *,
+    minutes: int = SERIES_MINUTES,
+    ai_llm_ids: set[str] | None = None,
+) -> MinuteSeries:
+    """Sum the points into one bucket per minute from ``start`` on; the latency is the
+    call-weighted mean of the buckets' latencies (over the window and for the last minute
+    that had calls). Points of other configurations than ``ai_llm_ids`` are skipped."""
+    start_ms = int(start.timestamp() * 1000)
+    calls = [0] * minutes
+    tokens = [0] * minutes
+    latency_sum = [0.0] * minutes
+    for point in points:
+        if ai_llm_ids is not None and point.ai_llm_id not in ai_llm_ids:
+            continue
+        index = (point.timestamp - start_ms) // 60_000
+        if not 0 <= index < minutes:
+            continue
+        calls[index] += point.api_calls
+        tokens[index] += point.tokens_in + point.tokens_out
+        latency_sum[index] += point.latency_ms * point.api_calls
+    total_calls = sum(calls)
+    latency = sum(latency_sum) / total_calls if total_calls else None
+    last = next((i for i in range(minutes - 1, -1, -1) if calls[i]), None)
+    last_latency = latency_sum[last] / calls[last] if last is not None else None
+    return MinuteSeries(calls, tokens, latency, last_latency)
+
+
+class StatsScreen(Screen[None]):
+    """Screen 5: live usage of a workspace (or of every accessible one when ``workspace_id``
+    is None): totals as tiles, a per-configuration table, rates and the last hour."""
+
+    CSS_PATH = "stats.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "toggle_pause", "Pause/resume", id="stats.pause"),
+        Binding("r", "reload", "Reload", id="stats.reload"),
+        Binding("escape", "back", "Back", id="stats.back"),
+    ]
+
+    class Loaded(Message):
+        """A refresh succeeded: the stats (and the configurations, when they were reloaded)."""
+
+        def __init__(
+            self,
+            stats: list[AiLlmStats],
+            configs: list[AiLlm] | None,
+            series: MinuteSeries | None,
+            series_supported: bool,
+            fetched_at: float,
+        ) -> None:
+            super().__init__()
+            self.stats = stats
+            self.configs = configs
+            self.series = series
+            self.series_supported = series_supported
+            self.fetched_at = fetched_at
+
+    class Failed(Message):
+        """A refresh failed with a client error; the timer keeps going."""
+
+        def __init__(self, error: FlashbackError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, workspace_id: str | None, workspace_name: str) -> None:
+        super().__init__()
+        self.workspace_id = workspace_id
+        self.workspace_name = workspace_name
+        self.paused = False
+        self.refresh_count = 0
+        self._configs: dict[str, AiLlm] | None = None
+        self._busy = False
+        self._series_supported = True
+        self._last_totals: dict[str, int] | None = None
+        self._last_calls: dict[str, int] = {}
+        self._last_at: float | None = None
+        self._rates: dict[str, deque[float]] = {
+            c.field: deque(maxlen=RATE_HISTORY) for c in COUNTERS
+        }
+        self._cells: dict[str, dict[str, str]] = {}
+        self._last_stats: list[AiLlmStats] = []
+        self._updated_at: datetime | None = None
+        self._error: str | None = None
+        self._status_text = ""
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="stats-status", markup=False)
+        yield Static("", id="stats-error", markup=False)
+        yield Static("No configurations here yet: add one from the configuration list (n)"
+                     " to see its usage.", id="stats-empty", markup=False)
+        with Grid(id="stats-tiles"):
+            for counter in COUNTERS:
+                yield StatTile(counter.label, alert_when_nonzero=counter.alarming,
+                               id=f"tile-{counter.key}")
+        with Vertical(id="stats-series"):
+            with Horizontal(classes="series-row"):
+                yield Label("Calls/min, 60 min", classes="series-label")
+                yield Sparkline([], id="series-calls")
+            with Horizontal(classes="series-row"):
+                yield Label("Tokens/min, 60 min", classes="series-label")
+                yield Sparkline([], id="series-tokens")
+            yield Static("Last hour: loading…", id="series-summary", markup=False)
+        yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Usage statistics"
+        self.sub_title = self.workspace_name
+        table = self.query_one(DataTable)
+        table.add_column("Name", key="name")
+        table.add_column("Provider", key="provider")
+        for key, label, _field in TABLE_COLUMNS:
+            table.add_column(label, key=key)
+        self.interval = float(getattr(self.app.profile, "refresh_interval", 2.0) or 2.0)
+        self._timer = self.set_interval(self.interval, self._on_tick, name="stats-refresh")
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self._render_status()
+        self._start_refresh(reload_configs=True)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        """Pause the refresh timer, or resume it and refresh at once."""
+        self.paused = not self.paused
+        if self.paused:
+            self._timer.pause()
+        else:
+            self._timer.resume()
+            self._start_refresh(reload_configs=False)
+        self._render_status()
+
+    def action_reload(self) -> None:
+        """Fetch the configuration names again, then the stats."""
+        self._start_refresh(reload_configs=True)
+
+    def action_back(self) -> None:
+        """Return to the previous screen."""
+        self.app.pop_screen()
+
+    # -- fetching ------------------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        if not self.paused and not self._busy:
+            self._start_refresh(reload_configs=False)
+
+    def _start_refresh(self, *, reload_configs: bool) -> None:
+        self._busy = True
+        self._fetch(reload_configs or self._configs is None, self._series_supported,
+                    self._series_ids())
+
+    def _series_ids(self) -> list[str] | None:
+        """Configuration ids to ask ``/aistats/minute`` for (None: ask for all, filter here)."""
+        if self.workspace_id is None or self._configs is None:
+            return None
+        if len(self._configs) > MAX_IDS_IN_QUERY or not self._configs:
+            return None
+        return list(self._configs)
+
+    @work(exclusive=True, group="stats-refresh", exit_on_error=False)
+    async def _fetch(self, reload_configs: bool, want_series: bool,
+                     series_ids: list[str] | None) -> None:
+        """Fetch the configurations (when asked), the stats and the minute series."""
+        client = self.app.client
+        try:
+            configs = None
+            if reload_configs:
+                configs = (await client.get_ai_llms(self.workspace_id)).ai_llms
+                series_ids = None  # the previous id list may be stale
+            start, end = minute_window(now_utc())
+            stats_call = client.get_ai_llm_stats()
+            if want_series:
+                stats_answer, series_answer = await asyncio.gather(
+                    stats_call, self._fetch_series(start, end, series_ids)
+                )
+            else:
+                stats_answer, series_answer = await stats_call, None
+        except FlashbackError as error:
+            self.post_message(self.Failed(error))
+            return
+        supported, points = series_answer if series_answer is not None else (False, [])
+        series = summarize_minutes(points, start) if supported else None
+        self.post_message(
+            self.Loaded(stats_answer.stats, configs, series, supported, time.monotonic())
+        )
+
+    async def _fetch_series(
+        self, start: datetime, end: datetime, ids: list[str] | None
+    ) -> tuple[bool, list[AiStatsPoint]]:
+        """``(supported, points)`` of ``/aistats/minute``; a 404 means not supported."""
+        try:
+            answer = await self.app.client.get_ai_stats_minute(
+                start=start, end=end, ai_llm_ids=ids
+            )
+        except NotFoundError:
+            return False, []
+        return True, answer.data
+
+    # -- applying answers ----------------------------------------------------------------------
+
+    def on_stats_screen_loaded(self, message: Loaded) -> None:
+        self._busy = False
+        self.refresh_count += 1
+        if message.configs is not None:
+            self._set_configs(message.configs)
+        self._series_supported = message.series_supported
+        self._error = None
+        self._updated_at = now_utc()
+        self._last_stats = message.stats
+        self._apply_stats(message.stats, message.fetched_at)
+        self._apply_series(message.series)
+        self._render_status()
+
+    def on_stats_screen_failed(self, message: Failed) -> None:
+        self._busy = False
+        self._show_error(message.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "stats-refresh":
+            return
+        if event.state == WorkerState.ERROR:
+            self._busy = False
+            self._show_error(event.worker.error)
+        elif event.state == WorkerState.CANCELLED:
+            self._busy = False
+
+    def _show_error(self, error: BaseException | None) -> None:
+        """Show why the last refresh failed; the timer keeps trying."""
+        backend = getattr(self.app, "backend_label", None) or "the backend"
+        report = describe_error(error or RuntimeError("refresh failed"), backend)
+        self._error = f"{report.title}: {report.message} {report.hint}".strip()
+        self._render_status()
+
+    def _set_configs(self, configs: Sequence[AiLlm]) -> None:
+        """Keep the workspace's configurations and make the table rows match them."""
+        ordered = sorted(configs, key=lambda c: (c.name.casefold(), c.id))
+        if self.workspace_id is not None:
+            ordered = [c for c in ordered if c.workspace_id == self.workspace_id]
+        self._configs = {c.id: c for c in ordered}
+        table = self.query_one(DataTable)
+        for gone in [key for key in self._cells if key not in self._configs]:
+            table.remove_row(gone)
+            del self._cells[gone]
+            self._last_calls.pop(gone, None)
+        new_rows = []
+        for config in ordered:
+            name = Text(config.name)
+            provider = Text(config.ai_type.value)
+            if config.id in self._cells:
+                self._set_cell(config.id, "name", name)
+                self._set_cell(config.id, "provider", provider)
+                continue
+            self._cells[config.id] = {"name": name.plain, "provider": provider.plain}
+            new_rows.append((config.id, [name, provider] + [Text("…")] * len(TABLE_COLUMNS)))
+        for key, cells in new_rows:
+            table.add_row(*cells, key=key)
+        if self.workspace_id is not None:
+            self._last_totals = None  # the set of configurations changed: no rate this time
+
+    def _apply_stats(self, stats: Sequence[AiLlmStats], fetched_at: float) -> None:
+        """Update the tiles and the table cells in place from one stats answer."""
+        configs = self._configs or {}
+        by_id = {s.ai_llm_id: s for s in stats if s.ai_llm_id in configs}
+        totals = dict.fromkeys((c.field for c in COUNTERS), 0)
+        rows = {}
+        for config_id in configs:
+            counters = counters_of(by_id.get(config_id))
+            rows[config_id] = counters
+            for field, value in counters.items():
+                totals[field] += value
+        elapsed = fetched_at - self._last_at if self._last_at is not None else 0.0
+        for counter in COUNTERS:
+            rate = None
+            if self._last_totals is not None and elapsed > 0:
+                rate = per_minute(totals[counter.field], self._last_totals[counter.field],
+                                  elapsed)
+                self._rates[counter.field].append(rate)
+            tile = self.query_one(f"#tile-{counter.key}", StatTile)
+            tile.show(totals[counter.field], rate, self._rates[counter.field])
+        for config_id, counters in rows.items():
+            self._update_row(config_id, counters, elapsed)
+        self._last_totals = totals
+        self._last_calls = {cid: counters["total_api_calls"] for cid, counters in rows.items()}
+        self._last_at = fetched_at
+
+    def _update_row(self, config_id: str, counters: dict[str, int], elapsed: float) -> None:
+        error_color = self.app.theme_variables.get("error", "red")
+        previous = self._last_calls.get(config_id)
+        for key, _label, field in TABLE_COLUMNS:
+            if field is None:
+                if previous is None or elapsed <= 0:
+                    continue
+                rate = per_minute(counters["total_api_calls"], previous, elapsed)
+                cell = Text(format_rate(rate), justify="right")
+            else:
+                value = counters[field]
+                style = f"bold {error_color}" if field in ALARMING_FIELDS and value else ""
+                cell = Text(f"{value:,}", style=style, justify="right")
+            self._set_cell(config_id, key, cell)
+
+    def _set_cell(self, row: str, column: str, cell: Text) -> None:
+        """Update one cell if its text or style changed; widen the column only if needed."""
+        shown = self._cells[row]
+        signature = f"{cell.style}|{cell.plain}"
+        old = shown.get(column)
+        if old == signature:
+            return
+        shown[column] = signature
+        grew = old is None or len(cell.plain) > len(old.split("|", 1)[-1])
+        self.query_one(DataTable).update_cell(row, column, cell, update_width=grew)
+
+    def _apply_series(self, series: MinuteSeries | None) -> None:
+        summary = self.query_one("#series-summary", Static)
+        calls = self.query_one("#series-calls", Sparkline)
+        tokens = self.query_one("#series-tokens", Sparkline)
+        if series is None:
+            self.query_one("#stats-series").set_class(True, "-unavailable")
+            summary.update("Last hour: per-minute series not available from this platform.",
+                           layout=False)
+            return
+        self.query_one("#stats-series").set_class(False, "-unavailable")
+        for sparkline, data in ((calls, series.calls), (tokens, series.tokens)):
+            values = [float(v) for v in data]
+            if list(sparkline.data or []) != values:
+                sparkline.data = values
+        summary.update(self._series_text(series), layout=False)
+
+    @staticmethod
+    def _series_text(series: MinuteSeries) -> str:
+        if not series.has_traffic:
+            return "Last hour: no traffic."
+        text = (f"Last hour: {sum(series.calls):,} calls, {sum(series.tokens):,} tokens"
+                f" · latency {series.latency_ms:,.0f} ms")
+        if series.last_latency_ms is not None:
+            text += f" (latest minute {series.last_latency_ms:,.0f} ms)"
+        return text
+
+    def _on_theme_changed(self, _theme: Any) -> None:
+        """Redraw highlighted cells in the new theme's error colour."""
+        for shown in self._cells.values():
+            for column in [c for c in shown if c not in ("name", "provider")]:
+                shown[column] = ""
+        if self._configs is not None and self._last_at is not None:
+            by_id = {s.ai_llm_id: s for s in self._last_stats}
+            for config_id in self._configs:
+                self._update_row(config_id, counters_of(by_id.get(config_id)), 0.0)
+
+    # -- status line ---------------------------------------------------------------------------
+
+    def _render_status(self) -> None:
+        interval = f"{self.interval:g} s"
+        if self.paused:
+            state = "❚❚ Paused (p resumes)"
+        else:
+            state = f"● Live, every {interval} (p pauses)"
+        if self._updated_at is not None:
+            state += f" · updated {self._updated_at.astimezone():%H:%M:%S}"
+        else:
+            state += " · loading…"
+        if self._configs is not None:
+            count = len(self._configs)
+            state += f" · {count} configuration{'s' if count != 1 else ''}"
+        status = self.query_one("#stats-status", Static)
+        if state != self._status_text:
+            self._status_text = state
+            status.update(state, layout=False)
+        error = self.query_one("#stats-error", Static)
+        if self._error is not None:
+            error.update(f"⚠ {self._error} Retrying every {interval}.")
+        self.set_class(self._error is not None, "-failing")
+        self.set_class(self._configs is not None and not self._configs, "-empty")

@@ -1,0 +1,102 @@
+"""StatTile: one usage counter of the stats dashboard, with its rate and a rate sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Sparkline, Static
+
+
+def format_count(value: int) -> str:
+    """A counter for a narrow tile: ``12,345`` up to a million, then ``1.23M``, ``4.5G``."""
+    if value < 1_000_000:
+        return f"{value:,}"
+    for divisor, suffix in ((1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M")):
+        if value >= divisor:
+            return f"{value / divisor:.3g}{suffix}"
+    return f"{value:,}"  # pragma: no cover - unreachable
+
+
+def format_rate(per_minute: float) -> str:
+    """A per-minute rate: ``0``, ``3.5``, ``120``, ``1.2k``, ``3.4M``."""
+    if per_minute <= 0:
+        return "0"
+    if per_minute < 10:
+        return f"{per_minute:.1f}".removesuffix(".0")
+    if per_minute < 1000:
+        return f"{per_minute:.0f}"
+    if per_minute < 1_000_000:
+        return f"{per_minute / 1000:.3g}k"
+    return f"{per_minute / 1_000_000:.3g}M"
+
+
+class StatTile(Widget):
+    """A bordered tile: the label in the border, the total with its per-minute rate, and a
+    sparkline of the recent rates.
+
+    Tiles created with ``alert_when_nonzero`` get the ``-alert`` CSS class while their total
+    is above zero (policy violations, alerts, blocks). Updates repaint only what changed and
+    never trigger a layout.
+    """
+
+    DEFAULT_CSS = """
+    StatTile {
+        height: 4;
+        border: round $primary 40%;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    StatTile > .stat-value {
+        height: 1;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    StatTile > Sparkline {
+        height: 1;
+        width: 1;
+        max-width: 100%;
+    }
+    StatTile.-alert {
+        border: round $error;
+        border-title-color: $error;
+    }
+    StatTile.-alert > .stat-value {
+        color: $error;
+    }
+    """
+
+    def __init__(self, label: str, *, alert_when_nonzero: bool = False, id: str | None = None):
+        super().__init__(id=id)
+        self.label = label
+        self.alert_when_nonzero = alert_when_nonzero
+        self.border_title = label
+        self.total: int | None = None
+        self._shown_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("…", classes="stat-value", markup=True)
+        yield Sparkline([])
+
+    def show(self, total: int, rate: float | None, rates: Sequence[float]) -> None:
+        """Display ``total``, its latest per-minute ``rate`` (None before the second refresh)
+        and the sparkline of recent ``rates`` (drawn once there are two of them)."""
+        self.total = total
+        text = format_count(total)
+        if rate is not None:
+            text += f"  [dim]+{format_rate(rate)}/min[/]"
+        if text != self._shown_text:
+            self._shown_text = text
+            self.query_one(".stat-value", Static).update(text, layout=False)
+        sparkline = self.query_one(Sparkline)
+        room = max(2, self.content_size.width)
+        data = list(rates)[-room:] if len(rates) >= 2 else []
+        if list(sparkline.data or []) != data:
+            if len(data) != len(sparkline.data or []):
+                # One cell per rate, growing from the left until the tile is full.
+                sparkline.styles.width = max(1, len(data))
+            sparkline.data = data
+        if self.alert_when_nonzero:
+            self.set_class(total > 0, "-alert")
