@@ -1,0 +1,82 @@
+"""Administration of a data dir without the HTTP API: users, workspaces, tokens, keys.
+
+Plain functions used by the ``flashback-tui admin`` commands and by tests. They open the
+data dir directly and work while the server runs (SQLite WAL plus a busy timeout). Errors
+are :class:`flashback_tui.server.store.StoreError` subclasses with a readable message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from flashback_tui.api.models import Role
+from flashback_tui.server import store
+from flashback_tui.server.state import PlatformState
+
+#: Lifetime of tokens made by ``admin token create`` (meant for scripts): 30 days.
+ADMIN_TOKEN_TTL = 30 * 24 * 3600
+
+
+def add_user(
+    data_dir: Path,
+    email: str,
+    password: str | SecretStr | None = None,
+    name: str | None = None,
+) -> str:
+    """Add a user (optionally with a password for ``/user/login``); return its id."""
+    from flashback_tui.server.security import hash_password
+
+    if isinstance(password, SecretStr):
+        password = password.get_secret_value()
+    password_hash = hash_password(password) if password else None
+    with PlatformState.open(data_dir) as state:
+        return store.create_user(state.db.conn(), email, password_hash=password_hash, name=name)
+
+
+def add_workspace(data_dir: Path, name: str) -> str:
+    """Add a workspace; return its id."""
+    with PlatformState.open(data_dir) as state:
+        return store.create_workspace(state.db.conn(), name)
+
+
+def add_member(data_dir: Path, workspace: str, email: str, role: Role | str) -> None:
+    """Give the user ``email`` the role READ, WRITE or ADMIN in ``workspace`` (name or id)."""
+    try:
+        role = Role(str(role).upper())
+    except ValueError:
+        raise store.Invalid("role: must be READ, WRITE or ADMIN") from None
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        ws = store.find_workspace(conn, workspace)
+        user = store.require_user(conn, email)
+        store.set_membership(conn, ws["id"], user["id"], role)
+
+
+def create_token(data_dir: Path, email: str, *, ttl_seconds: float = ADMIN_TOKEN_TTL) -> str:
+    """Issue a bearer access token for ``email`` and return it."""
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        user = store.require_user(conn, email)
+        issued = store.issue_token(conn, user["id"], "access", ttl_seconds)
+    return issued.token.get_secret_value()
+
+
+def add_repo(data_dir: Path, name: str, workspace: str, llm_id: str) -> str:
+    """Create (or reuse) repository ``name`` in ``workspace`` and link configuration ``llm_id``."""
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        ws = store.find_workspace(conn, workspace)
+        return store.add_repo(conn, name, ws["id"], llm_id)
+
+
+def rotate_key(data_dir: Path) -> int:
+    """Make a new master key current and re-seal every secret under it (one transaction).
+
+    Returns the number of sealed values re-sealed. Older keys stay in the key file so a
+    server that sealed something with the previous key in the meantime can still open it.
+    """
+    with PlatformState.open(data_dir) as state:
+        state.keyring.rotate()
+        return store.reseal_all(state.db.conn(), state.keyring)

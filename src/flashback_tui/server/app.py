@@ -1,0 +1,170 @@
+"""The FastAPI application of the local platform: factory, lifespan and error handlers.
+
+Errors always answer ``{"success": false, "message": ...}``: request-validation failures are
+400 naming the field (never 422), unexpected failures are 500 with a generic message and a
+log line that names only the exception type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from flashback_tui import __version__
+from flashback_tui.server import store
+from flashback_tui.server.crypto import CryptoError
+from flashback_tui.server.state import PlatformState
+
+logger = logging.getLogger("flashback_tui.server")
+
+#: Bodies larger than this are refused before parsing.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How one server instance runs."""
+
+    #: Directory holding the database and the key file.
+    data_dir: Path
+    #: Seconds a validation probe may take (FLASHBACK_PROBE_TIMEOUT).
+    probe_timeout: float = field(
+        default_factory=lambda: _env_float("FLASHBACK_PROBE_TIMEOUT", 10.0)
+    )
+    #: Lifetime of access tokens issued by /user/login and /user/refresh.
+    access_token_ttl: float = 3600.0
+    #: Lifetime of refresh tokens.
+    refresh_token_ttl: float = 30 * 24 * 3600.0
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message}, status_code=status)
+
+
+_STORE_STATUS: dict[type[store.StoreError], int] = {
+    store.NotFound: 404,
+    store.Conflict: 400,
+    store.Invalid: 400,
+    store.InUse: 403,
+}
+
+
+def describe_validation_error(errors: list[dict[str, Any]]) -> str:
+    """``field: reason`` for the first few errors; never echoes the input."""
+    parts = []
+    for err in errors[:3]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(loc) or "body"
+        kind = err.get("type", "")
+        if kind == "json_invalid":
+            parts.append("body: malformed JSON")
+            continue
+        if kind == "missing" and where == "body":
+            parts.append("body: a JSON object is required")
+            continue
+        if kind in ("model_attributes_type", "dict_type", "model_type"):
+            parts.append(f"{where}: must be a JSON object")
+            continue
+        reason = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        reason = reason.removeprefix(f"{loc[-1]} " if loc else "")  # "aiType: aiType must..."
+        parts.append(f"{where}: {reason}")
+    return "; ".join(parts)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``MAX_BODY_BYTES`` with a 400 before anything reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                response = _error(400, f"body: larger than {self.limit // 1024} kB")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(400, describe_validation_error(list(exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(exc.status_code, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(store.StoreError)
+    async def on_store_error(request: Request, exc: store.StoreError) -> JSONResponse:
+        return _error(_STORE_STATUS.get(type(exc), 400), str(exc))
+
+    @app.exception_handler(json.JSONDecodeError)
+    async def on_bad_json(request: Request, exc: json.JSONDecodeError) -> JSONResponse:
+        return _error(400, "body: malformed JSON")
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, CryptoError):
+            logger.error("cannot open a sealed secret on %s %s: %s", request.method,
+                         request.url.path, exc)
+            return _error(500, "a stored secret cannot be decrypted with the current keys")
+        logger.error("unexpected %s on %s %s", type(exc).__name__, request.method,
+                     request.url.path)
+        return _error(500, "internal server error")
+
+
+def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
+    """Build the application. ``state`` may be opened beforehand (the runner does)."""
+    from flashback_tui.server.routes import ai_llm, stats, users, workspaces
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform = state or PlatformState.open(settings.data_dir)
+        app.state.platform = platform
+        app.state.settings = settings
+        try:
+            yield
+        finally:
+            client = getattr(app.state, "probe_client", None)
+            if client is not None:
+                await client.aclose()
+            platform.close()
+
+    app = FastAPI(
+        title="Flashback local platform",
+        version=__version__,
+        description="A local implementation of the Flashback AI LLM API.",
+        lifespan=lifespan,
+    )
+    _install_error_handlers(app)
+    for module in (ai_llm, workspaces, users, stats):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -1,0 +1,216 @@
+"""Sealing configuration secrets with AES-256-GCM, key ids, and the master keyring.
+
+A sealed value is ``nonce (12 bytes) || ciphertext+tag`` plus the id of the key that sealed
+it. Each seal draws a fresh 96-bit nonce and binds the ciphertext to its row and field with
+associated data, so a ciphertext copied into another row fails to open.
+
+The master key comes from ``FLASHBACK_MASTER_KEY`` (base64 of 32 bytes) or from the key file
+``master.key`` in the data dir (mode 0600, created on first start). The key file is a small
+JSON keyring: the current key id and every key ever used, so ``admin rotate-key`` can add a
+new key and re-seal while older ciphertexts stay readable. Plaintexts and keys never appear
+in exception messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+KEY_FILENAME = "master.key"
+MASTER_KEY_ENV = "FLASHBACK_MASTER_KEY"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class CryptoError(Exception):
+    """A secret could not be opened or the key material is unusable (never carries secrets)."""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed value as stored: the key id and ``nonce || ciphertext``."""
+
+    kid: str
+    blob: bytes
+
+
+def key_id(key: bytes) -> str:
+    """A short public identifier of a key (not reversible to the key)."""
+    return hashlib.sha256(b"flashback-key-id:" + key).hexdigest()[:16]
+
+
+def associated_data(row_id: str, field: str) -> bytes:
+    """Associated data binding a ciphertext to one configuration and one field."""
+    return f"ai_llm:{row_id}:{field}".encode()
+
+
+def parse_master_key(text: str) -> bytes:
+    """Decode a base64 master key and check it is 32 bytes."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise CryptoError(f"{MASTER_KEY_ENV} is not valid base64") from None
+    if len(key) != KEY_BYTES:
+        raise CryptoError(f"{MASTER_KEY_ENV} must decode to {KEY_BYTES} bytes")
+    return key
+
+
+class Keyring:
+    """The master keys of one data dir: the current one seals, any known one opens.
+
+    The key file is re-read when it changes on disk, so a server keeps working while
+    ``admin rotate-key`` runs in another process.
+    """
+
+    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
+        self.path = Path(data_dir) / KEY_FILENAME
+        environ = os.environ if env is None else env
+        self._env_key = parse_master_key(environ[MASTER_KEY_ENV]) if environ.get(
+            MASTER_KEY_ENV
+        ) else None
+        self._lock = threading.Lock()
+        self._keys: dict[str, bytes] = {}
+        self._current: str | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._load(create=True)
+
+    # -- key file --------------------------------------------------------------------------
+
+    @property
+    def from_env(self) -> bool:
+        """True when the current key comes from FLASHBACK_MASTER_KEY."""
+        return self._env_key is not None
+
+    @property
+    def current_kid(self) -> str:
+        """The id of the key that seals new values."""
+        self._refresh()
+        assert self._current is not None
+        return self._current
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _load(self, *, create: bool) -> None:
+        with self._lock:
+            stamp = self._file_stamp()
+            if stamp is None and create and self._env_key is None:
+                _write_key_file(self.path, {"current": None, "keys": {}}, new_key=True)
+                stamp = self._file_stamp()
+            keys: dict[str, bytes] = {}
+            current: str | None = None
+            if stamp is not None:
+                current, keys = _read_key_file(self.path)
+            if self._env_key is not None:
+                current = key_id(self._env_key)
+                keys[current] = self._env_key
+            if current is None or current not in keys:
+                raise CryptoError(f"the key file {self.path} has no usable current key")
+            self._keys, self._current, self._stamp = keys, current, stamp
+
+    def _refresh(self) -> None:
+        if self._file_stamp() != self._stamp:
+            self._load(create=False)
+
+    def rotate(self) -> str:
+        """Add a fresh key to the key file, make it current, and return its id."""
+        if self._env_key is not None:
+            raise CryptoError(
+                f"the master key comes from {MASTER_KEY_ENV}; unset it to rotate the key "
+                "file, or keep using the environment key"
+            )
+        with self._lock:
+            _, keys = _read_key_file(self.path)
+            new_key = secrets.token_bytes(KEY_BYTES)
+            kid = key_id(new_key)
+            keys[kid] = new_key
+            _write_key_file(
+                self.path,
+                {"current": kid, "keys": {k: _b64(v) for k, v in keys.items()}},
+                new_key=False,
+            )
+            self._keys, self._current, self._stamp = keys, kid, self._file_stamp()
+        return kid
+
+    # -- sealing ---------------------------------------------------------------------------
+
+    def seal(self, plaintext: str, *, aad: bytes) -> Sealed:
+        """Encrypt under the current key with a fresh nonce."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._refresh()
+        kid = self._current
+        assert kid is not None
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        blob = nonce + AESGCM(self._keys[kid]).encrypt(nonce, plaintext.encode(), aad)
+        return Sealed(kid=kid, blob=blob)
+
+    def open(self, sealed: Sealed, *, aad: bytes) -> str:
+        """Decrypt; raise CryptoError (without any detail of the value) on any failure."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        key = self._keys.get(sealed.kid)
+        if key is None:
+            self._refresh()
+            key = self._keys.get(sealed.kid)
+        if key is None:
+            raise CryptoError(f"unknown key id {sealed.kid}")
+        if len(sealed.blob) < NONCE_BYTES + 16:
+            raise CryptoError("sealed value is truncated")
+        nonce, body = sealed.blob[:NONCE_BYTES], sealed.blob[NONCE_BYTES:]
+        try:
+            return AESGCM(key).decrypt(nonce, body, aad).decode()
+        except InvalidTag:
+            raise CryptoError("sealed value failed authentication") from None
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def _read_key_file(path: Path) -> tuple[str | None, dict[str, bytes]]:
+    try:
+        data = json.loads(path.read_text())
+        keys = {kid: base64.b64decode(b64) for kid, b64 in data["keys"].items()}
+        current = data["current"]
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error):
+        raise CryptoError(f"the key file {path} is unreadable or damaged") from None
+    if any(len(k) != KEY_BYTES for k in keys.values()):
+        raise CryptoError(f"the key file {path} holds a key of the wrong size")
+    return current, keys
+
+
+def _write_key_file(path: Path, data: dict, *, new_key: bool) -> None:
+    """Write the key file atomically with mode 0600 (a new file gets one fresh key)."""
+    if new_key:
+        key = secrets.token_bytes(KEY_BYTES)
+        data = {"current": key_id(key), "keys": {key_id(key): _b64(key)}}
+    payload = json.dumps({"version": 1, **data}, indent=1).encode()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if new_key:  # create only if absent: a racing process's file wins
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,256 @@
+"""The local platform's SQLite database: one file, WAL, foreign keys, numbered migrations.
+
+Every process that touches the data dir (the server, the ``admin`` commands, tests) opens
+its own connections through :class:`Database`. WAL mode plus a busy timeout lets the admin
+commands write while the server runs. Connections are per thread, so FastAPI's threadpool
+workers never share one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DB_FILENAME = "flashback.db"
+BUSY_TIMEOUT_MS = 10_000
+
+#: Numbered migrations; entry N (1-based) moves the schema from version N-1 to N.
+#: Append only: never edit a migration that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: the whole initial schema.
+    """
+    CREATE TABLE orgs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT,
+        last_name TEXT,
+        org_role TEXT NOT NULL DEFAULT 'USER',
+        password_hash TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (org_id, name)
+    );
+    CREATE TABLE memberships (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('READ', 'WRITE', 'ADMIN')),
+        PRIMARY KEY (workspace_id, user_id)
+    );
+    CREATE INDEX memberships_by_user ON memberships(user_id);
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+        expires_at INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX tokens_by_user ON tokens(user_id);
+    CREATE TABLE ai_llms (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+        name TEXT NOT NULL,
+        ai_type TEXT NOT NULL,
+        endpoint TEXT,
+        key_mask TEXT,
+        key_kid TEXT,
+        key_blob BLOB,
+        secret_kid TEXT,
+        secret_blob BLOB,
+        api_key_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 1,
+        validation_status TEXT NOT NULL DEFAULT 'NOT_VALIDATED'
+            CHECK (validation_status IN ('VALID', 'INVALID', 'NOT_VALIDATED')),
+        validation_message TEXT,
+        validated_at TEXT,
+        validated_generation INTEGER,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE INDEX ai_llms_by_created ON ai_llms(created_at);
+    CREATE TABLE repos (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (workspace_id, name)
+    );
+    CREATE TABLE repo_ai_llms (
+        repo_id TEXT NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+        ai_llm_id TEXT NOT NULL REFERENCES ai_llms(id) ON DELETE RESTRICT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (repo_id, ai_llm_id)
+    );
+    CREATE INDEX repo_ai_llms_by_llm ON repo_ai_llms(ai_llm_id);
+    CREATE TABLE usage_totals (
+        ai_llm_id TEXT PRIMARY KEY REFERENCES ai_llms(id) ON DELETE CASCADE,
+        api_calls INTEGER NOT NULL DEFAULT 0,
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_in INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_out INTEGER NOT NULL DEFAULT 0,
+        policy_violations INTEGER NOT NULL DEFAULT 0,
+        alerts INTEGER NOT NULL DEFAULT 0,
+        blocks INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE usage_minute (
+        minute INTEGER NOT NULL,
+        ai_llm_id TEXT NOT NULL REFERENCES ai_llms(id) ON DELETE CASCADE,
+        repo_id TEXT NOT NULL DEFAULT '',
+        repo_ai_api_key_id TEXT NOT NULL DEFAULT '',
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_in INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_out INTEGER NOT NULL DEFAULT 0,
+        active_conversations INTEGER NOT NULL DEFAULT 0,
+        api_calls INTEGER NOT NULL DEFAULT 0,
+        policy_violations INTEGER NOT NULL DEFAULT 0,
+        num_alerts INTEGER NOT NULL DEFAULT 0,
+        num_blocks INTEGER NOT NULL DEFAULT 0,
+        num_severity_low INTEGER NOT NULL DEFAULT 0,
+        num_severity_medium INTEGER NOT NULL DEFAULT 0,
+        num_severity_high INTEGER NOT NULL DEFAULT 0,
+        latency_ms_total REAL NOT NULL DEFAULT 0,
+        llm_type TEXT,
+        llm_model TEXT,
+        host TEXT,
+        PRIMARY KEY (ai_llm_id, minute, repo_id, repo_ai_api_key_id)
+    );
+    CREATE INDEX usage_minute_by_minute ON usage_minute(minute);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def db_path(data_dir: Path) -> Path:
+    """The database file inside a data dir."""
+    return Path(data_dir) / DB_FILENAME
+
+
+def ensure_data_dir(data_dir: Path) -> Path:
+    """Create the data dir (mode 0700) if needed and return it."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)
+    return data_dir
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (explicit transactions), WAL, foreign keys on."""
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+@contextmanager
+def transaction(
+    conn: sqlite3.Connection, *, immediate: bool = True
+) -> Iterator[sqlite3.Connection]:
+    """BEGIN (IMMEDIATE by default, so writers queue on the busy timeout) ... COMMIT/ROLLBACK."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The applied schema version (0 for an empty database)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
+    """Apply every pending migration, each in its own transaction; return the new version."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    with transaction(conn):
+        current = schema_version(conn)
+    if current > len(migrations):
+        raise RuntimeError(
+            f"the database has schema version {current}, newer than this program "
+            f"({len(migrations)}); upgrade flashback-tui"
+        )
+    for number in range(current + 1, len(migrations) + 1):
+        with transaction(conn):
+            if schema_version(conn) >= number:  # another process got there first
+                continue
+            for statement in _statements(migrations[number - 1]):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+    return len(migrations)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (executescript would commit implicitly)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+class Database:
+    """The database of one data dir: one connection per thread, closed together."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = db_path(data_dir)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def migrate(self) -> int:
+        """Bring the schema up to date."""
+        return migrate(self.conn())
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file (used by tests that inspect the bytes on disk)."""
+        self.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Close every connection opened through this object."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()

@@ -1,0 +1,97 @@
+"""Request dependencies: the platform state, the signed-in user, and access checks.
+
+A caller who does not belong to a workspace gets 404 for it and for everything in it, so
+existence is not revealed; a READ member who tries to write gets 403.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from flashback_tui.api.models import Role
+from flashback_tui.server import store
+from flashback_tui.server.app import ServerSettings
+from flashback_tui.server.state import PlatformState
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /user/login.")
+
+LLM_NOT_FOUND = "AI LLM configuration not found"
+WORKSPACE_NOT_FOUND = "workspace not found"
+READ_ONLY = "your role in this workspace (READ) does not allow changes"
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The user behind the request's bearer token."""
+
+    id: str
+    email: str
+    name: str | None
+    org_id: str
+    org_role: str
+
+
+def get_state(request: Request) -> PlatformState:
+    """The opened data dir of this app."""
+    return request.app.state.platform
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The settings this app was built with."""
+    return request.app.state.settings
+
+
+State = Annotated[PlatformState, Depends(get_state)]
+Settings = Annotated[ServerSettings, Depends(get_settings)]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+#: The raw ``Authorization: Bearer`` credentials, if any.
+bearer_credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def current_user(state: State, credentials: bearer_credentials) -> CurrentUser:
+    """The signed-in user; 401 when the token is missing, unknown or expired."""
+    if credentials is None or not credentials.credentials:
+        raise _unauthorized("missing bearer token")
+    row = store.user_for_token(state.db.conn(), credentials.credentials)
+    if row is None:
+        raise _unauthorized("invalid or expired token")
+    return CurrentUser(id=row["id"], email=row["email"], name=row["name"], org_id=row["org_id"],
+                       org_role=row["org_role"])
+
+
+User = Annotated[CurrentUser, Depends(current_user)]
+
+
+def require_workspace_role(
+    conn: sqlite3.Connection, user: CurrentUser, workspace_id: str, *, write: bool
+) -> Role:
+    """The caller's role in a workspace: 404 if none, 403 if ``write`` and only READ."""
+    role = store.role_in(conn, user.id, workspace_id)
+    if role is None:
+        raise HTTPException(404, WORKSPACE_NOT_FOUND)
+    if write and not role.can_write:
+        raise HTTPException(403, READ_ONLY)
+    return role
+
+
+def require_llm_access(
+    conn: sqlite3.Connection, user: CurrentUser, llm_id: str, *, write: bool
+) -> sqlite3.Row:
+    """A configuration row the caller may see (404 otherwise), writable if ``write`` (403)."""
+    row = store.ai_llm_row(conn, llm_id)
+    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
+    if row is None or role is None:
+        raise HTTPException(404, LLM_NOT_FOUND)
+    if write and not role.can_write:
+        raise HTTPException(403, READ_ONLY)
+    return row

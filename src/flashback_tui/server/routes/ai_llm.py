@@ -1,0 +1,154 @@
+"""``/ai/llm``: create, list, update, delete, validate AI LLM configurations, and their stats."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from flashback_tui.api.models import (
+    AiLlmCreate,
+    AiLlmIdResponse,
+    AiLlmListResponse,
+    AiLlmUpdate,
+    ErrorResponse,
+    StatsResponse,
+    SuccessResponse,
+    ValidateResponse,
+)
+from flashback_tui.server import store
+from flashback_tui.server.deps import (
+    LLM_NOT_FOUND,
+    CurrentUser,
+    Settings,
+    State,
+    User,
+    require_llm_access,
+    require_workspace_role,
+)
+from flashback_tui.server.state import PlatformState
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
+}
+
+router = APIRouter(prefix="/ai/llm", tags=["AI LLM"], responses=_ERRORS)
+
+WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
+AiLlmIdQuery = Annotated[str | None, Query(alias="aiLlmId", max_length=64)]
+
+
+@router.post("", response_model=AiLlmIdResponse, summary="Create a configuration")
+def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdResponse:
+    """Create a configuration in a workspace where the caller may write."""
+    conn = state.db.conn()
+    require_workspace_role(conn, user, body.workspace_id, write=True)
+    llm_id = store.create_ai_llm(
+        conn,
+        state.keyring,
+        workspace_id=body.workspace_id,
+        user_id=user.id,
+        name=body.name,
+        ai_type=body.ai_type,
+        endpoint=body.endpoint,
+        key=body.key,
+        secret=body.secret,
+        api_key_id=body.api_key_uuid,
+    )
+    return AiLlmIdResponse(success=True, ai_llm_id=llm_id, message="AI LLM configuration created")
+
+
+@router.get("", response_model=AiLlmListResponse, summary="List configurations")
+def list_ai_llms(
+    user: User, state: State, workspace_id: WorkspaceIdQuery = None
+) -> AiLlmListResponse:
+    """Configurations of every workspace the caller belongs to, or of one workspace."""
+    conn = state.db.conn()
+    if workspace_id is not None:
+        require_workspace_role(conn, user, workspace_id, write=False)
+    llms = store.list_ai_llms(conn, user.id, workspace_id=workspace_id)
+    return AiLlmListResponse(success=True, ai_llms=llms)
+
+
+@router.get("/available", response_model=AiLlmListResponse, summary="Configurations ready to use")
+def list_available_ai_llms(user: User, state: State) -> AiLlmListResponse:
+    """Configurations whose last validation succeeded and that have not changed since."""
+    llms = store.list_ai_llms(state.db.conn(), user.id, available_only=True)
+    return AiLlmListResponse(success=True, ai_llms=llms)
+
+
+@router.get("/stats", response_model=StatsResponse, summary="Usage totals")
+def ai_llm_stats(
+    user: User, state: State, ai_llm_id: AiLlmIdQuery = None
+) -> StatsResponse:
+    """Usage totals of every visible configuration, or of ``aiLlmId``."""
+    conn = state.db.conn()
+    if ai_llm_id is not None:
+        require_llm_access(conn, user, ai_llm_id, write=False)
+    return StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))
+
+
+@router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
+def update_ai_llm(ai_llm_id: str, body: AiLlmUpdate, user: User, state: State
+                  ) -> AiLlmIdResponse:
+    """Partial update; a new endpoint, type, key or secret makes it unvalidated again."""
+    conn = state.db.conn()
+    require_llm_access(conn, user, ai_llm_id, write=True)
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    unvalidated = store.update_ai_llm(conn, state.keyring, ai_llm_id, changes)
+    message = ("AI LLM configuration updated; validate it again" if unvalidated
+               else "AI LLM configuration updated")
+    return AiLlmIdResponse(success=True, ai_llm_id=ai_llm_id, message=message)
+
+
+@router.delete("/{ai_llm_id}", response_model=SuccessResponse, summary="Delete a configuration")
+def delete_ai_llm(ai_llm_id: str, user: User, state: State) -> SuccessResponse:
+    """Delete a configuration and its sealed credentials; 403 while a repository uses it."""
+    conn = state.db.conn()
+    require_llm_access(conn, user, ai_llm_id, write=True)
+    store.delete_ai_llm(conn, ai_llm_id)
+    return SuccessResponse(success=True, message="AI LLM configuration deleted")
+
+
+def _credentials_for(state: PlatformState, user: CurrentUser, llm_id: str
+                     ) -> store.Credentials:
+    conn = state.db.conn()
+    require_llm_access(conn, user, llm_id, write=False)
+    try:
+        return store.load_credentials(conn, state.keyring, llm_id)
+    except store.NotFound:
+        raise HTTPException(404, LLM_NOT_FOUND) from None
+
+
+def _record_outcome(state: PlatformState, llm_id: str, generation: int, success: bool,
+                    message: str) -> bool:
+    return store.record_validation(state.db.conn(), llm_id, generation, success, message)
+
+
+@router.post("/{ai_llm_id}/validate", response_model=ValidateResponse,
+             summary="Probe the provider with the stored credentials")
+async def validate_ai_llm(ai_llm_id: str, user: User, state: State, settings: Settings
+                          ) -> ValidateResponse:
+    """Call the provider's model list; 200 with ``success: false`` when it fails.
+
+    The database is not held while the probe runs. The outcome is stored only if the
+    configuration did not change in the meantime.
+    """
+    from flashback_tui.server.probes import probe  # imported on first validation
+
+    creds = await run_in_threadpool(_credentials_for, state, user, ai_llm_id)
+    result = await probe(
+        creds.ai_type,
+        creds.endpoint,
+        creds.key.get_secret_value() if creds.key else None,
+        creds.secret.get_secret_value() if creds.secret else None,
+        timeout=settings.probe_timeout,
+    )
+    stored = await run_in_threadpool(
+        _record_outcome, state, ai_llm_id, creds.generation, result.success, result.message
+    )
+    message = result.message
+    if not stored:
+        message += " (not recorded: the configuration changed during validation)"
+    return ValidateResponse(success=result.success, message=message)

@@ -1,0 +1,282 @@
+"""Running the local platform: in the foreground (``serve``) or embedded in a child process.
+
+Embedded mode (``serve --embedded``) binds the port itself, starts uvicorn on that socket,
+and once it listens prints one JSON line on stdout: ``{"url", "token", "refreshToken",
+"expiresAt", "pid"}`` with a fresh access token for admin@localhost. It exits when its stdin
+closes, so it never outlives the process that started it. :class:`LocalServer` is the
+parent side of that protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import SecretStr
+
+#: How long an embedded admin token lives.
+EMBEDDED_TOKEN_TTL = 30 * 24 * 3600
+LOG_FILENAME = "server.log"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0 picks a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(256)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    return sock
+
+
+def base_url(host: str, port: int) -> str:
+    """``http://host:port`` (IPv6 hosts bracketed)."""
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _uvicorn_server(app: Any) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        server_header=False,
+        log_config=None,
+    )
+    return uvicorn.Server(config)
+
+
+async def _serve_until_done(server: Any, sock: socket.socket, on_ready: Any) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn sets a plain flag
+        await asyncio.sleep(0.01)
+    if server.started:
+        on_ready()
+    await task
+
+
+def run_foreground(data_dir: Path, host: str, port: int) -> None:
+    """Serve until interrupted; prints where it listens."""
+    import click
+
+    from flashback_tui.server.app import ServerSettings, create_app
+    from flashback_tui.server.state import PlatformState
+
+    _configure_logging()
+    state = PlatformState.open(data_dir)
+    sock = bind_socket(host, port)
+    actual_port = sock.getsockname()[1]
+    server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
+
+    def ready() -> None:
+        click.echo(f"Flashback local platform listening on {base_url(host, actual_port)}")
+        click.echo(f"Data dir: {state.data_dir}")
+        click.echo("Get a token with: flashback-tui admin token create admin@localhost"
+                   f" --data-dir {state.data_dir}")
+
+    try:
+        asyncio.run(_serve_until_done(server, sock, ready))
+    finally:
+        sock.close()
+
+
+def run_embedded(data_dir: Path, host: str, port: int) -> None:
+    """Serve for a parent process: ready line on stdout, exit when stdin closes."""
+    from flashback_tui.server import store
+    from flashback_tui.server.app import ServerSettings, create_app
+    from flashback_tui.server.state import PlatformState
+
+    _configure_logging()
+    state = PlatformState.open(data_dir)
+    conn = state.db.conn()
+    admin_id = store.require_user(conn, store.LOCAL_ADMIN_EMAIL)["id"]
+    access = store.issue_token(conn, admin_id, "access", EMBEDDED_TOKEN_TTL)
+    refresh = store.issue_token(conn, admin_id, "refresh", EMBEDDED_TOKEN_TTL)
+    sock = bind_socket(host, port)
+    actual_port = sock.getsockname()[1]
+    server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
+
+    def ready() -> None:
+        line = json.dumps({
+            "url": base_url(host, actual_port),
+            "token": access.token.get_secret_value(),
+            "refreshToken": refresh.token.get_secret_value(),
+            "expiresAt": access.expires_at,
+            "pid": os.getpid(),
+        })
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=_exit_on_stdin_eof, args=(loop, server), daemon=True,
+                         name="stdin-watch").start()
+
+    try:
+        asyncio.run(_serve_until_done(server, sock, ready))
+    finally:
+        sock.close()
+
+
+def _exit_on_stdin_eof(loop: asyncio.AbstractEventLoop, server: Any) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    with contextlib.suppress(RuntimeError):  # loop already closed
+        loop.call_soon_threadsafe(setattr, server, "should_exit", True)
+
+
+class LocalServerError(RuntimeError):
+    """The embedded server failed to start (the message carries its log's last lines)."""
+
+
+class LocalServer:
+    """The local platform in a child process on loopback, for the TUI, the CLI and tests.
+
+    ``start()`` blocks until the child listens and has handed over a fresh admin access
+    token through its stdout pipe (never argv or env). ``stop()`` closes the child's stdin
+    and waits; ``start()`` again reuses the same port. The child's stderr goes to
+    ``log_path`` (default ``server.log`` in the data dir).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port
+        self.env = dict(env or {})
+        self.log_path = Path(log_path) if log_path else self.data_dir / LOG_FILENAME
+        self.url = ""
+        self.admin_token = SecretStr("")
+        self.refresh_token = SecretStr("")
+        self.pid: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Spawn the child and wait for its ready line; LocalServerError on failure."""
+        if self.running:
+            return
+        from flashback_tui.server.db import ensure_data_dir
+
+        ensure_data_dir(self.data_dir)
+        command = [sys.executable, "-m", "flashback_tui", "serve", "--embedded",
+                   "--host", self.host, "--port", str(self.port),
+                   "--data-dir", str(self.data_dir)]
+        env = {**os.environ, **self.env}
+        with open(self.log_path, "ab") as log:
+            os.chmod(self.log_path, 0o600)
+            self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                start_new_session=True, close_fds=True,
+            )
+        ready = self._read_ready_line(timeout)
+        self.url = ready["url"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.admin_token = SecretStr(ready["token"])
+        self.refresh_token = SecretStr(ready.get("refreshToken", ""))
+        self.pid = int(ready.get("pid", self._proc.pid))
+
+    def _read_ready_line(self, timeout: float) -> dict[str, Any]:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        lines: queue.Queue[bytes] = queue.Queue()
+        reader = threading.Thread(target=_read_one_line, args=(proc.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            raw = lines.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            raise LocalServerError(f"the local server did not start within {timeout:g} s"
+                                   f"{self._log_tail()}") from None
+        try:
+            ready = json.loads(raw)
+            if not isinstance(ready, dict) or "url" not in ready or "token" not in ready:
+                raise ValueError
+        except ValueError:
+            self.stop()
+            raise LocalServerError(f"the local server failed to start{self._log_tail()}"
+                                   ) from None
+        return ready
+
+    def _log_tail(self, limit: int = 2000) -> str:
+        try:
+            text = self.log_path.read_bytes()[-limit:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+        return f":\n{text}" if text else ""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the child to exit (close its stdin), then terminate or kill if it lingers."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> LocalServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _read_one_line(stream: IO[bytes], out: queue.Queue[bytes]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        out.put(stream.readline())

@@ -1,0 +1,46 @@
+"""The platform state of one data dir: its database and its keyring, opened together."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from flashback_tui.server import store
+from flashback_tui.server.crypto import Keyring
+from flashback_tui.server.db import Database, ensure_data_dir
+
+
+@dataclass
+class PlatformState:
+    """An opened data dir: migrated database (bootstrapped) plus the master keyring."""
+
+    data_dir: Path
+    db: Database
+    keyring: Keyring
+
+    @classmethod
+    def open(cls, data_dir: Path, *, env: dict[str, str] | None = None) -> PlatformState:
+        """Create the data dir (0700) if needed, migrate, bootstrap, load or create the key."""
+        data_dir = ensure_data_dir(Path(data_dir))
+        db = Database(data_dir)
+        # SQLite gives the -wal and -shm files the mode of the main file: make that 0600.
+        os.close(os.open(db.path, os.O_CREAT | os.O_RDWR, 0o600))
+        try:
+            db.migrate()
+            store.bootstrap(db.conn())
+            keyring = Keyring(data_dir, env=env)
+        except BaseException:
+            db.close()
+            raise
+        return cls(data_dir=data_dir, db=db, keyring=keyring)
+
+    def close(self) -> None:
+        """Close every database connection."""
+        self.db.close()
+
+    def __enter__(self) -> PlatformState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,78 @@
+"""Shared fixtures: the real local platform on a loopback port, and a fresh world per test.
+
+``platform`` (session scope) runs ``flashback-tui serve --embedded`` in a child process with
+a temporary data dir. ``world`` (function scope) adds a new workspace to it with one user per
+role (READ, WRITE, ADMIN) plus a user in no workspace (NONE), each with an access token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from flashback_tui.server import admin
+from flashback_tui.server.runner import LocalServer
+
+#: Validation probes give up quickly in tests (the loopback provider answers at once).
+PROBE_TIMEOUT = "2"
+
+ROLES = ("READ", "WRITE", "ADMIN")
+
+
+@dataclass
+class PlatformHandle:
+    """The running local platform: where it listens and the admin@localhost token."""
+
+    url: str
+    data_dir: Path
+    admin_token: str
+    server: LocalServer
+
+
+@dataclass
+class World:
+    """A fresh workspace with one user per role, and a user who belongs nowhere."""
+
+    workspace_id: str
+    workspace_name: str
+    tokens: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformHandle]:
+    """The local platform, started once per test session (per xdist worker)."""
+    data_dir = tmp_path_factory.mktemp("platform")
+    server = LocalServer(data_dir, env={"FLASHBACK_PROBE_TIMEOUT": PROBE_TIMEOUT})
+    server.start()
+    try:
+        yield PlatformHandle(url=server.url, data_dir=data_dir,
+                             admin_token=server.admin_token.get_secret_value(), server=server)
+    finally:
+        server.stop()
+
+
+def make_world(data_dir: Path) -> World:
+    """Create a workspace and users for every role directly in the data dir."""
+    tag = uuid.uuid4().hex[:10]
+    name = f"ws-{tag}"
+    world = World(workspace_id=admin.add_workspace(data_dir, name), workspace_name=name)
+    for role in (*ROLES, "NONE"):
+        email = f"{role.lower()}-{tag}@example.test"
+        world.emails[role] = email
+        world.user_ids[role] = admin.add_user(data_dir, email, name=f"{role.title()} user")
+        if role != "NONE":
+            admin.add_member(data_dir, world.workspace_id, email, role)
+        world.tokens[role] = admin.create_token(data_dir, email)
+    return world
+
+
+@pytest.fixture
+def world(platform: PlatformHandle) -> World:
+    """A new workspace on ``platform`` with READ, WRITE, ADMIN and NONE users and tokens."""
+    return make_world(platform.data_dir)
