@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from flashback_tui.api.models import (
@@ -18,6 +18,7 @@ from flashback_tui.api.models import (
     ValidateResponse,
 )
 from flashback_tui.server import store
+from flashback_tui.server.app import ServerSettings
 from flashback_tui.server.deps import (
     LLM_NOT_FOUND,
     CurrentUser,
@@ -28,6 +29,9 @@ from flashback_tui.server.deps import (
     require_workspace_role,
 )
 from flashback_tui.server.state import PlatformState
+
+if TYPE_CHECKING:
+    import httpx
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
@@ -121,6 +125,17 @@ def _credentials_for(state: PlatformState, user: CurrentUser, llm_id: str
         raise HTTPException(404, LLM_NOT_FOUND) from None
 
 
+def _probe_client(request: Request, settings: ServerSettings) -> httpx.AsyncClient:
+    """One pooled HTTP client for all probes of this app (closed by the lifespan)."""
+    client = getattr(request.app.state, "probe_client", None)
+    if client is None:
+        import httpx
+
+        client = httpx.AsyncClient(follow_redirects=False, timeout=settings.probe_timeout)
+        request.app.state.probe_client = client
+    return client
+
+
 def _record_outcome(state: PlatformState, llm_id: str, generation: int, success: bool,
                     message: str) -> bool:
     return store.record_validation(state.db.conn(), llm_id, generation, success, message)
@@ -128,8 +143,8 @@ def _record_outcome(state: PlatformState, llm_id: str, generation: int, success:
 
 @router.post("/{ai_llm_id}/validate", response_model=ValidateResponse,
              summary="Probe the provider with the stored credentials")
-async def validate_ai_llm(ai_llm_id: str, user: User, state: State, settings: Settings
-                          ) -> ValidateResponse:
+async def validate_ai_llm(ai_llm_id: str, request: Request, user: User, state: State,
+                          settings: Settings) -> ValidateResponse:
     """Call the provider's model list; 200 with ``success: false`` when it fails.
 
     The database is not held while the probe runs. The outcome is stored only if the
@@ -141,9 +156,10 @@ async def validate_ai_llm(ai_llm_id: str, user: User, state: State, settings: Se
     result = await probe(
         creds.ai_type,
         creds.endpoint,
-        creds.key.get_secret_value() if creds.key else None,
-        creds.secret.get_secret_value() if creds.secret else None,
+        creds.key,
+        creds.secret,
         timeout=settings.probe_timeout,
+        client=_probe_client(request, settings),
     )
     stored = await run_in_threadpool(
         _record_outcome, state, ai_llm_id, creds.generation, result.success, result.message
