@@ -1,0 +1,77 @@
+"""The CLI as a real process: argv and environment free of secrets, exit statuses a shell sees."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flashback_tui.commands.common import ExitCode
+from tests.cli.conftest import process_env
+from tests.support.fake_provider import FakeProvider, closed_port_url
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_a_secret_piped_to_create_never_reaches_argv_environ_or_output(
+    platform: Any, world: Any, provider: FakeProvider, cli_env: Callable[..., Any], canary: str
+) -> None:
+    args = [sys.executable, "-m", "flashback_tui", "llm", "create", "--name", "piped",
+            "--type", "OPENAI", "--endpoint", provider.endpoint("echo"), "--workspace",
+            world.workspace_name, "--secret-stdin"]
+    env = process_env(cli_env(url=platform.url, token=world.tokens["ADMIN"]))
+    with subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        # The process is running and waiting for stdin: look at what others could see.
+        proc_dir = Path(f"/proc/{proc.pid}")
+        argv = (proc_dir / "cmdline").read_bytes().split(b"\0")
+        environ = (proc_dir / "environ").read_bytes()
+        out, err = proc.communicate(canary + "\n", timeout=60)
+    assert argv[:3] == [a.encode() for a in args[:3]] and b"--secret-stdin" in argv
+    assert canary.encode() not in b"".join(argv) and canary.encode() not in environ
+    assert proc.returncode == 0, err
+    llm_id = out.strip()
+    assert uuid.UUID(llm_id) and canary not in out + err
+
+    # Validation with a provider that echoes credentials: the message is scrubbed.
+    done = subprocess.run([*args[:3], "llm", "validate", llm_id, "--json"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == ExitCode.VALIDATION_FAILED, done.stderr
+    assert '"status": "INVALID"' in done.stdout
+    assert canary not in done.stdout + done.stderr
+
+
+def test_a_secret_in_argv_is_refused_by_the_real_process(run_process: Run, canary: str) -> None:
+    done = run_process("llm", "rotate", str(uuid.uuid4()), "--secret", canary,
+                       url=closed_port_url(""), token="t")
+    assert done.returncode == ExitCode.USAGE
+    assert "--secret is not accepted" in done.stderr and "--secret-stdin" in done.stderr
+    assert canary not in done.stdout + done.stderr
+
+
+def test_exit_statuses_of_a_real_process(
+    run_process: Run, platform: Any, world: Any
+) -> None:
+    token = world.tokens["ADMIN"]
+    ok = run_process("llm", "list", url=platform.url, token=token)
+    assert ok.returncode == 0, ok.stderr
+    bad_token = run_process("llm", "list", url=platform.url, token="expired-or-wrong")
+    assert bad_token.returncode == ExitCode.AUTHENTICATION
+    missing = run_process("llm", "show", str(uuid.uuid4()), url=platform.url, token=token)
+    assert missing.returncode == ExitCode.NOT_FOUND
+    assert missing.stderr.startswith("Error: no configuration with id")
+
+
+def test_a_dead_backend_exits_7_with_a_hint(run_process: Run) -> None:
+    dead = closed_port_url("")
+    done = run_process("workspaces", url=dead, token="t")
+    assert done.returncode == ExitCode.UNREACHABLE, done.stderr
+    assert "Error: cannot reach" in done.stderr
+    assert "Hint: Check that the backend is running" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
