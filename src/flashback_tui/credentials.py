@@ -24,6 +24,7 @@ import json
 import os
 import stat
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,8 +227,10 @@ def _prompts_on_terminal(backend: object) -> bool:
     )
 
 
-#: Keyring backends (by id) that timed out once in this process: they are not asked again.
-_hung_backends: set[int] = set()
+#: Keyring backends that timed out once in this process: they are not asked again.
+_hung_backends: weakref.WeakSet[object] = weakref.WeakSet()
+#: Set when finding the keyring backend itself timed out in this process.
+_backend_lookup_hung = threading.Event()
 
 
 class KeyringStore:
@@ -248,7 +251,7 @@ class KeyringStore:
         if self._backend is None:
             import keyring
 
-            self._backend = self._call(keyring.get_keyring, "the keyring", key=0)
+            self._backend = self._call(keyring.get_keyring, "the keyring", key=None)
         backend = self._backend
         from keyring.backends import chainer, fail, null
 
@@ -273,7 +276,7 @@ class KeyringStore:
     def load(self, profile: Profile) -> StoredCredential | None:
         backend = self.backend()
         text = self._call(lambda: backend.get_password(KEYRING_SERVICE, profile.name),
-                          self.where(), key=id(backend))
+                          self.where(), key=backend)
         if text is None:
             return None
         return StoredCredential.from_json(text, self.where())
@@ -282,7 +285,7 @@ class KeyringStore:
         backend = self.backend()
         document = credential.to_json()
         self._call(lambda: backend.set_password(KEYRING_SERVICE, profile.name, document),
-                   self.where(), key=id(backend))
+                   self.where(), key=backend)
 
     def delete(self, profile: Profile) -> bool:
         from keyring.errors import PasswordDeleteError
@@ -296,16 +299,24 @@ class KeyringStore:
                 return False
             return True
 
-        return self._call(remove, self.where(), key=id(backend))
+        return self._call(remove, self.where(), key=backend)
 
-    def _call(self, function: Callable[[], T], what: str, *, key: int) -> T:
-        """One keyring call: KeyringUnavailable on a timeout or a keyring failure."""
-        if key in _hung_backends:
+    def _call(self, function: Callable[[], T], what: str, *, key: object | None) -> T:
+        """One keyring call: KeyringUnavailable on a timeout or a keyring failure.
+
+        ``key`` is the backend (None while finding it); one that timed out is not asked
+        again in this process, so a hung keyring costs one timeout, not one per call.
+        """
+        hung = _backend_lookup_hung.is_set() if key is None else key in _hung_backends
+        if hung:
             raise KeyringUnavailable(f"{what} did not answer earlier; skipped")
         try:
             return call_with_timeout(function, self.timeout, "keyring")
         except TimeoutError:
-            _hung_backends.add(key)
+            if key is None:
+                _backend_lookup_hung.set()
+            else:
+                _hung_backends.add(key)
             raise KeyringUnavailable(
                 f"{what} did not answer within {self.timeout:g} s (a locked or hung keyring "
                 "service?); skipped"

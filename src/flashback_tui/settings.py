@@ -54,7 +54,8 @@ def settings_path() -> Path:
 class Profile(BaseModel):
     """One backend to talk to, with how to show it and how to behave against it."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True,
+                              use_attribute_docstrings=True)
 
     name: ProfileName
     """The profile's name: the key under ``[profiles]`` and the value of ``--profile``."""
@@ -116,7 +117,7 @@ class Settings(BaseSettings):
     """Everything read from ``settings.toml`` and ``FLASHBACK_*`` environment variables."""
 
     model_config = SettingsConfigDict(env_prefix="FLASHBACK_", extra="forbid",
-                                      env_nested_delimiter="__")
+                                      env_nested_delimiter="__", use_attribute_docstrings=True)
 
     default_profile: ProfileName = LOCAL_PROFILE
     """The profile used when neither ``--profile`` nor ``FLASHBACK_PROFILE`` names one."""
