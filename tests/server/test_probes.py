@@ -17,6 +17,7 @@ from flashback_tui.api.models import AiType
 from flashback_tui.server.probes import (
     ANTHROPIC_VERSION,
     ProbeResult,
+    bedrock_control_endpoint,
     bedrock_region,
     describe_transport_error,
     probe,
@@ -147,6 +148,27 @@ async def test_slow_answer_beyond_the_timeout_is_a_timeout(fresh: FakeProvider) 
 
     assert result.success is False
     assert result.message.endswith("within 0.2 s")
+
+
+async def test_timeout_bounds_the_whole_probe_including_the_wrong_key_check(
+    fresh: FakeProvider,
+) -> None:
+    result = await probe(AiType.OPENAI, fresh.endpoint("slow", 500), None, KEY, timeout=0.8)
+
+    assert result.success is True
+    assert result.message == (
+        f"Validated: {len(OPENAI_MODELS)} models available at {host_of(fresh)} (could not "
+        f"check that it rejects invalid keys: no answer from {host_of(fresh)} within 0.8 s)"
+    )
+
+
+async def test_a_non_http_endpoint_fails_clearly() -> None:
+    result = await probe(AiType.OPENAI, "ftp://127.0.0.1/v1", None, KEY)
+
+    assert result == ProbeResult(
+        False,
+        "Validation failed: request to 127.0.0.1 failed (the endpoint is not a valid http(s) URL)",
+    )
 
 
 async def test_closed_port_is_unreachable() -> None:
@@ -281,7 +303,8 @@ async def test_a_passed_client_is_reused_for_concurrent_probes(
     )
 
     assert all(r.success and NOT_ENFORCED not in r.message for r in results)
-    assert len(fresh.requests_for("slow")) == 48
+    slow_20 = [r for r in fresh.requests_for("slow") if r.path.startswith("/slow/20/")]
+    assert len(slow_20) == 48
     assert not shared_client.is_closed
 
 
@@ -371,6 +394,27 @@ def test_bedrock_region_comes_from_the_host(endpoint: str, region: str) -> None:
     assert bedrock_region(endpoint) == region
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "control"),
+    [
+        (
+            "https://bedrock-runtime.eu-west-3.amazonaws.com",
+            "https://bedrock.eu-west-3.amazonaws.com",
+        ),
+        (
+            "https://bedrock-runtime-fips.us-east-1.amazonaws.com/",
+            "https://bedrock-fips.us-east-1.amazonaws.com",
+        ),
+        ("https://bedrock.ap-south-1.amazonaws.com", "https://bedrock.ap-south-1.amazonaws.com"),
+        ("http://127.0.0.1:8080/bedrock", "http://127.0.0.1:8080/bedrock"),
+    ],
+)
+def test_model_list_of_a_runtime_endpoint_comes_from_the_control_host(
+    endpoint: str, control: str
+) -> None:
+    assert bedrock_control_endpoint(endpoint) == control
+
+
 # ---------------------------------------------------------------------------------------------
 # Secrets never leak into messages
 # ---------------------------------------------------------------------------------------------
@@ -414,4 +458,3 @@ async def test_canary_secret_never_appears_in_a_message(
         assert key not in result.message
     if scenario == "echo":
         assert "[redacted]" in result.message
-

@@ -63,6 +63,8 @@ scenario, header names and values, except that values of credential headers are 
 ``auth_scheme`` is the first word of ``Authorization`` (``Bearer``, ``AWS4-HMAC-SHA256``) and,
 for a SigV4 header, ``sigv4_scope`` is ``<date>/<region>/<service>/aws4_request`` and
 ``sigv4_signed_headers`` the signed header names (never the key id or the signature).
+A request is recorded when it is answered (after a ``slow`` delay); ``hang`` requests are
+recorded on arrival.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import re
 import secrets as token_source
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,9 @@ MAX_DETAIL_CHARS = 160
 #: A run of this many characters of a secret marks a word as a (partial) echo of it.
 ECHO_WINDOW = 8
 
-_BEDROCK_HOST = re.compile(r"(?:^|\.)bedrock(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com$")
+_BEDROCK_HOST = re.compile(
+    r"(?:^|\.)bedrock(?P<runtime>-runtime)?(?P<fips>-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
+)
 _REDACTED = "[redacted]"
 
 
@@ -86,6 +88,7 @@ class _Target:
     endpoint: str
     host: str
     timeout: float
+    deadline: float  # event-loop time by which the whole probe must be done
 
 
 async def probe(
@@ -94,14 +97,14 @@ async def probe(
     key: Any,
     secret: Any,
     *,
-    timeout: float = 10.0,  # noqa: ASYNC109 - the interface callers use; enforced per request
+    timeout: float = 10.0,  # noqa: ASYNC109 - the interface callers use; a deadline inside
     client: httpx.AsyncClient | None = None,
 ) -> ProbeResult:
     """Validate one configuration against its provider; never raises for provider failures.
 
-    ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds each of
-    the (at most two) requests as a whole. ``client`` is reused when given (its connection
-    pool serves many concurrent probes); otherwise a short-lived client is used.
+    ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds the whole
+    probe, both requests included. ``client`` is reused when given (its connection pool
+    serves many concurrent probes); otherwise a short-lived client is used.
     """
     ai_type = AiType(ai_type)
     key, secret = _reveal(key), _reveal(secret)
@@ -111,14 +114,20 @@ async def probe(
     missing = _missing_credentials(ai_type, key, secret)
     if missing:
         return ProbeResult(False, f"Validation failed: {missing}")
-    target = _Target(ai_type, base, _display_host(base), timeout)
+    if ai_type is AiType.AWS:
+        base = bedrock_control_endpoint(base)
+    deadline = asyncio.get_running_loop().time() + timeout
+    target = _Target(ai_type, base, _display_host(base), timeout, deadline)
     wrong_key, wrong_secret = _wrong_credentials(ai_type)
     scrubber = _Scrubber([key, secret, wrong_key, wrong_secret])
 
     import httpx
 
     owned = client is None
-    http = client or httpx.AsyncClient(follow_redirects=False, timeout=timeout)
+    if client is None:
+        verify = await _shared_ssl_context()
+        client = httpx.AsyncClient(follow_redirects=False, timeout=timeout, verify=verify)
+    http = client
     try:
         first = await _send_probe(http, target, key, secret, scrubber)
         if first.kind is not _Kind.MODELS:
@@ -128,6 +137,19 @@ async def probe(
     finally:
         if owned:
             await http.aclose()
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+async def _shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every short-lived client (building one costs ~60 ms of CPU)."""
+    global _ssl_context
+    if _ssl_context is None:
+        import httpx
+
+        _ssl_context = await asyncio.to_thread(httpx.create_ssl_context)
+    return _ssl_context
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,7 +220,21 @@ async def _request_for(
 def bedrock_region(endpoint: str) -> str:
     """The AWS region of a Bedrock endpoint's host name, else ``us-east-1``."""
     match = _BEDROCK_HOST.search(urlsplit(endpoint).hostname or "")
-    return match.group(1) if match else DEFAULT_AWS_REGION
+    return match["region"] if match else DEFAULT_AWS_REGION
+
+
+def bedrock_control_endpoint(endpoint: str) -> str:
+    """The endpoint that lists models: a ``bedrock-runtime`` host maps to ``bedrock``.
+
+    Configurations often hold the runtime endpoint (where completions go), but the model
+    list is served by the control-plane host of the same region.
+    """
+    parts = urlsplit(endpoint)
+    match = _BEDROCK_HOST.fullmatch(parts.hostname or "")
+    if match is None or not match["runtime"]:
+        return endpoint
+    host = f"bedrock{match['fips'] or ''}.{match['region']}.amazonaws.com"
+    return urlunsplit((parts.scheme, host, "", "", ""))
 
 
 def _sign_bedrock(url: str, headers: dict[str, str], key: str, secret: str) -> dict[str, str]:
@@ -224,9 +260,10 @@ async def _send_probe(
 
     url, headers = await _request_for(target, key, secret)
     try:
-        async with asyncio.timeout(target.timeout):
+        async with asyncio.timeout_at(target.deadline):
+            remaining = max(target.deadline - asyncio.get_running_loop().time(), 0.001)
             async with http.stream(
-                "GET", url, headers=headers, follow_redirects=False, timeout=target.timeout
+                "GET", url, headers=headers, follow_redirects=False, timeout=remaining
             ) as response:
                 body = await _read_capped(response)
     except (TimeoutError, httpx.TimeoutException):
@@ -237,7 +274,8 @@ async def _send_probe(
         return _Answer(_Kind.BROKEN, detail="the endpoint is not a valid http(s) URL")
     except httpx.HTTPError as exc:
         return _Answer(_Kind.BROKEN, detail=describe_transport_error(exc))
-    return _classify(response, body, scrubber)
+    answer = _classify(response, body)
+    return replace(answer, detail=scrubber.scrub(answer.detail))
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
@@ -292,8 +330,8 @@ def _default_transport_reason(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _classify(response: httpx.Response, body: bytes, scrubber: _Scrubber) -> _Answer:
-    """Turn a provider's HTTP answer into an _Answer."""
+def _classify(response: httpx.Response, body: bytes) -> _Answer:
+    """Turn a provider's HTTP answer into an _Answer (its detail not yet scrubbed)."""
     status = response.status_code
     payload = _json_or_none(body)
     if 200 <= status < 300:
@@ -311,7 +349,7 @@ def _classify(response: httpx.Response, body: bytes, scrubber: _Scrubber) -> _An
         location = urlsplit(response.headers.get("location", ""))
         where = f"a redirect to {location.hostname}" if location.hostname else "a redirect"
         return _Answer(_Kind.STATUS, status, detail=f"{_phrase(response)}; {where}, not followed")
-    detail = scrubber.scrub(_error_text(payload, body))
+    detail = _error_text(payload, body)
     reason = _phrase(response)
     return _Answer(_Kind.STATUS, status, detail=f"{reason}: {detail}" if detail else reason)
 
