@@ -1,0 +1,98 @@
+"""DeleteConfigDialog: confirm deleting a configuration; Cancel is focused by default.
+
+The dialog names the configuration and the repositories that use it, performs the delete
+itself, and explains a 403 "in use" answer plainly instead of closing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Static
+from textual.worker import Worker
+
+from flashback_tui.api.errors import ForbiddenError, NotFoundError
+from flashback_tui.api.models import AiLlm
+from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.screens.base import BaseModal
+
+
+def in_use_explanation(llm: AiLlm, server_message: str) -> str:
+    """Plain words for a 403 on delete."""
+    if llm.repos:
+        names = ", ".join(repo.name for repo in llm.repos)
+        return (f"{llm.name} cannot be deleted while repositories use it ({names}). "
+                "Point those repositories at another configuration first, then delete it.")
+    return (f"{llm.name} cannot be deleted: {server_message}. If repositories use it, "
+            "move them to another configuration first; otherwise your role may not allow it.")
+
+
+class DeleteConfigDialog(BaseModal[bool]):
+    """Asks before deleting; dismisses True once the configuration is gone."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="delete.cancel"),
+        Binding("left,right", "switch", "Switch button", show=False),
+    ]
+
+    def __init__(self, llm: AiLlm) -> None:
+        super().__init__()
+        self.llm = llm
+
+    def compose(self) -> ComposeResult:
+        llm = self.llm
+        if llm.repos:
+            used = "Used by: " + ", ".join(repo.name for repo in llm.repos)
+        else:
+            used = "No repository uses it."
+        with Vertical(id="dialog", classes="form-dialog small"):
+            yield Label(f"Delete {llm.name}?", classes="dialog-title")
+            yield Static(f"{llm.ai_type.value} · {llm.endpoint or 'no endpoint'}\n{used}\n"
+                         "Its stored credentials are removed for good.", classes="dialog-text")
+            yield Static("", id="delete-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Delete", variant="error", id="delete")
+
+    def on_mount(self) -> None:
+        self.query_one("#delete-error").display = False
+        self.query_one("#cancel", Button).focus()
+
+    def action_switch(self) -> None:
+        self.focus_next(Button)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#delete")
+    def _confirmed(self) -> None:
+        self.query_one("#delete", Button).disabled = True
+        self._delete()
+
+    @work(group="delete", exclusive=True, exit_on_error=False)
+    async def _delete(self) -> None:
+        client = self.flashback.client
+        if client is None:
+            raise RuntimeError("not connected")
+        await client.delete_ai_llm(self.llm.id)
+        self.dismiss(True)
+
+    def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
+        if isinstance(error, ForbiddenError):
+            message = in_use_explanation(self.llm, error.message)
+        elif isinstance(error, NotFoundError):
+            message = f"{self.llm.name} no longer exists (deleted elsewhere?). Refresh the list."
+        else:
+            report = describe_error(error, self.flashback.backend_label)
+            message = f"Not deleted: {report.message} {report.hint}"
+            self.query_one("#delete", Button).disabled = False
+        box = self.query_one("#delete-error", Static)
+        box.update(message)
+        box.display = True
+        self.query_one("#cancel", Button).label = "Close"
+        self.query_one("#cancel", Button).focus()

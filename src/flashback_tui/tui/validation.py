@@ -1,0 +1,70 @@
+"""ValidationQueue: validate many configurations with bounded concurrency.
+
+Each answer is reported through a callback as soon as it arrives; the verdict comes from the
+response's ``success`` field, never from the HTTP status alone. Cancelling the task that runs
+:meth:`ValidationQueue.run` cancels every request still in flight. No UI code here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flashback_tui.api.errors import FlashbackError
+
+if TYPE_CHECKING:
+    from flashback_tui.api.client import FlashbackClient
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """The answer for one configuration.
+
+    ``success`` is the platform's verdict; ``request_failed`` is True when no verdict came
+    back (403, 404, unreachable, ...) and ``message`` then says why.
+    """
+
+    ai_llm_id: str
+    success: bool
+    message: str
+    request_failed: bool = False
+
+
+class ValidationQueue:
+    """Runs ``POST /ai/llm/{id}/validate`` for many ids, at most ``concurrency`` at a time."""
+
+    def __init__(self, client: FlashbackClient, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.client = client
+        self.concurrency = max(1, concurrency)
+
+    async def validate_one(self, ai_llm_id: str) -> ValidationOutcome:
+        """Validate one configuration; client errors become a failed outcome."""
+        try:
+            answer = await self.client.validate_ai_llm(ai_llm_id)
+        except FlashbackError as exc:
+            return ValidationOutcome(ai_llm_id, False, exc.message or str(exc), True)
+        return ValidationOutcome(ai_llm_id, bool(answer.success), answer.message or "")
+
+    async def run(
+        self,
+        ai_llm_ids: Iterable[str],
+        on_result: Callable[[ValidationOutcome], None],
+    ) -> list[ValidationOutcome]:
+        """Validate every id, calling ``on_result`` for each answer in arrival order."""
+        semaphore = asyncio.Semaphore(self.concurrency)
+        outcomes: list[ValidationOutcome] = []
+
+        async def one(ai_llm_id: str) -> None:
+            async with semaphore:
+                outcome = await self.validate_one(ai_llm_id)
+            outcomes.append(outcome)
+            on_result(outcome)
+
+        async with asyncio.TaskGroup() as group:
+            for ai_llm_id in ai_llm_ids:
+                group.create_task(one(ai_llm_id))
+        return outcomes
