@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import socket
 import ssl
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -458,3 +461,12 @@ async def test_canary_secret_never_appears_in_a_message(
         assert key not in result.message
     if scenario == "echo":
         assert "[redacted]" in result.message
+
+
+def test_importing_probes_loads_no_heavy_module() -> None:
+    code = "import json, sys, flashback_tui.server.probes; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    loaded = set(json.loads(out.stdout))
+
+    for heavy in ("botocore", "httpx", "textual", "fastapi"):
+        assert heavy not in loaded, heavy
