@@ -24,12 +24,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
-from flashback_tui.api.errors import FlashbackError, NotFoundError
+from flashback_tui.api.errors import FlashbackConnectionError, FlashbackError, NotFoundError
 from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.screens.base import BaseScreen
+from flashback_tui.tui.widgets.header_bar import HeaderBar
 from flashback_tui.tui.widgets.stat_tile import StatTile, format_rate
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def summarize_minutes(
     return MinuteSeries(calls, tokens, latency, last_latency)
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(BaseScreen):
     """Screen 5: live usage of a workspace (or of every accessible one when ``workspace_id``
     is None): totals as tiles, a per-configuration table, rates and the last hour."""
 
@@ -209,7 +210,7 @@ class StatsScreen(Screen[None]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield HeaderBar()
         yield Static("Loading…", id="stats-status", markup=False)
         yield Static("", id="stats-error", markup=False)
         yield Static("No configurations here yet: add one from the configuration list (n)"
@@ -231,7 +232,7 @@ class StatsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Usage statistics"
-        self.sub_title = self.workspace_name
+        self._update_header()
         table = self.query_one(DataTable)
         table.add_column("Name", key="name")
         table.add_column("Provider", key="provider")
@@ -271,55 +272,66 @@ class StatsScreen(Screen[None]):
 
     def _start_refresh(self, *, reload_configs: bool) -> None:
         self._busy = True
-        self._fetch(reload_configs or self._configs is None, self._series_supported,
-                    self._series_ids())
-
-    def _series_ids(self) -> list[str] | None:
-        """Configuration ids to ask ``/aistats/minute`` for (None: ask for all, filter here)."""
-        if self.workspace_id is None or self._configs is None:
-            return None
-        if len(self._configs) > MAX_IDS_IN_QUERY or not self._configs:
-            return None
-        return list(self._configs)
+        known = set(self._configs) if self._configs is not None else None
+        self._fetch(reload_configs or known is None, self._series_supported, known)
 
     @work(exclusive=True, group="stats-refresh", exit_on_error=False)
     async def _fetch(self, reload_configs: bool, want_series: bool,
-                     series_ids: list[str] | None) -> None:
+                     known_ids: set[str] | None) -> None:
         """Fetch the configurations (when asked), the stats and the minute series."""
         client = self.app.client
+        if client is None:
+            self.post_message(self.Failed(FlashbackConnectionError("not connected yet")))
+            return
         try:
             configs = None
+            ids = known_ids
             if reload_configs:
-                configs = (await client.get_ai_llms(self.workspace_id)).ai_llms
-                series_ids = None  # the previous id list may be stale
+                configs = list((await client.get_ai_llms(self.workspace_id)).ai_llms)
+                ids = {c.id for c in configs if self._belongs_here(c)}
             start, end = minute_window(now_utc())
-            stats_call = client.get_ai_llm_stats()
             if want_series:
-                stats_answer, series_answer = await asyncio.gather(
-                    stats_call, self._fetch_series(start, end, series_ids)
+                stats_answer, (supported, points) = await asyncio.gather(
+                    client.get_ai_llm_stats(), self._fetch_series(start, end, ids)
                 )
             else:
-                stats_answer, series_answer = await stats_call, None
+                stats_answer, supported, points = await client.get_ai_llm_stats(), False, []
         except FlashbackError as error:
             self.post_message(self.Failed(error))
             return
-        supported, points = series_answer if series_answer is not None else (False, [])
-        series = summarize_minutes(points, start) if supported else None
+        series = None
+        if supported:
+            only = ids if self.workspace_id is not None else None
+            series = summarize_minutes(points, start, ai_llm_ids=only)
         self.post_message(
             self.Loaded(stats_answer.stats, configs, series, supported, time.monotonic())
         )
 
+    def _belongs_here(self, config: AiLlm) -> bool:
+        return self.workspace_id is None or config.workspace_id == self.workspace_id
+
     async def _fetch_series(
-        self, start: datetime, end: datetime, ids: list[str] | None
+        self, start: datetime, end: datetime, ids: set[str] | None
     ) -> tuple[bool, list[AiStatsPoint]]:
-        """``(supported, points)`` of ``/aistats/minute``; a 404 means not supported."""
+        """``(supported, points)`` of ``/aistats/minute``. A 404 to a query naming
+        configurations (one may just have been deleted) is retried without them; a 404
+        without them means the platform does not serve the series."""
+        if self.workspace_id is not None and ids is not None and not ids:
+            return True, []
+        named = None
+        if self.workspace_id is not None and ids and len(ids) <= MAX_IDS_IN_QUERY:
+            named = sorted(ids)
+        client = self.app.client
         try:
-            answer = await self.app.client.get_ai_stats_minute(
-                start=start, end=end, ai_llm_ids=ids
-            )
+            answer = await client.get_ai_stats_minute(start=start, end=end, ai_llm_ids=named)
         except NotFoundError:
-            return False, []
-        return True, answer.data
+            if named is None:
+                return False, []
+            try:
+                answer = await client.get_ai_stats_minute(start=start, end=end)
+            except NotFoundError:
+                return False, []
+        return True, list(answer.data)
 
     # -- applying answers ----------------------------------------------------------------------
 
@@ -342,12 +354,25 @@ class StatsScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "stats-refresh":
-            return
-        if event.state == WorkerState.ERROR:
+            super().on_worker_state_changed(event)
+        elif event.state == WorkerState.ERROR:
             self._busy = False
             self._show_error(event.worker.error)
         elif event.state == WorkerState.CANCELLED:
             self._busy = False
+
+    def _update_header(self) -> None:
+        app: Any = self.app
+        header = self.query_one(HeaderBar)
+        header.title = "flashback-tui · stats"
+        header.backend = getattr(app, "backend_label", "")
+        header.workspace = self.workspace_name
+        role_in = getattr(app, "role_in", None)
+        role = role_in(self.workspace_id) if role_in and self.workspace_id else None
+        header.role = role.value if role else ""
+        header.read_only = bool(getattr(app, "read_only", False))
+        profile = getattr(app, "profile", None)
+        header.profile_color = getattr(profile, "color", None)
 
     def _show_error(self, error: BaseException | None) -> None:
         """Show why the last refresh failed; the timer keeps trying."""

@@ -1,0 +1,86 @@
+"""Helpers for driving the real TUI against the real local platform in tests.
+
+``session_opener`` gives :class:`flashback_tui.tui.app.FlashbackApp` a session on an already
+running server (a token of any user), with a :class:`CountingTransport` that records every
+request path so tests can count calls. ``seed_usage`` writes usage counters straight into a
+data dir the way the gateway records them. ``wait_until`` polls the app without sleeping
+longer than needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from flashback_tui.api.client import FlashbackClient
+from flashback_tui.connect import Session
+from flashback_tui.server import store
+from flashback_tui.server.runner import LocalServer
+from flashback_tui.server.state import PlatformState
+from flashback_tui.settings import Profile
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """The normal transport, recording ``METHOD path`` and the query of every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        query = request.url.query.decode()
+        self.requests.append((f"{request.method} {request.url.path}", query))
+        return await super().handle_async_request(request)
+
+    def count(self, method_and_path: str, query_contains: str = "") -> int:
+        """How many requests were ``METHOD path`` with ``query_contains`` in their query."""
+        return sum(1 for what, query in self.requests
+                   if what == method_and_path and query_contains in query)
+
+
+def session_opener(
+    url: str,
+    token: str,
+    *,
+    profile: Profile | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    local_server: LocalServer | None = None,
+) -> Callable[[], AbstractAsyncContextManager[Session]]:
+    """An opener for ``FlashbackApp(opener=...)``: a client on ``url`` signed in with ``token``.
+
+    With ``local_server`` the session looks embedded (backend label ``local (embedded)``,
+    signed in as admin@localhost), which keeps ports out of screenshots.
+    """
+    chosen = profile or Profile(name="test", url=None if local_server else url)
+
+    @asynccontextmanager
+    async def opener() -> AsyncIterator[Session]:
+        async with FlashbackClient(url, token=token, transport=transport) as client:
+            yield Session(client=client, profile=chosen, url=url,
+                          credential_source="test", local_server=local_server)
+
+    return opener
+
+
+def seed_usage(data_dir: Path, ai_llm_id: str, *, at_ms: int | None = None,
+               latency_ms: float = 0.0, **counters: int) -> None:
+    """Record usage of a configuration directly in the data dir, as the gateway does."""
+    with PlatformState.open(data_dir) as state:
+        store.record_usage(state.db.conn(), ai_llm_id, at_ms=at_ms, latency_ms=latency_ms,
+                           **counters)
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], bool], limit: float = 15.0,
+                     what: str = "condition") -> None:
+    """Let the app run until ``predicate()`` is true; fail after ``limit`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
