@@ -182,6 +182,7 @@ def test_secrets_in_argv_are_refused(run, use_keyring, platform, option: str) ->
     result = run(*args)
     assert result.exit_code == 2
     assert "process list" in result.stderr and "hunter2-CANARY" not in result.output
+    assert "--password-stdin" in result.stderr
 
 
 def test_without_a_terminal_the_password_must_come_from_stdin(

@@ -138,6 +138,29 @@ def _echo_notes(notes: list[str]) -> None:
 # login
 # ---------------------------------------------------------------------------------------------
 
+#: Options someone may try for a password or token on the command line.
+_ARGV_SIGN_IN_SECRETS = ("--password", "--token", "--access-token", "--refresh-token")
+
+
+class SignInCommand(SecretSafeCommand):
+    """``login``: refuses a password or token in argv with advice on how to give it instead."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            if arg == "--":
+                break
+            option = arg.split("=", 1)[0]
+            if option in _ARGV_SIGN_IN_SECRETS:
+                raise click.UsageError(
+                    f"{option} is not accepted: a value on the command line is visible to other "
+                    "users in the process list and stays in the shell history. Type it at the "
+                    "hidden prompt, or pipe it in: `printenv FLASHBACK_PASSWORD | flashback-tui "
+                    "login --email EMAIL --password-stdin` (--token-stdin for a token).",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
+
+
 
 def _login_profile(settings: Settings, name: str | None, url: str | None) -> Profile:
     """The profile to sign in with: named, matched by URL, or new; never ``local``."""
@@ -268,7 +291,7 @@ def _ask_password(password_stdin: bool) -> SecretStr:
     )
 
 
-@click.command(cls=SecretSafeCommand)
+@click.command(cls=SignInCommand)
 @connection_options
 @click.option("--email", metavar="EMAIL", help="Account e-mail (default: the profile's last one).")
 @click.option("--password-stdin", is_flag=True,
@@ -302,7 +325,7 @@ def login(ctx: click.Context, email: str | None, password_stdin: bool, token_std
 
     if token_stdin:
         token = _read_stdin_secret("--token-stdin")
-        credential = _run(_check_token(profile.url, token, email or profile.email))
+        credential = _run(_check_token(profile.url, token, email))  # the token names no one
     else:
         address = _ask_email(profile, email, password_stdin)
         credential = _run(_sign_in(profile.url, address, _ask_password(password_stdin)))
@@ -400,7 +423,7 @@ def logout(ctx: click.Context) -> None:
             notes.append(f"the platform did not revoke the session ({exc}); it may have "
                          "ended already")
     removed, forget_notes = forget_credential(profile)
-    _echo_notes(notes + forget_notes)
+    _echo_notes(list(dict.fromkeys(notes + forget_notes)))
     if removed:
         click.echo(f"Signed out of {profile.url} (profile {profile.name!r}); removed the "
                    f"credential from: {', '.join(removed)}.")
