@@ -24,6 +24,8 @@ Scenarios (``{url}`` is ``provider.url``):
 ``{url}/hang/v1``
     Never answers: holds the request until the provider stops (at most ``HANG_SECONDS``),
     then closes the connection without a response.
+``{url}/tarpit/v1``
+    Like ``ok`` for a valid key; a request with any other key (or none) is held like ``hang``.
 ``{url}/echo/v1``
     Answers 400 with an error message that repeats the credentials it received, in full and
     partially masked (first 10 and last 4 characters), the way careless providers do; for
@@ -564,6 +566,12 @@ def _hang(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     return None
 
 
+def _tarpit(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
+    if handler.bearer_key() in handler.provider.valid_keys:
+        return _openai(handler, rest, body, enforce=True)
+    return _hang(handler, rest, body)
+
+
 def _echo(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     received = [
         f"{name}={value} (masked {_mask_like_providers(value)})"
@@ -722,6 +730,7 @@ _SCENARIOS = {
     "status": _status,
     "slow": _slow,
     "hang": _hang,
+    "tarpit": _tarpit,
     "echo": _echo,
     "html": _html,
     "redirect": _redirect,

@@ -124,10 +124,9 @@ async def probe(
     import httpx
 
     owned = client is None
-    if client is None:
-        verify = await _shared_ssl_context()
-        client = httpx.AsyncClient(follow_redirects=False, timeout=timeout, verify=verify)
-    http = client
+    http = client or httpx.AsyncClient(
+        follow_redirects=False, timeout=timeout, verify=await _shared_ssl_context()
+    )
     try:
         first = await _send_probe(http, target, key, secret, scrubber)
         if first.kind is not _Kind.MODELS:
