@@ -51,7 +51,7 @@ Scenarios (``{url}`` is ``provider.url``):
 
 ``closed_port_url()`` returns an endpoint on a port nobody listens on.
 
-Chat completions (``ok``, ``anykey``, ``slow``): ``POST /chat/completions`` with
+Chat completions (``ok``, ``anykey``, ``slow``, ``tarpit``): ``POST /chat/completions`` with
 ``{"model", "messages", "stream"?, "stream_options": {"include_usage": true}?}``. The reply is
 ``"You said: <last user message>"``. Usage is deterministic: ``prompt_tokens`` = the number of
 whitespace-separated words over all message contents, ``completion_tokens`` = the words of the
@@ -66,7 +66,8 @@ scenario, header names and values, except that values of credential headers are 
 for a SigV4 header, ``sigv4_scope`` is ``<date>/<region>/<service>/aws4_request`` and
 ``sigv4_signed_headers`` the signed header names (never the key id or the signature).
 A request is recorded when it is answered (after a ``slow`` delay); ``hang`` requests are
-recorded on arrival.
+recorded on arrival. A ``slow`` request that a client gave up on is still recorded once its
+delay ends, so a shared provider's tests should select records with ``requests_for(scenario)``.
 """
 
 from __future__ import annotations
