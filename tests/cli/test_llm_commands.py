@@ -123,10 +123,10 @@ def test_a_duplicate_name_is_rejected_by_the_platform_with_exit_2(
 
 
 def test_validate_reports_a_line_per_configuration_in_order_and_exits_6(
-    cli: Cli, world: Any, create_llm: Callable[..., str], canary: str
+    cli: Cli, create_llm: Callable[..., str], provider: FakeProvider, canary: str
 ) -> None:
     good = create_llm("good")
-    bad = create_llm("bad", secret=canary)
+    bad = create_llm("bad", secret=canary, endpoint=provider.endpoint("slow", 300))
     echo = create_llm("echo", secret=canary, scenario="echo")
     result = cli("llm", "validate", bad, good, echo, "--concurrency", "2")
     assert result.exit_code == ExitCode.VALIDATION_FAILED, result.output
@@ -249,3 +249,58 @@ def test_a_bad_token_exits_3(cli: Cli, command: list[str]) -> None:
     result = cli(*command, token="not-a-token")
     assert result.exit_code == ExitCode.AUTHENTICATION
     assert "Hint: " in result.stderr and "not-a-token" not in result.output
+
+
+def test_a_configuration_in_use_cannot_be_deleted(
+    cli: Cli, world: Any, platform: Any, create_llm: Callable[..., str]
+) -> None:
+    from flashback_tui.server import admin
+
+    llm_id = create_llm()
+    admin.add_repo(platform.data_dir, "docs-bot", world.workspace_id, llm_id)
+    result = cli("llm", "delete", llm_id, "--yes")
+    assert result.exit_code == ExitCode.FORBIDDEN
+    assert "in use" in result.stderr
+    shown = cli("llm", "show", llm_id)
+    assert shown.exit_code == 0 and "docs-bot" in shown.stdout
+
+
+def test_a_workspace_name_matching_several_is_a_usage_error_listing_ids(
+    cli: Cli, world: Any, platform: Any
+) -> None:
+    from flashback_tui.server import admin
+
+    ids = []
+    for name in (f"{world.workspace_name}-Team", f"{world.workspace_name}-TEAM"):
+        ids.append(admin.add_workspace(platform.data_dir, name))
+        admin.add_member(platform.data_dir, ids[-1], world.emails["ADMIN"], "ADMIN")
+    exact = cli("llm", "list", "--json", "--workspace", f"{world.workspace_name}-TEAM")
+    assert exact.exit_code == 0 and json.loads(exact.stdout) == []
+    result = cli("llm", "list", "--workspace", f"{world.workspace_name}-team")
+    assert result.exit_code == ExitCode.USAGE
+    assert "matches several workspaces" in result.stderr
+    assert all(workspace_id in result.stderr for workspace_id in ids)
+
+
+def test_create_falls_back_to_the_profiles_default_workspace(
+    cli: Cli, world: Any, platform: Any, tmp_path: Any
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text(
+        f'[profiles.ci]\nurl = "{platform.url}"\n'
+        f'default_workspace = "{world.workspace_name}"\n'
+    )
+    result = cli("--profile", "ci", "llm", "create", "--name", "from-profile", "--type",
+                 "OPENAI", "--secret-env", "S", S="sk-x")
+    assert result.exit_code == 0, result.output
+    (item,) = _listed(cli, "--workspace", world.workspace_id)
+    assert item["id"] == result.stdout.strip() and item["name"] == "from-profile"
+
+
+def test_other_may_go_without_a_secret(cli: Cli, world: Any, provider: FakeProvider) -> None:
+    created = cli("llm", "create", "--name", "ollama", "--type", "OTHER", "--endpoint",
+                  provider.endpoint("anykey"), "--workspace", world.workspace_name)
+    assert created.exit_code == 0, created.output
+    result = cli("llm", "validate", created.stdout.strip())
+    assert result.exit_code == 0 and result.stdout.startswith("VALID")

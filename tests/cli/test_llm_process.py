@@ -75,3 +75,48 @@ def test_a_dead_backend_exits_7_with_a_hint(run_process: Run) -> None:
     assert "Error: cannot reach" in done.stderr
     assert "Hint: Check that the backend is running" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def _answer_on_a_terminal(args: list[str], env: dict[str, str], answer: bytes) -> tuple[int, str]:
+    """Run ``args`` with a pseudo-terminal as stdin/stdout, answer its question; (status, text)."""
+    import os
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execve(args[0], args, env)
+    seen, answered, deadline = b"", False, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(fd, answer)
+            answered = True
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_delete_asks_on_a_terminal(
+    platform: Any, world: Any, cli_env: Callable[..., Any], create_llm: Callable[..., str]
+) -> None:
+    llm_id = create_llm("asked")
+    env = process_env(cli_env(url=platform.url, token=world.tokens["ADMIN"]))
+    args = [sys.executable, "-m", "flashback_tui", "llm", "delete", llm_id]
+
+    status, text = _answer_on_a_terminal(args, env, b"n\n")
+    assert f"Delete asked ({llm_id}) for good? [y/N]" in text
+    assert status == ExitCode.FAILURE and "Nothing deleted." in text
+
+    status, text = _answer_on_a_terminal(args, env, b"y\n")
+    assert status == 0 and f"Deleted {llm_id}." in text
