@@ -1,4 +1,4 @@
-"""Fixtures of the client tests: a canary secret and a loopback server with odd answers.
+"""Fixtures of the client tests: clients per role, configurations, a canary, odd servers.
 
 ``stand_in`` answers what a real Flashback server never does (HTML, wrongly shaped JSON, a
 proxy's 502 page) so the client's handling of such answers can be checked over real sockets.
@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from flashback_tui.api.client import FlashbackClient
+from flashback_tui.api.models import AiLlmCreate, AiType
+from tests.support.fake_provider import FakeProvider
 
 
 @pytest.fixture
@@ -86,3 +90,59 @@ def stand_in(canary: str) -> Iterator[StandIn]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# -- fixtures over the real local server (``platform`` and ``world`` from tests/conftest.py) --
+
+PROVIDER_KEY = "sk-provider-right-key"
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[FakeProvider]:
+    """A loopback AI provider that accepts ``PROVIDER_KEY``."""
+    with FakeProvider(valid_keys={PROVIDER_KEY}) as running:
+        yield running
+
+
+@pytest.fixture
+async def clients(platform, world) -> AsyncIterator[Callable[[str], FlashbackClient]]:
+    """``clients(role)``: a client signed in as the ``world`` user of that role.
+
+    Roles are ``READ``, ``WRITE``, ``ADMIN``, ``NONE`` (member of nothing) and ``INVALID``
+    (a token the server never issued).
+    """
+    opened: dict[str, FlashbackClient] = {}
+
+    def client_for(role: str) -> FlashbackClient:
+        if role not in opened:
+            token = "not-a-real-token" if role == "INVALID" else world.tokens[role]
+            opened[role] = FlashbackClient(platform.url, token=token, retry_delays=())
+        return opened[role]
+
+    yield client_for
+    for client in opened.values():
+        await client.aclose()
+
+
+@pytest.fixture
+def new_config(world, provider) -> Callable[..., Awaitable[str]]:
+    """``await new_config(client, **fields)``: create a configuration, answer its id.
+
+    Defaults: a unique name, OPENAI, the provider's ``ok`` endpoint, the right key as
+    secret, in the ``world`` workspace.
+    """
+
+    async def create(client: FlashbackClient, **fields: Any) -> str:
+        values: dict[str, Any] = {
+            "name": f"cfg-{uuid.uuid4().hex[:10]}",
+            "ai_type": AiType.OPENAI,
+            "endpoint": provider.endpoint("ok"),
+            "secret": PROVIDER_KEY,
+            "workspace_id": world.workspace_id,
+        }
+        values.update(fields)
+        answer = await client.create_ai_llm(AiLlmCreate(**values))
+        assert answer.success
+        return answer.ai_llm_id
+
+    return create
