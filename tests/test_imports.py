@@ -14,6 +14,10 @@ NON_UI_MODULES = [
     "flashback_tui.paths",
     "flashback_tui.api.models",
     "flashback_tui.api.errors",
+    "flashback_tui.settings",
+    "flashback_tui.credentials",
+    "flashback_tui.connect",
+    "flashback_tui.commands.auth",
 ]
 
 

@@ -556,8 +556,8 @@ class RefreshWriter:
                 credential = self.resolved.credential  # the newest, whichever thread runs last
             try:
                 store.save(self.profile, credential)
-            except (CredentialError, OSError) as exc:
-                self.errors.append(str(exc))
+            except Exception as exc:  # recorded, never raised in a background thread
+                self.errors.append(f"could not store refreshed tokens: {exc}")
 
     def wait(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds in all for pending writes."""

@@ -351,6 +351,17 @@ def test_status_for_each_storage_kind(
     assert "warning: the token is stored in PLAINTEXT" in blocks["server"]
     assert account.password not in status.output
 
+    as_json = run("auth", "status", "--json")
+    assert as_json.exit_code == 0, as_json.output
+    entries = {entry["profile"]: entry for entry in json.loads(as_json.stdout)}
+    assert {name: (e["storage"], e["plaintext"], e["signedIn"]) for name, e in entries.items()} == {
+        "local": ("embedded", False, True),
+        "desk": ("keyring", False, True),
+        "server": ("file", True, True),
+    }
+    assert entries["desk"]["user"] == account.email and entries["desk"]["canRefresh"] is True
+    assert entries["server"]["where"].startswith(f"file {path}")
+
     from_env = run("auth", "status", "--profile", "desk", FLASHBACK_TOKEN=world.tokens["READ"])
     assert from_env.exit_code == 0
     assert "stored:  environment (FLASHBACK_TOKEN)" in from_env.stdout

@@ -9,8 +9,10 @@ a usable one exists, else, only with ``--insecure-storage`` (remembered per prof
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -446,48 +448,99 @@ def auth() -> None:
     """Inspect sign-in state (see also `login` and `logout`)."""
 
 
-def _status_lines(profile: Profile, default_name: str | None) -> tuple[list[str], bool]:
-    """The status block of one profile, and whether it has a credential."""
-    from flashback_tui.credentials import EMBEDDED_SOURCE, find_credential
+@dataclass
+class ProfileStatus:
+    """What ``auth status`` knows about one profile (no token in it)."""
 
-    title = profile.name + (" (default)" if profile.name == default_name else "")
-    if profile.color:
-        title += f"  [colour: {profile.color}]"
-    lines = [title, f"  url:     {profile.display_url}"]
+    profile: str
+    default: bool
+    url: str | None
+    color: str | None
+    signed_in: bool
+    storage: str | None  # "embedded", "environment", "keyring", "file" or None
+    where: str | None
+    user: str | None
+    expires_at: int | None
+    can_refresh: bool
+    notes: list[str]
+
+    @property
+    def plaintext(self) -> bool:
+        """The token sits in a plaintext file."""
+        return self.storage == "file"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` shape (camelCase, like the other commands)."""
+        return {
+            "profile": self.profile, "default": self.default, "url": self.url,
+            "color": self.color, "signedIn": self.signed_in, "storage": self.storage,
+            "where": self.where, "plaintext": self.plaintext, "user": self.user,
+            "expiresAt": self.expires_at, "canRefresh": self.can_refresh, "notes": self.notes,
+        }
+
+    def lines(self) -> list[str]:
+        """The human-readable block."""
+        title = self.profile + (" (default)" if self.default else "")
+        if self.color:
+            title += f"  [colour: {self.color}]"
+        lines = [title, f"  url:     {self.url or 'embedded local platform'}"]
+        if self.storage == "embedded":
+            lines += [f"  user:    {self.user}", "  expires: never (a fresh token each start)"]
+        elif self.signed_in:
+            lines += [f"  user:    {self.user or 'unknown'}",
+                      "  expires: " + format_expiry(self.expires_at,
+                                                    has_refresh=self.can_refresh)]
+        if self.signed_in:
+            lines.append(f"  stored:  {self.where}")
+        else:
+            lines.append(f"  stored:  nowhere: not signed in (flashback-tui login --profile "
+                         f"{self.profile})")
+        if self.plaintext:
+            lines.append("  warning: the token is stored in PLAINTEXT; anyone with access to "
+                         "this account can read it")
+        lines += [f"  note:    {note}" for note in self.notes]
+        return lines
+
+
+def profile_status(profile: Profile, default_name: str | None) -> ProfileStatus:
+    """Walk the credential chain for one profile (no network call)."""
+    from flashback_tui.credentials import EMBEDDED_SOURCE, FileStore, KeyringStore, find_credential
+
+    status = ProfileStatus(
+        profile=profile.name, default=profile.name == default_name, url=profile.url,
+        color=profile.color, signed_in=False, storage=None, where=None, user=None,
+        expires_at=None, can_refresh=False, notes=[],
+    )
     if profile.is_local:
-        lines += ["  user:    admin@localhost", "  expires: never (a fresh token each start)",
-                  f"  stored:  {EMBEDDED_SOURCE}"]
-        return lines, True
+        status.signed_in, status.storage, status.where = True, "embedded", EMBEDDED_SOURCE
+        status.user = "admin@localhost"
+        return status
     found = find_credential(profile)
+    status.notes = found.notes
     resolved = found.resolved
     if resolved is None:
-        lines.append(f"  stored:  nowhere: not signed in (flashback-tui login --profile "
-                     f"{profile.name})")
-        lines += [f"  note:    {note}" for note in found.notes]
-        return lines, False
+        return status
     credential = resolved.credential
-    user = credential.email or profile.email
-    if resolved.store is None:
-        user = "unknown (a token from the environment)"
-    lines.append(f"  user:    {user or 'unknown'}")
-    lines.append("  expires: " + format_expiry(
-        credential.expires_at, has_refresh=credential.refresh_token is not None))
-    lines.append(f"  stored:  {resolved.where}")
-    if resolved.where.startswith("file "):
-        lines.append("  warning: the token is stored in PLAINTEXT; anyone with access to this "
-                     "account can read it")
-    lines += [f"  note:    {note}" for note in found.notes]
-    return lines, True
+    status.signed_in, status.where = True, resolved.where
+    status.storage = ("environment" if resolved.store is None
+                      else "keyring" if isinstance(resolved.store, KeyringStore)
+                      else "file" if isinstance(resolved.store, FileStore) else "other")
+    status.user = (None if resolved.store is None
+                   else credential.email or profile.email)
+    status.expires_at = credential.expires_at
+    status.can_refresh = credential.refresh_token is not None
+    return status
 
 
 @auth.command("status", cls=SecretSafeCommand)
 @connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of text.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, as_json: bool) -> None:
     """Per profile: URL, user, token expiry and exactly where the credential lives.
 
     With --profile (or the global one), only that profile; exit code 3 when it has no
-    credential.
+    credential. Nothing is sent over the network.
     """
     options = options_of(ctx)
     settings = _settings()
@@ -501,12 +554,10 @@ def status(ctx: click.Context) -> None:
         profiles = [_named_profile(settings, name)]
     else:
         profiles = list(settings.profiles.values())
-    any_missing = False
-    for index, profile in enumerate(profiles):
-        lines, signed_in = _status_lines(profile, default_name)
-        any_missing |= not signed_in
-        if index:
-            click.echo("")
-        click.echo("\n".join(lines))
-    if any_missing and len(profiles) == 1:
+    statuses = [profile_status(profile, default_name) for profile in profiles]
+    if as_json:
+        click.echo(json.dumps([item.to_json() for item in statuses], indent=2))
+    else:
+        click.echo("\n\n".join("\n".join(item.lines()) for item in statuses))
+    if len(statuses) == 1 and not statuses[0].signed_in:
         ctx.exit(int(ExitCode.AUTHENTICATION))
