@@ -50,13 +50,14 @@ async def test_login_with_a_wrong_password_is_a_401(platform, member: str) -> No
     assert "wrong password" not in str(caught.value)
 
 
-async def test_a_rejected_access_token_is_refreshed_once_and_retried(
+async def test_an_expired_access_token_is_refreshed_once_and_retried(
     platform, world, member: str
 ) -> None:
     _, refresh = await signed_in(platform, member)
+    expired = admin.create_token(platform.data_dir, member, ttl_seconds=-1)
     reported: list[Tokens] = []
     client = FlashbackClient(
-        platform.url, token="expired-or-bogus", refresh_token=refresh,
+        platform.url, token=expired, refresh_token=refresh,
         on_tokens_refreshed=reported.append,
     )
     async with client:

@@ -77,8 +77,9 @@ async def test_create_with_a_bad_endpoint_is_a_400_naming_the_field(clients, wor
 
 async def test_create_in_an_unknown_workspace_is_refused(clients) -> None:
     body = AiLlmCreate(name="orphan", ai_type=AiType.OPENAI, workspace_id=UNKNOWN_ID)
-    with pytest.raises((NotFoundError, ForbiddenError)):
+    with pytest.raises(NotFoundError) as caught:
         await clients("ADMIN").create_ai_llm(body)
+    assert "workspace" in caught.value.message
 
 
 # -- update ---------------------------------------------------------------------------------
@@ -248,6 +249,15 @@ async def test_missing_token_is_a_401(platform) -> None:
             await anonymous.get_ai_llms()
     assert caught.value.status == 401
     assert caught.value.message
+
+
+async def test_expired_token_is_a_401(platform, world) -> None:
+    expired = admin.create_token(platform.data_dir, world.emails["ADMIN"], ttl_seconds=-1)
+    async with FlashbackClient(platform.url, token=expired) as client:
+        with pytest.raises(UnauthorizedError) as caught:
+            await client.get_workspace(world.workspace_id)
+    assert "expired" in caught.value.message
+    assert caught.value.request == f"GET /workspace/{world.workspace_id}"
 
 
 async def test_one_connection_serves_many_calls(platform, world) -> None:
