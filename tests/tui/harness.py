@@ -29,7 +29,7 @@ def make_app(url: str, token: str, *, email: str | None = None, read_only: bool 
 
 
 async def wait_for(condition: Callable[[], Any], pilot: Any, within: float = 10.0) -> Any:
-    """Poll ``condition`` (letting the app run) until it is truthy; fail after ``within`` seconds."""
+    """Poll ``condition`` (letting the app run) until it is truthy; fail after ``within`` s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
