@@ -371,11 +371,15 @@ class FileStore:
         return StoredCredential.from_json(text, str(path))
 
     def save(self, profile: Profile, credential: StoredCredential) -> None:
-        from flashback_tui.settings import write_atomically
+        from flashback_tui.settings import SettingsError, write_atomically
 
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._check_directory()
-        write_atomically(self.path(profile), credential.to_json().encode(), mode=0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._check_directory()
+            write_atomically(self.path(profile), credential.to_json().encode(), mode=0o600)
+        except (OSError, SettingsError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise CredentialError(f"cannot write {self.path(profile)}: {reason}") from None
 
     def delete(self, profile: Profile) -> bool:
         try:

@@ -167,6 +167,27 @@ def test_a_wrong_password_is_exit_3_and_stores_nothing(
     assert not (config_dir / "settings.toml").exists()
 
 
+def test_an_invalid_email_is_a_usage_error(run, use_keyring, platform) -> None:
+    use_keyring(MemoryKeyring())
+    result = run("login", "--profile", "work", "--url", platform.url, "--email", "a",
+                 "--password-stdin", input="pw-CANARY\n")
+    assert result.exit_code == 2
+    assert "--email" in result.stderr and "pw-CANARY" not in result.output
+
+
+def test_login_refuses_a_credentials_directory_others_can_read(
+    run, use_keyring, platform, account: Account, config_dir: Path
+) -> None:
+    use_keyring(fail.Keyring())
+    (config_dir / "credentials").mkdir(parents=True, mode=0o755)
+    (config_dir / "credentials").chmod(0o755)
+    result = login(run, platform.url, account, "--insecure-storage")
+    assert result.exit_code == 1
+    assert f"chmod 700 {config_dir / 'credentials'}" in result.stderr
+    assert "Nothing was stored" in result.stderr
+    assert list((config_dir / "credentials").iterdir()) == []
+
+
 def test_an_unreachable_platform_is_exit_7(run, use_keyring, account: Account) -> None:
     use_keyring(MemoryKeyring())
     result = login(run, f"http://127.0.0.1:{free_port()}", account)

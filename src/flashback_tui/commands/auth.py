@@ -97,12 +97,22 @@ def _read_stdin_secret(option: str) -> SecretStr:
 
 def _run(coroutine: Any) -> Any:
     """Run one client coroutine; client errors become CLI errors with their exit codes."""
+    from pydantic import ValidationError
+
     from flashback_tui.api.errors import FlashbackError
 
     try:
         return asyncio.run(coroutine)
     except FlashbackError as exc:
         raise cli_error_from(exc) from None
+    except ValidationError as exc:  # the request itself is invalid (e.g. the e-mail)
+        options = {"email": "--email", "password": "the password"}
+        problems = "; ".join(
+            f"{options.get(str(error['loc'][0]), error['loc'][0]) if error['loc'] else 'input'}"
+            f": {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise click.UsageError(problems) from None
 
 
 def format_expiry(expires_at: int | None, *, has_refresh: bool, now: float | None = None) -> str:
@@ -309,11 +319,12 @@ def login(ctx: click.Context, email: str | None, password_stdin: bool, token_std
     """Sign in to a platform and keep the token (OS keyring, or an opt-in 0600 file)."""
     from flashback_tui.credentials import (
         TOKEN_ENV,
+        CredentialError,
         NoSafeStorageError,
         env_token,
         save_credential,
     )
-    from flashback_tui.settings import save_profile
+    from flashback_tui.settings import SettingsError, save_profile
 
     if password_stdin and token_stdin:
         raise click.UsageError("use either --password-stdin or --token-stdin, not both")
@@ -338,12 +349,20 @@ def login(ctx: click.Context, email: str | None, password_stdin: bool, token_std
         if credential.refresh_token is not None:
             _try_revoke(profile.url, credential)
         raise CliError(_storage_choices(profile, exc.notes), exit_code=ExitCode.FAILURE) from None
+    except CredentialError as exc:  # e.g. a credentials directory others can read
+        if credential.refresh_token is not None:
+            _try_revoke(profile.url, credential)
+        raise CliError(f"{exc}. Nothing was stored.", exit_code=ExitCode.FAILURE) from None
     _echo_notes(notes)
     saved = profile.model_copy(update={
         "email": credential.email or profile.email,
         "insecure_storage": insecure,
     })
-    settings_file = save_profile(saved)
+    try:
+        settings_file = save_profile(saved)
+    except SettingsError as exc:
+        raise CliError(f"signed in and stored the credential, but could not save the profile: "
+                       f"{exc}", exit_code=ExitCode.FAILURE) from None
     who = f" as {credential.email}" if credential.email else ""
     click.echo(f"Signed in to {profile.url}{who} (profile {profile.name!r}).")
     click.echo(f"Credential stored in: {where}")
