@@ -6,6 +6,8 @@ connection is attempted, which the unreachable URL below would turn into exit 7.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +185,13 @@ def test_tables_align_wide_characters_and_escape_control_characters() -> None:
     assert {display_width(line) for line in lines} == {17}
     assert clean(None) == "-" and clean("e\u0301") == "e\u0301"
     assert display_width("e\u0301") == 1
+
+
+def test_loading_the_commands_imports_neither_the_client_nor_pydantic() -> None:
+    code = ("import json, sys, flashback_tui.cli, flashback_tui.commands.llm; "
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=30).stdout
+    loaded = set(json.loads(out))
+    for heavy in ("httpx", "pydantic", "flashback_tui.api.client", "flashback_tui.connect"):
+        assert heavy not in loaded, heavy

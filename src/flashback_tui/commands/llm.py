@@ -232,14 +232,17 @@ def list_(ctx: click.Context, workspace: str | None, available: bool, as_json: b
 
     async def body(session: Session) -> None:
         client = session.client
-        all_workspaces = (await client.get_workspaces()).workspaces
-        workspace_id = pick_workspace(all_workspaces, workspace).id if workspace else None
-        if available:
-            llms = (await client.get_available_ai_llms()).ai_llms
-            if workspace_id:
-                llms = [item for item in llms if item.workspace_id == workspace_id]
+        if workspace and not available:
+            all_workspaces = (await client.get_workspaces()).workspaces
+            chosen = pick_workspace(all_workspaces, workspace)
+            llms = (await client.get_ai_llms(chosen.id)).ai_llms
         else:
-            llms = (await client.get_ai_llms(workspace_id)).ai_llms
+            fetch = client.get_available_ai_llms() if available else client.get_ai_llms()
+            listed, answer = await asyncio.gather(client.get_workspaces(), fetch)
+            all_workspaces, llms = listed.workspaces, answer.ai_llms
+            if workspace:
+                chosen_id = pick_workspace(all_workspaces, workspace).id
+                llms = [item for item in llms if item.workspace_id == chosen_id]
         names = {w.id: w.name for w in all_workspaces}
         _print_list(llms, names, fmt)
 
