@@ -140,6 +140,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal server error")
 
 
+def _openapi_without_422(app: FastAPI) -> None:
+    """Describe the real contract: validation failures are 400 ErrorResponse, never 422."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    operation.get("responses", {}).pop("422", None)
+            schemas = schema.get("components", {}).get("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
     from flashback_tui.server.routes import ai_llm, stats, users, workspaces
@@ -164,6 +184,7 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         lifespan=lifespan,
     )
     _install_error_handlers(app)
+    _openapi_without_422(app)
     for module in (ai_llm, workspaces, users, stats):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit)

@@ -210,13 +210,13 @@ def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> in
 def _statements(script: str) -> Iterator[str]:
     """Split a migration script into statements (executescript would commit implicitly)."""
     buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
+    for piece in script.split(";"):
+        buffer += piece + ";"
         if sqlite3.complete_statement(buffer):
-            if buffer.strip():
+            if buffer.strip(" \n\t;"):
                 yield buffer.strip()
             buffer = ""
-    if buffer.strip():
+    if buffer.strip(" \n\t;"):
         yield buffer.strip()
 
 

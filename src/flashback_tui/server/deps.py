@@ -36,12 +36,12 @@ class CurrentUser:
     org_role: str
 
 
-def get_state(request: Request) -> PlatformState:
-    """The opened data dir of this app."""
+async def get_state(request: Request) -> PlatformState:
+    """The opened data dir of this app (async: no threadpool hop for an attribute read)."""
     return request.app.state.platform
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     """The settings this app was built with."""
     return request.app.state.settings
 

@@ -43,7 +43,10 @@ def is_loopback(host: str) -> bool:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0 picks a free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # An explicit IPPROTO_TCP matters: asyncio turns on TCP_NODELAY for accepted connections
+    # only when the listening socket says so; without it every response stalls ~40 ms on
+    # the client's delayed ACK (headers and body are separate writes).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))

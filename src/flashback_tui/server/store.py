@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, TypeAdapter
 
 from flashback_tui.api.models import (
     DEFAULT_ENDPOINTS,
@@ -26,7 +26,6 @@ from flashback_tui.api.models import (
     AiLlmStats,
     AiStatsPoint,
     AiType,
-    RepoRef,
     Role,
     UserInfo,
     Workspace,
@@ -38,6 +37,9 @@ from flashback_tui.server.db import transaction
 from flashback_tui.server.security import new_token, token_digest
 
 LOCAL_ADMIN_EMAIL = "admin@localhost"
+
+_AI_LLM_LIST = TypeAdapter(list[AiLlm])
+_STATS_LIST = TypeAdapter(list[AiLlmStats])
 DEFAULT_WORKSPACE = "Default"
 DEFAULT_ORG = "Local"
 
@@ -439,7 +441,9 @@ def list_ai_llms(
         params,
     ).fetchall()
     repos = _repos_by_llm(conn, clause, params)
-    return [_ai_llm_from_row(row, repos.get(row["id"], [])) for row in rows]
+    # One validation pass in pydantic-core for the whole list (far cheaper than per row).
+    return _AI_LLM_LIST.validate_python([_ai_llm_dict(row, repos.get(row["id"], []))
+                                         for row in rows])
 
 
 def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[str]) -> set[str]:
@@ -457,7 +461,7 @@ def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[st
 
 
 def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
-                  ) -> dict[str, list[RepoRef]]:
+                  ) -> dict[str, list[dict[str, Any]]]:
     rows = conn.execute(
         "SELECT l.ai_llm_id, r.id, r.name, r.created_at FROM repo_ai_llms l"  # noqa: S608
         " JOIN repos r ON r.id = l.repo_id"
@@ -466,34 +470,36 @@ def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
         f" WHERE {clause} ORDER BY r.name",
         params,
     ).fetchall()
-    out: dict[str, list[RepoRef]] = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["ai_llm_id"], []).append(
-            RepoRef(id=r["id"], name=r["name"], created_at=_parse_time(r["created_at"]))
+            {"id": r["id"], "name": r["name"], "createdAt": r["created_at"]}
         )
     return out
 
 
-def _ai_llm_from_row(row: Mapping[str, Any], repos: list[RepoRef]) -> AiLlm:
+def _ai_llm_dict(row: Mapping[str, Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row as wire-shaped data; validation outcomes of an older generation read as none."""
     status = row["validation_status"]
     if status != "NOT_VALIDATED" and row["validated_generation"] != row["generation"]:
         status = "NOT_VALIDATED"
-    return AiLlm.model_construct(
-        id=row["id"],
-        org_id=row["org_id"],
-        workspace_id=row["workspace_id"],
-        user_id=row["user_id"],
-        name=row["name"],
-        ai_type=AiType(row["ai_type"]),
-        endpoint=row["endpoint"],
-        key=row["key_mask"],
-        api_key_id=row["api_key_id"],
-        created_at=_parse_time(row["created_at"]),
-        repos=repos,
-        validation_status=status,
-        validation_message=row["validation_message"] if status != "NOT_VALIDATED" else None,
-        validated_at=_parse_time(row["validated_at"]) if status != "NOT_VALIDATED" else None,
-    )
+    validated = status != "NOT_VALIDATED"
+    return {
+        "id": row["id"],
+        "orgId": row["org_id"],
+        "workspaceId": row["workspace_id"],
+        "userId": row["user_id"],
+        "name": row["name"],
+        "aiType": row["ai_type"],
+        "endpoint": row["endpoint"],
+        "key": row["key_mask"],
+        "apiKeyId": row["api_key_id"],
+        "createdAt": row["created_at"],
+        "repos": repos,
+        "validationStatus": status,
+        "validationMessage": row["validation_message"] if validated else None,
+        "validatedAt": row["validated_at"] if validated else None,
+    }
 
 
 def update_ai_llm(
@@ -768,20 +774,20 @@ def stats_totals(conn: sqlite3.Connection, user_id: str, llm_id: str | None = No
         f" WHERE m.user_id = ?{extra} ORDER BY a.created_at DESC, a.rowid DESC",
         params,
     ).fetchall()
-    return [
-        AiLlmStats.model_construct(
-            ai_llm_id=r["id"],
-            total_api_calls=r["api_calls"] or 0,
-            total_tokens_in=r["tokens_in"] or 0,
-            total_tokens_out=r["tokens_out"] or 0,
-            total_llm_tokens_in=r["llm_tokens_in"] or 0,
-            total_llm_tokens_out=r["llm_tokens_out"] or 0,
-            total_policy_violations=r["policy_violations"] or 0,
-            total_alerts=r["alerts"] or 0,
-            total_blocks=r["blocks"] or 0,
-        )
+    return _STATS_LIST.validate_python([
+        {
+            "aiLlmId": r["id"],
+            "totalApiCalls": r["api_calls"] or 0,
+            "totalTokensIn": r["tokens_in"] or 0,
+            "totalTokensOut": r["tokens_out"] or 0,
+            "totalLlmTokensIn": r["llm_tokens_in"] or 0,
+            "totalLlmTokensOut": r["llm_tokens_out"] or 0,
+            "totalPolicyViolations": r["policy_violations"] or 0,
+            "totalAlerts": r["alerts"] or 0,
+            "totalBlocks": r["blocks"] or 0,
+        }
         for r in rows
-    ]
+    ])
 
 
 def usage_points(

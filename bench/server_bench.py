@@ -1,0 +1,128 @@
+"""Benchmark of the local platform over loopback: latency of the main calls and peak RSS.
+
+Starts the real server (``LocalServer``) on a temporary data dir, seeds 1,000 configurations
+(with sealed secrets, some linked to repositories, some with usage), then times sequential
+requests over one keep-alive connection and prints p50/p99 per call and the server's peak
+resident memory (VmHWM). Targets on a 2-core machine: list p50 <= 25 ms, create p50 <= 10
+ms, peak RSS <= 120 MB.
+
+    python bench/server_bench.py [--configs 1000] [--rounds 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from flashback_tui.server import admin, store
+from flashback_tui.server.runner import LocalServer
+from flashback_tui.server.state import PlatformState
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of ``samples`` (milliseconds)."""
+    ordered = sorted(samples)
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+def timed(rounds: int, call: Callable[[int], httpx.Response]) -> list[float]:
+    """Run ``call`` ``rounds`` times; return each duration in ms (every answer must be 200)."""
+    samples = []
+    for i in range(rounds):
+        start = time.perf_counter()
+        response = call(i)
+        samples.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"unexpected {response.status_code}: {response.text[:200]}")
+    return samples
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def create_body(workspace_id: str, n: int) -> dict[str, object]:
+    """A realistic create body with a key and a secret."""
+    return {
+        "name": f"config-{n:05d}-{uuid.uuid4().hex[:6]}",
+        "aiType": "OPENAI" if n % 3 else "ANTHROPIC",
+        "endpoint": f"https://llm-{n % 17}.example.test/v1",
+        "key": f"key-{uuid.uuid4().hex}",
+        "secret": f"sk-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+        "workspaceId": workspace_id,
+    }
+
+
+def seed(client: httpx.Client, data_dir: Path, workspace_id: str, count: int) -> list[str]:
+    """Create ``count`` configurations over HTTP; link every 10th to a repo; add usage."""
+    ids = []
+    for n in range(count):
+        answer = client.post("/ai/llm", json=create_body(workspace_id, n))
+        answer.raise_for_status()
+        ids.append(answer.json()["aiLlmId"])
+    for n, llm_id in enumerate(ids[::10]):
+        admin.add_repo(data_dir, f"repo-{n}", workspace_id, llm_id)
+    with PlatformState.open(data_dir) as state:
+        for llm_id in ids[::5]:
+            store.record_usage(state.db.conn(), llm_id, api_calls=3, tokens_in=120,
+                               tokens_out=480, latency_ms=350.0)
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="flashback-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        started = time.perf_counter()
+        with LocalServer(data_dir) as server:
+            startup_ms = (time.perf_counter() - started) * 1000
+            assert server.pid is not None
+            headers = {"Authorization": f"Bearer {server.admin_token.get_secret_value()}"}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                workspace_id = client.get("/workspace").json()["workspaces"][0]["id"]
+                seed_start = time.perf_counter()
+                seed(client, data_dir, workspace_id, args.configs)
+                seed_s = time.perf_counter() - seed_start
+                listed = client.get("/ai/llm").json()["aiLlms"]
+                assert len(listed) == args.configs, len(listed)
+
+                for _ in range(10):  # warm up
+                    client.get("/ai/llm")
+                results = {
+                    "GET /ai/llm": timed(args.rounds, lambda i: client.get("/ai/llm")),
+                    "POST /ai/llm": timed(args.rounds, lambda i: client.post(
+                        "/ai/llm", json=create_body(workspace_id, args.configs + i))),
+                    "GET /ai/llm/stats": timed(args.rounds,
+                                               lambda i: client.get("/ai/llm/stats")),
+                }
+            rss = peak_rss_mb(server.pid)
+
+    print(f"local platform, {args.configs} configurations seeded in {seed_s:.1f} s "
+          f"(server start {startup_ms:.0f} ms), {args.rounds} sequential requests each")
+    print(f"{'call':<20}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+    for name, samples in results.items():
+        print(f"{name:<20}{percentile(samples, 0.5):>10.2f}{percentile(samples, 0.99):>10.2f}"
+              f"{statistics.fmean(samples):>10.2f}")
+    print(f"server peak RSS (VmHWM): {rss:.1f} MB")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

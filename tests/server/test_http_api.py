@@ -1,0 +1,369 @@
+"""The local platform's HTTP surface with raw requests: shapes, statuses and bad bodies.
+
+The typed client's own tests cover each endpoint's happy path and the full access matrix;
+these check what only raw HTTP can: malformed and mistyped bodies, the error shape of every
+failure, the OpenAPI document, and that a refused request stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
+from flashback_tui.server import admin, store
+from flashback_tui.server.state import PlatformState
+
+
+@pytest.fixture
+def http(platform: Any) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.url, timeout=10) as client:
+        yield client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create_body(world: Any, **fields: Any) -> dict[str, Any]:
+    body = {"name": f"cfg-{uuid.uuid4().hex[:8]}", "aiType": "OPENAI",
+            "secret": "sk-http-secret", "workspaceId": world.workspace_id}
+    body.update(fields)
+    return body
+
+
+def names_in(http: httpx.Client, world: Any) -> list[str]:
+    answer = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=auth(world.tokens["ADMIN"]))
+    assert answer.status_code == 200
+    return [llm["name"] for llm in answer.json()["aiLlms"]]
+
+
+def assert_error(answer: httpx.Response, status: int, *fragments: str) -> None:
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["success"] is False
+    assert set(body) == {"success", "message"}
+    for fragment in fragments:
+        assert fragment in body["message"]
+
+
+# -- bad bodies: 400 naming the field, and nothing stored ------------------------------------
+
+BAD_CREATE_BODIES: dict[str, tuple[dict[str, Any], str]] = {
+    "missing name": ({"name": None}, "name"),
+    "null aiType": ({"aiType": None}, "aiType"),
+    "unknown aiType": ({"aiType": "MISTRAL"}, "aiType: must be one of"),
+    "lowercase aiType": ({"aiType": "openai"}, "aiType"),
+    "ftp endpoint": ({"endpoint": "ftp://files.example.test/v1"}, "endpoint"),
+    "not a URL": ({"endpoint": "just words"}, "endpoint"),
+    "URL without host": ({"endpoint": "https:///v1"}, "endpoint"),
+    "OTHER without endpoint": ({"aiType": "OTHER"}, "endpoint: required"),
+    "100 kB name": ({"name": "n" * 100_000}, "name"),
+    "empty name": ({"name": "   "}, "name"),
+    "name is a number": ({"name": 5}, "name"),
+    "secret is a list": ({"secret": ["a"]}, "secret"),
+    "endpoint is an object": ({"endpoint": {"url": "https://x.test"}}, "endpoint"),
+    "workspaceId is a number": ({"workspaceId": 7}, "workspaceId"),
+    "missing workspaceId": ({"workspaceId": None}, "workspaceId"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CREATE_BODIES))
+def test_bad_create_bodies_are_400_and_store_nothing(
+    case: str, http: httpx.Client, world: Any
+) -> None:
+    changes, expected = BAD_CREATE_BODIES[case]
+    body = create_body(world)
+    for field, value in changes.items():
+        if value is None:
+            body.pop(field)
+        else:
+            body[field] = value
+    answer = http.post("/ai/llm", json=body, headers=auth(world.tokens["WRITE"]))
+    assert_error(answer, 400, expected)
+    assert names_in(http, world) == []
+
+
+def test_explicit_nulls_are_400(http: httpx.Client, world: Any) -> None:
+    for field in ("name", "aiType", "workspaceId"):
+        answer = http.post("/ai/llm", json=create_body(world, **{field: None}),
+                           headers=auth(world.tokens["WRITE"]))
+        assert_error(answer, 400, field)
+    assert names_in(http, world) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"{not json", "body: malformed JSON"),
+        (b"", "body"),
+        (b"[1, 2]", "body: must be a JSON object"),
+        (b'"a string"', "body"),
+        (b"null", "body"),
+    ],
+)
+def test_malformed_json_is_400(content: bytes, expected: str, http: httpx.Client,
+                               world: Any) -> None:
+    answer = http.post("/ai/llm", content=content, headers={
+        **auth(world.tokens["WRITE"]), "Content-Type": "application/json"})
+    assert_error(answer, 400, expected)
+
+
+def test_an_oversized_body_is_refused_before_parsing(http: httpx.Client, world: Any) -> None:
+    answer = http.post("/ai/llm", json=create_body(world, secret="s" * 2_000_000),
+                       headers=auth(world.tokens["WRITE"]))
+    assert_error(answer, 400, "body: larger than")
+    assert names_in(http, world) == []
+
+
+def test_a_duplicate_name_in_a_workspace_is_400(http: httpx.Client, world: Any,
+                                                platform: Any) -> None:
+    body = create_body(world, name="Production OpenAI")
+    assert http.post("/ai/llm", json=body, headers=auth(world.tokens["WRITE"])).status_code == 200
+    again = http.post("/ai/llm", json=body, headers=auth(world.tokens["ADMIN"]))
+    assert_error(again, 400, "name", "already exists")
+    assert names_in(http, world) == ["Production OpenAI"]
+    # The same name in another workspace is fine.
+    other = admin.add_workspace(platform.data_dir, f"other-{uuid.uuid4().hex[:6]}")
+    admin.add_member(platform.data_dir, other, world.emails["WRITE"], "WRITE")
+    elsewhere = http.post("/ai/llm", json={**body, "workspaceId": other},
+                          headers=auth(world.tokens["WRITE"]))
+    assert elsewhere.status_code == 200
+
+
+BAD_UPDATE_BODIES: dict[str, tuple[dict[str, Any], str]] = {
+    "null name": ({"name": None}, "name: must not be null"),
+    "null secret": ({"secret": None}, "secret"),
+    "null endpoint": ({"endpoint": None}, "endpoint"),
+    "ftp endpoint": ({"endpoint": "ftp://x.test"}, "endpoint"),
+    "unknown aiType": ({"aiType": "NOPE"}, "aiType"),
+    "name too long": ({"name": "x" * 100_000}, "name"),
+    "secret is a number": ({"secret": 12345}, "secret"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPDATE_BODIES))
+def test_bad_update_bodies_are_400_and_change_nothing(
+    case: str, http: httpx.Client, world: Any
+) -> None:
+    headers = auth(world.tokens["WRITE"])
+    created = http.post("/ai/llm", json=create_body(world, name="keep-me"), headers=headers)
+    llm_id = created.json()["aiLlmId"]
+    body, expected = BAD_UPDATE_BODIES[case]
+    assert_error(http.put(f"/ai/llm/{llm_id}", json=body, headers=headers), 400, expected)
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=headers).json()["aiLlms"]
+    assert (llm["name"], llm["aiType"], llm["endpoint"]) == (
+        "keep-me", "OPENAI", DEFAULT_ENDPOINTS[AiType.OPENAI])
+
+
+def test_renaming_onto_an_existing_name_is_400(http: httpx.Client, world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    http.post("/ai/llm", json=create_body(world, name="first"), headers=headers)
+    second = http.post("/ai/llm", json=create_body(world, name="second"), headers=headers)
+    answer = http.put(f"/ai/llm/{second.json()['aiLlmId']}", json={"name": "first"},
+                      headers=headers)
+    assert_error(answer, 400, "name", "already exists")
+    assert sorted(names_in(http, world)) == ["first", "second"]
+
+
+def test_query_parameters_are_checked(http: httpx.Client, world: Any) -> None:
+    headers = auth(world.tokens["READ"])
+    assert_error(http.get("/ai/llm", params={"workspaceId": "w" * 500}, headers=headers), 400,
+                 "workspaceId")
+    assert_error(http.get("/aistats/minute", params={"startDate": "yesterday"}, headers=headers),
+                 400, "startDate")
+    assert_error(http.get("/aistats/daily", params={
+        "startDate": "2025-02-01T00:00:00Z", "endDate": "2025-01-01T00:00:00Z"},
+        headers=headers), 400, "startDate")
+
+
+# -- defaults --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ai_type", [t for t in AiType if DEFAULT_ENDPOINTS[t]])
+def test_an_omitted_endpoint_gets_the_type_default(ai_type: AiType, http: httpx.Client,
+                                                   world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    answer = http.post("/ai/llm", json=create_body(world, aiType=ai_type.value),
+                       headers=headers)
+    assert answer.status_code == 200
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=headers).json()["aiLlms"]
+    assert llm["endpoint"] == DEFAULT_ENDPOINTS[ai_type]
+    assert llm["validationStatus"] == "NOT_VALIDATED"
+
+
+def test_endpoint_is_normalised_and_key_masked(http: httpx.Client, world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    http.post("/ai/llm", json=create_body(world, aiType="OTHER",
+                                          endpoint="  http://10.0.0.5:8000/v1/  ",
+                                          key="AKIAABCDEFGHIJKLWXYZ"), headers=headers)
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=headers).json()["aiLlms"]
+    assert llm["endpoint"] == "http://10.0.0.5:8000/v1"
+    assert llm["key"] == "****WXYZ"
+    assert "secret" not in llm
+
+
+# -- error shapes for auth, unknown ids and routes --------------------------------------------
+
+
+def test_missing_invalid_and_expired_tokens_are_401(http: httpx.Client, platform: Any,
+                                                    world: Any) -> None:
+    assert_error(http.get("/ai/llm"), 401, "missing")
+    assert_error(http.get("/ai/llm", headers=auth("fba_not-issued")), 401, "invalid")
+    assert_error(http.get("/ai/llm", headers={"Authorization": "Basic abc"}), 401)
+    expired = admin.create_token(platform.data_dir, world.emails["READ"], ttl_seconds=-1)
+    answer = http.get("/workspace", headers=auth(expired))
+    assert_error(answer, 401, "expired")
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_unknown_ids_routes_and_methods_keep_the_error_shape(http: httpx.Client,
+                                                             world: Any) -> None:
+    headers = auth(world.tokens["ADMIN"])
+    unknown = str(uuid.uuid4())
+    assert_error(http.put(f"/ai/llm/{unknown}", json={"name": "x"}, headers=headers), 404)
+    assert_error(http.delete(f"/ai/llm/{unknown}", headers=headers), 404)
+    assert_error(http.post(f"/ai/llm/{unknown}/validate", headers=headers), 404)
+    assert_error(http.get("/ai/llm/stats", params={"aiLlmId": unknown}, headers=headers), 404)
+    assert_error(http.get(f"/workspace/{unknown}", headers=headers), 404)
+    assert_error(http.get("/no/such/route", headers=headers), 404)
+    assert_error(http.patch("/ai/llm", headers=headers), 405)
+
+
+def test_read_members_cannot_write_and_outsiders_see_nothing(http: httpx.Client,
+                                                              world: Any) -> None:
+    created = http.post("/ai/llm", json=create_body(world), headers=auth(world.tokens["WRITE"]))
+    llm_id = created.json()["aiLlmId"]
+    reader, outsider = auth(world.tokens["READ"]), auth(world.tokens["NONE"])
+    assert_error(http.post("/ai/llm", json=create_body(world), headers=reader), 403, "READ")
+    assert_error(http.put(f"/ai/llm/{llm_id}", json={"name": "y"}, headers=reader), 403)
+    assert_error(http.delete(f"/ai/llm/{llm_id}", headers=reader), 403)
+    assert_error(http.post("/ai/llm", json=create_body(world), headers=outsider), 404)
+    assert_error(http.put(f"/ai/llm/{llm_id}", json={"name": "y"}, headers=outsider), 404)
+    assert_error(http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                          headers=outsider), 404)
+    assert http.get("/ai/llm", headers=outsider).json() == {"success": True, "aiLlms": []}
+
+
+def test_deleting_a_configuration_in_use_is_403(http: httpx.Client, platform: Any,
+                                                world: Any) -> None:
+    headers = auth(world.tokens["ADMIN"])
+    llm_id = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
+    repo_id = admin.add_repo(platform.data_dir, "docs-bot", world.workspace_name, llm_id)
+    assert_error(http.delete(f"/ai/llm/{llm_id}", headers=headers), 403, "used by 1")
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=headers).json()["aiLlms"]
+    assert [(r["id"], r["name"]) for r in llm["repos"]] == [(repo_id, "docs-bot")]
+    with PlatformState.open(platform.data_dir) as state:
+        state.db.conn().execute("DELETE FROM repo_ai_llms WHERE repo_id = ?", (repo_id,))
+    assert http.delete(f"/ai/llm/{llm_id}", headers=headers).json()["success"] is True
+    assert names_in(http, world) == []
+
+
+# -- workspaces, sign-in, usage --------------------------------------------------------------
+
+
+def test_workspaces_list_members_with_roles(http: httpx.Client, world: Any) -> None:
+    answer = http.get(f"/workspace/{world.workspace_id}", headers=auth(world.tokens["READ"]))
+    workspace = answer.json()["workspace"]
+    assert workspace["name"] == world.workspace_name
+    roles = {m["user"]["email"]: m["role"] for m in workspace["users"]}
+    assert roles == {world.emails[r]: r for r in ("READ", "WRITE", "ADMIN")}
+    listed = http.get("/workspace", headers=auth(world.tokens["WRITE"])).json()["workspaces"]
+    assert [w["id"] for w in listed] == [world.workspace_id]
+    assert http.get("/workspace", headers=auth(world.tokens["NONE"])).json() == {
+        "success": True, "workspaces": []}
+    assert_error(http.get(f"/workspace/{world.workspace_id}", headers=auth(world.tokens["NONE"])),
+                 404)
+
+
+def test_login_refresh_and_logout(http: httpx.Client, platform: Any) -> None:
+    email = f"login-{uuid.uuid4().hex[:6]}@example.test"
+    admin.add_user(platform.data_dir, email, password="pass phrase 1")
+    assert_error(http.post("/user/login", json={"email": email, "password": "wrong"}), 401)
+    assert_error(http.post("/user/login", json={"email": "nobody@example.test",
+                                                "password": "x"}), 401, "invalid email")
+    assert_error(http.post("/user/login", json={"email": email}), 400, "password")
+
+    login = http.post("/user/login", json={"email": email.upper(), "password": "pass phrase 1"})
+    assert login.status_code == 200
+    signed_in = login.json()
+    assert signed_in["user"]["email"] == email
+    assert signed_in["expiresAt"] > 0
+    assert http.get("/workspace", headers=auth(signed_in["accessToken"])).status_code == 200
+
+    refreshed = http.post("/user/refresh", json={"refresh_token": signed_in["refreshToken"]})
+    assert refreshed.status_code == 200
+    tokens = refreshed.json()
+    assert tokens["token"] == tokens["accessToken"] != signed_in["accessToken"]
+    assert tokens["refreshToken"] != signed_in["refreshToken"]
+    # The old refresh token was rotated out.
+    assert_error(http.post("/user/refresh", json={"refresh_token": signed_in["refreshToken"]}),
+                 401)
+
+    out = http.post("/user/logout", json={"refresh_token": tokens["refreshToken"]},
+                    headers=auth(tokens["accessToken"]))
+    assert out.json()["success"] is True
+    assert_error(http.get("/workspace", headers=auth(tokens["accessToken"])), 401)
+    assert_error(http.post("/user/refresh", json={"refresh_token": tokens["refreshToken"]}), 401)
+
+
+def test_the_local_admin_cannot_sign_in_with_a_password(http: httpx.Client) -> None:
+    for password in ("", "admin", "password"):
+        answer = http.post("/user/login", json={"email": store.LOCAL_ADMIN_EMAIL,
+                                                "password": password})
+        assert_error(answer, 401)
+
+
+def test_usage_series_and_totals(http: httpx.Client, platform: Any, world: Any) -> None:
+    headers = auth(world.tokens["READ"])
+    llm_id = http.post("/ai/llm", json=create_body(world),
+                       headers=auth(world.tokens["WRITE"])).json()["aiLlmId"]
+    at = 1_750_000_000_000
+    with PlatformState.open(platform.data_dir) as state:
+        store.record_usage(state.db.conn(), llm_id, at_ms=at, api_calls=2, tokens_in=7,
+                           tokens_out=9, num_blocks=1, latency_ms=40.0, host="127.0.0.1")
+    params = {"startDate": "2025-06-15T00:00:00Z", "endDate": "2025-06-16T00:00:00Z",
+              "aiLlmId": llm_id}
+    (point,) = http.get("/aistats/minute", params=params, headers=headers).json()["data"]
+    assert point["timestamp"] == at // 60_000 * 60_000
+    assert (point["aiLlmId"], point["apiCalls"], point["tokensIn"], point["latency_ms"]) == (
+        llm_id, 2, 7, 20.0)
+    (day,) = http.get("/aistats/daily", params=params, headers=headers).json()["data"]
+    assert day["timestamp"] == at // 86_400_000 * 86_400_000 and day["numBlocks"] == 1
+
+    (stats,) = http.get("/ai/llm/stats", params={"aiLlmId": llm_id},
+                        headers=headers).json()["stats"]
+    assert stats["totalApiCalls"] == "2" and stats["totalTokensOut"] == "9"
+    assert stats["totalBlocks"] == "1" and stats["totalAlerts"] == "0"
+    assert_error(http.get("/aistats/minute", params=params, headers=auth(world.tokens["NONE"])),
+                 404)
+
+
+def test_openapi_describes_the_real_schemas(http: httpx.Client) -> None:
+    schema = http.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    for name in ("AiLlm", "AiLlmCreate", "AiLlmUpdate", "AiLlmListResponse", "ValidateResponse",
+                 "StatsResponse", "WorkspaceListResponse", "LoginResponse", "ErrorResponse"):
+        assert name in components, name
+    assert "aiType" in components["AiLlmCreate"]["properties"]
+    assert "secret" not in components["AiLlm"]["properties"]
+    paths = schema["paths"]
+    assert {"post", "get"} <= set(paths["/ai/llm"])
+    assert {"put", "delete"} <= set(paths["/ai/llm/{ai_llm_id}"])
+    for path in paths.values():
+        for operation in path.values():
+            assert "422" not in operation["responses"]
+    create = paths["/ai/llm"]["post"]["responses"]
+    assert create["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/AiLlmIdResponse")
+    assert create["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorResponse")

@@ -1,0 +1,356 @@
+"""Storage and sealing of the local platform, below HTTP: migrations, crypto, tokens, keys."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from flashback_tui.api.models import AiType, Role
+from flashback_tui.server import admin, store
+from flashback_tui.server.crypto import (
+    KEY_FILENAME,
+    MASTER_KEY_ENV,
+    CryptoError,
+    Keyring,
+    Sealed,
+    associated_data,
+)
+from flashback_tui.server.db import MIGRATIONS, SCHEMA_VERSION, connect, migrate, schema_version
+from flashback_tui.server.security import hash_password, token_digest, verify_password
+from flashback_tui.server.state import PlatformState
+
+SECRET = "sk-storage-secret-0123456789"
+
+
+@pytest.fixture
+def state(tmp_path: Path):
+    with PlatformState.open(tmp_path / "data") as opened:
+        yield opened
+
+
+def default_ids(state: PlatformState) -> tuple[str, str]:
+    conn = state.db.conn()
+    return (store.find_workspace(conn, "Default")["id"],
+            store.require_user(conn, store.LOCAL_ADMIN_EMAIL)["id"])
+
+
+def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
+    workspace_id, user_id = default_ids(state)
+    values = {"ai_type": AiType.OPENAI, "endpoint": None, "key": SecretStr("AKIA-key-123456"),
+              "secret": SecretStr(SECRET)}
+    values.update(fields)
+    return store.create_ai_llm(state.db.conn(), state.keyring, workspace_id=workspace_id,
+                               user_id=user_id, name=name, **values)
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+
+def test_fresh_database_is_migrated_and_bootstrapped(state: PlatformState) -> None:
+    conn = state.db.conn()
+    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    admin_user = store.require_user(conn, store.LOCAL_ADMIN_EMAIL)
+    assert admin_user["password_hash"] is None
+    workspace = store.find_workspace(conn, "Default")
+    assert store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
+
+
+def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
+    with PlatformState.open(tmp_path) as first:
+        llm_id = new_llm(first)
+    with PlatformState.open(tmp_path) as second:
+        conn = second.db.conn()
+        assert conn.execute("SELECT COUNT(*) FROM orgs").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+        creds = store.load_credentials(conn, second.keyring, llm_id)
+        assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
+
+
+def test_migrations_apply_only_what_is_pending(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "m.db")
+    assert migrate(conn, ["CREATE TABLE a (x INTEGER);"]) == 1
+    conn.execute("INSERT INTO a VALUES (1)")
+    extended = ["CREATE TABLE a (x INTEGER);", "ALTER TABLE a ADD COLUMN y TEXT;"]
+    assert migrate(conn, extended) == 2
+    assert tuple(conn.execute("SELECT x, y FROM a").fetchone()) == (1, None)
+    assert migrate(conn, extended) == 2  # idempotent
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == [1, 2]
+
+
+def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "m.db")
+    migrate(conn, ["CREATE TABLE a (x INTEGER);"])
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, ["CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y); SELECT nonsense("])
+    assert schema_version(conn) == 1
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'b'").fetchone() is None
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "m.db")
+    migrate(conn, ["CREATE TABLE a (x);", "CREATE TABLE b (y);"])
+    with pytest.raises(RuntimeError, match="newer than this program"):
+        migrate(conn, ["CREATE TABLE a (x);"])
+
+
+# -- files and modes -------------------------------------------------------------------------
+
+
+def test_data_dir_key_file_and_database_are_private(state: PlatformState) -> None:
+    assert stat.S_IMODE(state.data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state.data_dir / KEY_FILENAME).stat().st_mode) == 0o600
+    new_llm(state)  # make sure the WAL files exist
+    for name in ("flashback.db", "flashback.db-wal", "flashback.db-shm"):
+        path = state.data_dir / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_environment_master_key_is_used_instead_of_a_key_file(tmp_path: Path) -> None:
+    key = base64.b64encode(os.urandom(32)).decode()
+    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: key}) as opened:
+        llm_id = new_llm(opened)
+    assert not (tmp_path / KEY_FILENAME).exists()
+    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: key}) as reopened:
+        creds = store.load_credentials(reopened.db.conn(), reopened.keyring, llm_id)
+        assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
+    other = base64.b64encode(os.urandom(32)).decode()
+    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: other}) as wrong_key:
+        with pytest.raises(CryptoError, match="unknown key id"):
+            store.load_credentials(wrong_key.db.conn(), wrong_key.keyring, llm_id)
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"short").decode()])
+def test_a_bad_environment_master_key_is_a_clear_error(tmp_path: Path, value: str) -> None:
+    with pytest.raises(CryptoError, match=MASTER_KEY_ENV) as caught:
+        Keyring(tmp_path, env={MASTER_KEY_ENV: value})
+    assert value not in str(caught.value)
+
+
+# -- sealing ---------------------------------------------------------------------------------
+
+
+def test_each_seal_uses_a_fresh_nonce_and_binds_its_row(state: PlatformState) -> None:
+    aad = associated_data("row-1", "secret")
+    first = state.keyring.seal(SECRET, aad=aad)
+    second = state.keyring.seal(SECRET, aad=aad)
+    assert first.blob[:12] != second.blob[:12]
+    assert SECRET.encode() not in first.blob
+    assert state.keyring.open(first, aad=aad) == SECRET
+    with pytest.raises(CryptoError) as caught:
+        state.keyring.open(first, aad=associated_data("row-2", "secret"))
+    assert SECRET not in str(caught.value)
+    tampered = Sealed(first.kid, first.blob[:-1] + bytes([first.blob[-1] ^ 1]))
+    with pytest.raises(CryptoError):
+        state.keyring.open(tampered, aad=aad)
+
+
+def test_ciphertext_moved_to_another_row_fails_to_open(state: PlatformState) -> None:
+    source = new_llm(state, "source")
+    target = new_llm(state, "target", secret=SecretStr("sk-other-secret"))
+    conn = state.db.conn()
+    conn.execute(
+        "UPDATE ai_llms SET secret_kid = (SELECT secret_kid FROM ai_llms WHERE id = ?),"
+        " secret_blob = (SELECT secret_blob FROM ai_llms WHERE id = ?) WHERE id = ?",
+        (source, source, target),
+    )
+    with pytest.raises(CryptoError, match="failed authentication"):
+        store.load_credentials(conn, state.keyring, target)
+    # Swapping the key and secret columns of one row fails too (the field is bound as well).
+    conn.execute("UPDATE ai_llms SET secret_kid = key_kid, secret_blob = key_blob WHERE id = ?",
+                 (source,))
+    with pytest.raises(CryptoError):
+        store.load_credentials(conn, state.keyring, source)
+
+
+def test_rotate_key_reseals_everything_and_keeps_it_usable(tmp_path: Path) -> None:
+    with PlatformState.open(tmp_path) as opened:
+        ids = [new_llm(opened, f"cfg-{i}", secret=SecretStr(f"sk-{i}-secret")) for i in range(5)]
+        keyless = new_llm(opened, "keyless", key=None, secret=None)
+        old_kid = opened.keyring.current_kid
+        old_blobs = {r[0]: r[1] for r in opened.db.conn().execute(
+            "SELECT id, secret_blob FROM ai_llms")}
+
+    assert admin.rotate_key(tmp_path) == 10  # five keys and five secrets
+
+    with PlatformState.open(tmp_path) as reopened:
+        conn = reopened.db.conn()
+        new_kid = reopened.keyring.current_kid
+        assert new_kid != old_kid
+        kids = {r[0] for r in conn.execute(
+            "SELECT key_kid FROM ai_llms WHERE key_kid IS NOT NULL UNION "
+            "SELECT secret_kid FROM ai_llms WHERE secret_kid IS NOT NULL")}
+        assert kids == {new_kid}
+        for i, llm_id in enumerate(ids):
+            creds = store.load_credentials(conn, reopened.keyring, llm_id)
+            assert creds.secret is not None
+            assert creds.secret.get_secret_value() == f"sk-{i}-secret"
+            assert conn.execute("SELECT secret_blob FROM ai_llms WHERE id = ?",
+                                (llm_id,)).fetchone()[0] != old_blobs[llm_id]
+        assert store.load_credentials(conn, reopened.keyring, keyless).secret is None
+
+
+def test_rotate_key_is_refused_while_the_key_comes_from_the_environment(tmp_path: Path) -> None:
+    env = {MASTER_KEY_ENV: base64.b64encode(os.urandom(32)).decode()}
+    keyring = Keyring(tmp_path, env=env)
+    with pytest.raises(CryptoError, match="unset it"):
+        keyring.rotate()
+
+
+def test_a_keyring_follows_a_rotation_made_by_another_process(tmp_path: Path) -> None:
+    with PlatformState.open(tmp_path) as server_side:
+        llm_id = new_llm(server_side)
+        admin.rotate_key(tmp_path)  # as the admin command would, with its own keyring
+        creds = store.load_credentials(server_side.db.conn(), server_side.keyring, llm_id)
+        assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
+        sealed = server_side.keyring.seal("x", aad=b"a")
+        assert sealed.kid == Keyring(tmp_path).current_kid
+
+
+# -- configurations --------------------------------------------------------------------------
+
+
+def test_credential_changes_bump_the_generation_and_drop_validation(state: PlatformState) -> None:
+    conn = state.db.conn()
+    llm_id = new_llm(state)
+    generation = store.ai_llm_row(conn, llm_id)["generation"]
+    assert store.record_validation(conn, llm_id, generation, True, "Validated")
+
+    assert store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"}) is False
+    assert store.update_ai_llm(conn, state.keyring, llm_id,
+                               {"secret": SecretStr(SECRET)}) is False  # same value
+    assert store.ai_llm_row(conn, llm_id)["validation_status"] == "VALID"
+
+    assert store.update_ai_llm(conn, state.keyring, llm_id, {"key": None}) is True
+    row = store.ai_llm_row(conn, llm_id)
+    assert row["generation"] == generation + 1
+    assert row["validation_status"] == "NOT_VALIDATED"
+    assert row["key_mask"] is None and row["key_blob"] is None
+
+
+def test_a_stale_validation_outcome_is_not_stored(state: PlatformState) -> None:
+    conn = state.db.conn()
+    llm_id = new_llm(state)
+    creds = store.load_credentials(conn, state.keyring, llm_id)
+    store.update_ai_llm(conn, state.keyring, llm_id, {"endpoint": "https://changed.test/v1"})
+    assert store.record_validation(conn, llm_id, creds.generation, True, "Validated") is False
+    row = store.ai_llm_row(conn, llm_id)
+    assert row["validation_status"] == "NOT_VALIDATED"
+
+
+def test_changing_the_type_moves_a_default_endpoint_but_keeps_a_custom_one(
+    state: PlatformState,
+) -> None:
+    conn = state.db.conn()
+    default = new_llm(state, "default")
+    custom = new_llm(state, "custom", endpoint="https://proxy.test/v1")
+    for llm_id in (default, custom):
+        store.update_ai_llm(conn, state.keyring, llm_id, {"ai_type": AiType.ANTHROPIC})
+    assert store.ai_llm_row(conn, default)["endpoint"] == "https://api.anthropic.com/v1"
+    assert store.ai_llm_row(conn, custom)["endpoint"] == "https://proxy.test/v1"
+    with pytest.raises(store.Invalid, match="endpoint"):
+        store.update_ai_llm(conn, state.keyring, default, {"ai_type": AiType.OTHER})
+
+
+def test_list_loads_repos_for_all_configurations_at_once(state: PlatformState) -> None:
+    conn = state.db.conn()
+    workspace_id, user_id = default_ids(state)
+    ids = [new_llm(state, f"cfg-{i}") for i in range(30)]
+    for i, llm_id in enumerate(ids[:10]):
+        store.add_repo(conn, f"repo-{i % 3}", workspace_id, llm_id)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        llms = store.list_ai_llms(conn, user_id)
+    finally:
+        conn.set_trace_callback(None)
+    assert len(statements) == 2  # configurations, then all their repos
+    by_id = {llm.id: llm for llm in llms}
+    assert [r.name for r in by_id[ids[0]].repos] == ["repo-0"]
+    assert by_id[ids[20]].repos == []
+    assert [llm.id for llm in llms] == list(reversed(ids))  # newest first
+
+
+def test_delete_is_refused_while_a_repo_uses_the_configuration(state: PlatformState) -> None:
+    conn = state.db.conn()
+    workspace_id, _ = default_ids(state)
+    llm_id = new_llm(state)
+    store.add_repo(conn, "docs-bot", workspace_id, llm_id)
+    with pytest.raises(store.InUse, match="1 repository"):
+        store.delete_ai_llm(conn, llm_id)
+    conn.execute("DELETE FROM repo_ai_llms")
+    store.delete_ai_llm(conn, llm_id)
+    assert store.ai_llm_row(conn, llm_id) is None
+
+
+# -- usage -----------------------------------------------------------------------------------
+
+
+def test_usage_minutes_feed_totals_and_daily_sums(state: PlatformState) -> None:
+    conn = state.db.conn()
+    _, user_id = default_ids(state)
+    llm_id = new_llm(state)
+    day = 1_700_000_000_000 // store.DAY_MS * store.DAY_MS
+    store.record_usage(conn, llm_id, at_ms=day + 5_000, api_calls=1, tokens_in=10,
+                       tokens_out=20, latency_ms=100.0, num_alerts=1)
+    store.record_usage(conn, llm_id, at_ms=day + 30_000, api_calls=1, tokens_in=5,
+                       latency_ms=300.0, llm_model="gpt-test")
+    store.record_usage(conn, llm_id, at_ms=day + 3 * store.MINUTE_MS, api_calls=2,
+                       repo_id="repo-1")
+
+    minutes = store.usage_points(conn, user_id, start_ms=day, end_ms=day + store.DAY_MS)
+    assert [(p.timestamp, p.api_calls, p.repo_id) for p in minutes] == [
+        (day, 2, None), (day + 3 * store.MINUTE_MS, 2, "repo-1")]
+    assert minutes[0].tokens_in == 15 and minutes[0].latency_ms == 200.0
+    assert minutes[0].llm_model == "gpt-test"
+
+    daily = store.usage_points(conn, user_id, start_ms=day, end_ms=day + store.DAY_MS,
+                               bucket_ms=store.DAY_MS)
+    assert sum(p.api_calls for p in daily) == 4
+    assert {p.timestamp for p in daily} == {day}
+
+    (totals,) = store.stats_totals(conn, user_id, llm_id)
+    assert (totals.total_api_calls, totals.total_tokens_in, totals.total_tokens_out,
+            totals.total_alerts) == (4, 15, 20, 1)
+    with pytest.raises(ValueError, match="unknown usage counters"):
+        store.record_usage(conn, llm_id, bogus=1)
+
+
+# -- passwords and tokens --------------------------------------------------------------------
+
+
+def test_passwords_are_scrypt_hashed_and_verified() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored)
+    assert not verify_password("wrong", stored)
+    assert not verify_password("anything", None)
+
+
+def test_tokens_are_stored_only_as_digests(state: PlatformState) -> None:
+    conn = state.db.conn()
+    _, user_id = default_ids(state)
+    issued = store.issue_token(conn, user_id, "access", 60)
+    token = issued.token.get_secret_value()
+    stored = [r[0] for r in conn.execute("SELECT token_hash FROM tokens")]
+    assert token_digest(token) in stored and token not in stored
+    assert store.user_for_token(conn, token)["id"] == user_id
+    assert store.user_for_token(conn, token, kind="refresh") is None
+    expired = store.issue_token(conn, user_id, "access", -1)
+    assert store.user_for_token(conn, expired.token.get_secret_value()) is None
+
+
+def test_refresh_tokens_are_single_use(state: PlatformState) -> None:
+    conn = state.db.conn()
+    _, user_id = default_ids(state)
+    refresh = store.issue_token(conn, user_id, "refresh", 60).token.get_secret_value()
+    assert store.consume_refresh_token(conn, refresh) == user_id
+    assert store.consume_refresh_token(conn, refresh) is None
