@@ -99,6 +99,8 @@ def test_an_oversized_secret_is_refused_by_the_model_rule(offline: Any) -> None:
           "--secret-env", "S"], "--endpoint: endpoint must be an http:// or https:// URL"),
         (["llm", "create", "--name", "n", "--type", "OTHER"], "--endpoint is required"),
         (["llm", "create", "--name", "n", "--type", "GPT"], "'GPT' is not one of OPENAI"),
+        (["llm", "create", "--name", "n", "--type", "AWS", "--secret-env", "S"],
+         "--type AWS needs the access key id"),
         (["llm", "update", ID], "nothing to update"),
         (["llm", "update", ID, "--endpoint", "https://"], "--endpoint: endpoint must include"),
         (["llm", "show", "42"], "'42' is not a configuration id"),

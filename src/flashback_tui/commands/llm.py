@@ -213,6 +213,9 @@ def _output_format(as_json: bool, as_csv: bool) -> str:
     return "json" if as_json else "csv" if as_csv else "table"
 
 
+#: The workspace id a create body holds until ``--workspace`` is resolved.
+PENDING_WORKSPACE = "pending"
+
 LIST_COLUMNS = ["id", "name", "aiType", "workspaceId", "workspaceName", "endpoint", "key",
                 "validationStatus", "validatedAt", "createdAt", "repos"]
 
@@ -333,9 +336,14 @@ def create(ctx: click.Context, name: str, ai_type: AiType, endpoint: str | None,
     if endpoint is None and DEFAULT_ENDPOINTS[ai_type] is None:
         raise click.UsageError(f"--endpoint is required with --type {ai_type.value}")
     sources = SecretSources(key_stdin, key_env, secret_stdin, secret_env)
+    if ai_type is AiType.AWS and not (key_stdin or key_env):
+        raise click.UsageError("--type AWS needs the access key id as the key: pass "
+                               "--key-stdin or --key-env VAR (and the secret access key)")
     key, secret = read_credentials(sources, require_secret=ai_type is not AiType.OTHER)
+    # Everything but the workspace is checked now, before any request; the workspace id
+    # is known only once NAME_OR_ID is resolved online, so a stand-in fills it meanwhile.
     fields = {"name": name, "aiType": ai_type, "endpoint": endpoint, "key": key,
-              "secret": secret, "workspaceId": "-"}
+              "secret": secret, "workspaceId": PENDING_WORKSPACE}
     draft = build_model(AiLlmCreate, **{k: v for k, v in fields.items() if v is not None})
 
     async def body(session: Session) -> str:
@@ -344,8 +352,8 @@ def create(ctx: click.Context, name: str, ai_type: AiType, endpoint: str | None,
             raise click.UsageError("--workspace is required (the profile has no "
                                    "default_workspace)")
         target = await resolve_workspace(session.client, wanted)
-        draft.workspace_id = target.id
-        return (await session.client.create_ai_llm(draft)).ai_llm_id
+        request = draft.model_copy(update={"workspace_id": target.id})
+        return (await session.client.create_ai_llm(request)).ai_llm_id
 
     click.echo(run_with_session(ctx, body))
 
