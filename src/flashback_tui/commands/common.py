@@ -194,9 +194,12 @@ def run_with_session(ctx: click.Context, body: Callable[[Session], Awaitable[T]]
 # Secrets: refused in argv, read from stdin or a named environment variable
 # ---------------------------------------------------------------------------------------------
 
-_CREDENTIAL_ADVICE = (
-    "Sign in with `flashback-tui login`, or put the token in the FLASHBACK_TOKEN "
-    "environment variable."
+_PASSWORD_ADVICE = (
+    "Sign in with `flashback-tui login --password-stdin` (a terminal asks for it, hidden)."
+)
+_TOKEN_ADVICE = (
+    "Put the token in the FLASHBACK_TOKEN environment variable, or keep it with "
+    "`flashback-tui login --token-stdin`."
 )
 _SECRET_ADVICE = (
     "Pass it on standard input with --secret-stdin (for example "
@@ -219,9 +222,9 @@ ARGV_SECRET_OPTIONS: dict[str, str] = {
     "--key": _KEY_ADVICE,
     "--access-key": _KEY_ADVICE,
     "--access-key-id": _KEY_ADVICE,
-    "--password": _CREDENTIAL_ADVICE,
-    "--token": _CREDENTIAL_ADVICE,
-    "--access-token": _CREDENTIAL_ADVICE,
+    "--password": _PASSWORD_ADVICE,
+    "--token": _TOKEN_ADVICE,
+    "--access-token": _TOKEN_ADVICE,
 }
 
 
