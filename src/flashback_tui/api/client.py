@@ -497,22 +497,15 @@ class FlashbackClient:
         if not 200 <= status < 300:
             raise error_for_status(status, _server_message(response), label)
         try:
-            data = response.json()
-        except ValueError:
-            raise UnexpectedResponseError(
-                "the answer is not JSON; is this a Flashback API URL?",
-                status=status,
-                request=label,
-            ) from None
-        try:
-            return model.model_validate(data)
+            # Parsing and validating in one pass (pydantic-core) is the fast path for big lists.
+            return model.model_validate_json(response.content)
         except ValidationError as exc:
             # ``from None``: the validation error would echo the answer, tokens included.
-            raise UnexpectedResponseError(
-                f"the answer does not follow the API contract ({_shape_problems(exc)})",
-                status=status,
-                request=label,
-            ) from None
+            if any(error["type"] == "json_invalid" for error in exc.errors(include_input=False)):
+                message = "the answer is not JSON; is this a Flashback API URL?"
+            else:
+                message = f"the answer does not follow the API contract ({_shape_problems(exc)})"
+            raise UnexpectedResponseError(message, status=status, request=label) from None
 
 
 def _same_secret(a: SecretStr | None, b: SecretStr | None) -> bool:
