@@ -88,6 +88,10 @@ def test_an_oversized_secret_is_refused_by_the_model_rule(offline: Any) -> None:
     assert result.exit_code == ExitCode.USAGE
     assert "--secret-stdin/--secret-env: must be at most 8192 characters" in result.stderr
     assert "xxxxxxxx" not in result.stderr
+    flood = offline("llm", "create", "--name", "n", "--type", "OPENAI", "--workspace", "w",
+                    "--secret-stdin", input="y" * 100_000)
+    assert flood.exit_code == ExitCode.USAGE
+    assert "standard input is longer than" in flood.stderr and "yyyy" not in flood.stderr
 
 
 @pytest.mark.parametrize(

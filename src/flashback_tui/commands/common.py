@@ -266,10 +266,6 @@ class SecretSafeGroup(click.Group):
         return next((i for i, arg in enumerate(args) if arg in names), len(args))
 
 
-#: At most this many characters are read from stdin (two secrets and some slack).
-STDIN_LIMIT = 2 * 8192 + 64
-
-
 @dataclass(frozen=True)
 class SecretSources:
     """Where the key and the secret come from, as the command line says."""
@@ -352,13 +348,16 @@ def _read_stdin_values(names: list[str]) -> list[str]:
     """One value per name from stdin: prompted when it is a terminal, else one per line."""
     if not names:
         return []
+    from flashback_tui.api.models import SECRET_MAX_LENGTH
+
     stream = sys.stdin
     if stream is not None and stream.isatty():
         return [click.prompt(name.capitalize(), hide_input=True, err=True).strip()
                 for name in names]
-    text = stream.read(STDIN_LIMIT + 1) if stream is not None else ""
-    if len(text) > STDIN_LIMIT:
-        raise click.UsageError(f"standard input is longer than {STDIN_LIMIT} characters")
+    limit = 2 * SECRET_MAX_LENGTH + 64  # two values at their longest, and some slack
+    text = stream.read(limit + 1) if stream is not None else ""
+    if len(text) > limit:
+        raise click.UsageError(f"standard input is longer than {limit} characters")
     lines = [line.strip() for line in text.strip().splitlines()]
     options = " and ".join(f"--{name}-stdin" for name in names)
     if len(lines) != len(names) or not all(lines):
