@@ -22,7 +22,8 @@ from flashback_tui.api.models import (
     AiType,
     Role,
 )
-from flashback_tui.server import admin
+from flashback_tui.server import admin, store
+from flashback_tui.server.state import PlatformState
 
 UNKNOWN_ID = str(uuid.uuid4())
 
@@ -214,6 +215,25 @@ async def test_usage_series(clients, new_config, series: str) -> None:
     assert (await fetch()).success
 
 
+async def test_usage_counts_arrive_as_exact_integers(clients, new_config, platform) -> None:
+    """Counters are decimal strings on the wire (64-bit) and exact ints in the client."""
+    writer = clients("WRITE")
+    config_id = await new_config(writer)
+    big = 2**53 + 1  # not representable as a JSON double
+    with PlatformState.open(platform.data_dir) as state:
+        store.record_usage(state.db.conn(), config_id, tokens_in=big, api_calls=3,
+                           latency_ms=3 * 120.0, llm_model="fake-gpt-small")
+
+    totals = (await writer.get_ai_llm_stats(config_id)).stats
+    assert [(s.total_tokens_in, s.total_api_calls) for s in totals] == [(big, 3)]
+    for fetch in (writer.get_ai_stats_minute, writer.get_ai_stats_daily):
+        points = (await fetch(ai_llm_ids=[config_id])).data
+        assert [(p.ai_llm_id, p.tokens_in, p.api_calls) for p in points] == [(config_id, big, 3)]
+        assert points[0].llm_model == "fake-gpt-small"
+        assert points[0].latency_ms == pytest.approx(120.0)  # mean per call
+        assert points[0].timestamp > 1_600_000_000_000  # Unix ms
+
+
 @pytest.mark.parametrize("series", ["minute", "daily"])
 async def test_usage_series_with_a_bad_date_is_a_400(clients, series: str) -> None:
     fetch = getattr(clients("READ"), f"get_ai_stats_{series}")
@@ -238,6 +258,28 @@ async def test_workspaces_list_and_get(clients, world) -> None:
 async def test_unknown_workspace_is_a_404(clients) -> None:
     with pytest.raises(NotFoundError):
         await clients("ADMIN").get_workspace(UNKNOWN_ID)
+
+
+async def test_another_workspace_is_invisible_even_to_an_admin(
+    clients, new_config, platform
+) -> None:
+    """A configuration in a workspace the caller does not belong to answers 404, not 403."""
+    async with FlashbackClient(platform.url, token=platform.admin_token) as local_admin:
+        default = (await local_admin.get_workspaces()).workspaces[0]
+        elsewhere = await new_config(local_admin, workspace_id=default.id)
+    outsider = clients("ADMIN")  # ADMIN of the world workspace only
+    calls = [
+        outsider.update_ai_llm(elsewhere, AiLlmUpdate(name="taken-over")),
+        outsider.delete_ai_llm(elsewhere),
+        outsider.validate_ai_llm(elsewhere),
+        outsider.get_ai_llm_stats(elsewhere),
+        outsider.get_ai_llms(default.id),
+        outsider.get_workspace(default.id),
+    ]
+    for call in calls:
+        with pytest.raises(NotFoundError):
+            await call
+    assert find((await outsider.get_ai_llms()).ai_llms, elsewhere) is None
 
 
 # -- 401 --------------------------------------------------------------------------------------
