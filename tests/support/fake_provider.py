@@ -43,6 +43,12 @@ Scenarios (``{url}`` is ``provider.url``):
 ``{url}/anthropic/v1``
     Anthropic: ``GET /models`` needs ``x-api-key`` from ``valid_keys`` (else 401
     ``authentication_error``) and an ``anthropic-version`` header (else 400).
+    ``POST /chat/completions`` (the OpenAI SDK compatibility layer) answers like ``ok``
+    under the same credential checks.
+``{url}/google/v1beta/openai``
+    Google's OpenAI compatibility layer: ``POST /chat/completions`` and ``GET /models``
+    need ``Authorization: Bearer <key>`` from ``valid_keys`` (else 400 with the error
+    wrapped in a list, as that layer does).
 ``{url}/bedrock``
     AWS Bedrock: ``GET /foundation-models`` needs a SigV4 ``Authorization`` header
     (``AWS4-HMAC-SHA256 Credential=<access key id>/<date>/<region>/bedrock/aws4_request,
@@ -51,7 +57,8 @@ Scenarios (``{url}`` is ``provider.url``):
 
 ``closed_port_url()`` returns an endpoint on a port nobody listens on.
 
-Chat completions (``ok``, ``anykey``, ``slow``, ``tarpit``): ``POST /chat/completions`` with
+Chat completions (``ok``, ``anykey``, ``slow``, ``tarpit``, ``anthropic``, ``google``):
+``POST /chat/completions`` with
 ``{"model", "messages", "stream"?, "stream_options": {"include_usage": true}?}``. The reply is
 ``"You said: <last user message>"``. Usage is deterministic: ``prompt_tokens`` = the number of
 whitespace-separated words over all message contents, ``completion_tokens`` = the words of the
@@ -601,6 +608,8 @@ def _redirect(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcom
 
 
 def _google(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
+    if rest[1:2] == ["openai"]:
+        return _google_openai(handler, rest[2:], body)
     key = handler.header("x-goog-api-key")
     if not key:
         error = {
@@ -636,6 +645,21 @@ def _google(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     return Reply(404, {"error": error}), True
 
 
+def _google_openai(handler: _ProviderHandler, operation: list[str], body: bytes) -> Outcome:
+    """Google's OpenAI compatibility layer: ``Authorization: Bearer <key>``."""
+    if handler.bearer_key() not in handler.provider.valid_keys:
+        error = {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+                 "status": "INVALID_ARGUMENT"}
+        return Reply(400, [{"error": error}]), False
+    if handler.command == "POST" and operation == ["chat", "completions"]:
+        return _chat_completion(handler, body, True)
+    if handler.command == "GET" and operation == ["models"]:
+        data = [{"id": m, "object": "model", "owned_by": "google"} for m in GOOGLE_MODELS]
+        return Reply(200, {"object": "list", "data": data}), True
+    error = {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}
+    return Reply(404, [{"error": error}]), True
+
+
 def _anthropic(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     def error(status: int, kind: str, message: str) -> Reply:
         return Reply(status, {"type": "error", "error": {"type": kind, "message": message}})
@@ -659,6 +683,8 @@ def _anthropic(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outco
             "last_id": data[-1]["id"],
         }
         return Reply(200, page), True
+    if handler.command == "POST" and rest[1:] == ["chat", "completions"]:
+        return _chat_completion(handler, body, True)  # Claude's OpenAI SDK compatibility
     return error(404, "not_found_error", "Not found"), True
 
 

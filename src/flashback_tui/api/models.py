@@ -439,3 +439,177 @@ class RefreshResponse(WireModel):
     access_token: WireSecret
     refresh_token: WireSecret
     expires_at: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Repositories and their AI API keys
+# ---------------------------------------------------------------------------------------------
+
+IdString = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class RepoAiLlmLink(RequestModel):
+    """One configuration to link to a repository: ``{aiLlmId}``."""
+
+    ai_llm_id: IdString
+
+
+class RepoCreate(RequestModel):
+    """Body of ``POST /repo``."""
+
+    name: Name
+    workspace_id: IdString
+    repo_ai_llms: list[RepoAiLlmLink] = Field(default_factory=list, max_length=100)
+
+
+class RepoIdResponse(WireModel):
+    """Answer of ``POST /repo``."""
+
+    success: bool
+    repo_id: str
+    message: str | None = None
+
+
+class RepoAiLlmRef(WireModel):
+    """A configuration linked to a repository."""
+
+    ai_llm_id: str
+    name: str | None = None
+    ai_type: AiType | None = None
+
+
+class Repo(WireModel):
+    """A repository: the configurations it uses and how many AI API keys it has."""
+
+    id: str
+    name: str
+    workspace_id: str
+    created_at: Timestamp | None = None
+    repo_ai_llms: list[RepoAiLlmRef] = Field(default_factory=list)
+    api_key_count: int = 0
+
+
+class RepoListResponse(WireModel):
+    """Answer of ``GET /repo``."""
+
+    success: bool
+    repos: list[Repo]
+
+
+class RepoAiApiKeyCreate(RequestModel):
+    """Body of ``POST /repo/{repoId}/ai/apikey``."""
+
+    name: Name
+    ai_type: AiType
+
+    _ai_type = field_validator("ai_type", mode="before")(_parse_ai_type)
+
+
+class RepoAiApiKeyCreated(WireModel):
+    """Answer of ``POST /repo/{repoId}/ai/apikey``: the only time ``secret`` is shown.
+
+    ``key`` is the public identifier of the key; ``secret`` is what an application sends as
+    ``Authorization: Bearer <secret>`` to the gateway (``/v1``).
+    """
+
+    success: bool
+    id: str
+    key: str
+    secret: WireSecret
+    message: str | None = None
+
+
+class RepoAiApiKey(WireModel):
+    """A repository AI API key as listed: never the secret, only its last characters."""
+
+    id: str
+    repo_id: str
+    name: str
+    ai_type: AiType
+    key: str
+    secret_mask: str
+    created_at: Timestamp | None = None
+
+
+class RepoAiApiKeyListResponse(WireModel):
+    """Answer of ``GET /repo/{repoId}/ai/apikey``."""
+
+    success: bool
+    api_keys: list[RepoAiApiKey]
+
+
+# ---------------------------------------------------------------------------------------------
+# Workspace policies
+# ---------------------------------------------------------------------------------------------
+
+RiskType = Literal["LOW", "MEDIUM", "HIGH"]
+#: 1 = alert (the prompt goes through and an alert is counted), 2 = block (refused with 403).
+PolicyAction = Literal[1, 2]
+POLICY_ALERT = 1
+POLICY_BLOCK = 2
+POLICY_CONTENT_MAX_LENGTH = 2000
+
+PolicyContent = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1,
+                           max_length=POLICY_CONTENT_MAX_LENGTH)
+]
+
+
+class PolicyCreate(RequestModel):
+    """Body of ``POST /policy``. ``content`` is a rule (see ``server/policies.py``)."""
+
+    name: Name
+    content: PolicyContent
+    risk_type: RiskType
+    action_type: PolicyAction
+    workspace_id: IdString
+
+
+class PolicyUpdate(RequestModel):
+    """Body of ``PUT /policy/{id}``: partial; omitted fields keep their value, null is refused."""
+
+    name: Name | None = None
+    content: PolicyContent | None = None
+    risk_type: RiskType | None = None
+    action_type: PolicyAction | None = None
+
+    _no_null = field_validator("name", "content", "risk_type", "action_type", mode="before")(
+        _reject_null
+    )
+
+
+class Policy(WireModel):
+    """A workspace policy."""
+
+    id: str
+    org_id: str | None = None
+    workspace_id: str
+    user_id: str | None = None
+    name: str
+    content: str
+    risk_type: RiskType
+    action_type: PolicyAction
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
+class PolicyIdResponse(WireModel):
+    """Answer of ``POST /policy`` and ``PUT /policy/{id}``."""
+
+    success: bool
+    policy_id: str
+    message: str | None = None
+
+
+class PolicyListResponse(WireModel):
+    """Answer of ``GET /policy``."""
+
+    success: bool
+    policies: list[Policy]
+
+
+class PolicyResponse(WireModel):
+    """Answer of ``GET /policy/{id}``."""
+
+    success: bool
+    policy: Policy

@@ -162,6 +162,7 @@ def _openapi_without_422(app: FastAPI) -> None:
 
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
+    from flashback_tui.server import gateway
     from flashback_tui.server.routes import ai_llm, stats, users, workspaces
 
     @asynccontextmanager
@@ -187,5 +188,6 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
     _openapi_without_422(app)
     for module in (ai_llm, workspaces, users, stats):
         app.include_router(module.router)
+    gateway.install(app)  # /v1 gateway, /repo, /policy, usage accounting
     app.add_middleware(BodySizeLimit)
     return app

@@ -135,6 +135,34 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX usage_minute_by_minute ON usage_minute(minute);
     """,
+    # 2: repository AI API keys (only a digest of the secret is stored) and workspace policies.
+    """
+    CREATE TABLE repo_ai_api_keys (
+        id TEXT PRIMARY KEY,
+        repo_id TEXT NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+        user_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+        name TEXT NOT NULL,
+        ai_type TEXT NOT NULL,
+        public_key TEXT NOT NULL UNIQUE,
+        secret_hash TEXT NOT NULL UNIQUE,
+        secret_mask TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (repo_id, name)
+    );
+    CREATE TABLE policies (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id TEXT REFERENCES users(id) ON DELETE SET NULL,
+        name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        risk_type TEXT NOT NULL CHECK (risk_type IN ('LOW', 'MEDIUM', 'HIGH')),
+        action_type INTEGER NOT NULL CHECK (action_type IN (1, 2)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (workspace_id, name)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

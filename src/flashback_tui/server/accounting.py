@@ -1,0 +1,222 @@
+"""Gateway accounting: counting tokens, and recording every call into per-minute buckets.
+
+Token counts
+    ``llmTokensIn``/``llmTokensOut`` are the provider's own ``usage.prompt_tokens`` and
+    ``usage.completion_tokens`` (for streams the gateway asks for them with
+    ``stream_options.include_usage``). ``tokensIn``/``tokensOut`` are counted by the gateway
+    on the text it saw, with :func:`count_tokens`: a deterministic approximation that counts
+    each run of letters/digits/underscores as one token and each other non-space character
+    as one token (``"Hello, world!"`` is 4). ``tokensIn`` covers the text of every message
+    of the request (string contents and ``text`` parts), ``tokensOut`` the text the
+    provider returned (message or delta contents and tool-call arguments) that the gateway
+    relayed. No network, no model-specific tokenizer: the figures are comparable across
+    providers and stable across versions, and they differ from the provider's on purpose.
+
+Recording
+    Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
+    request path). A background task writes the pending buckets to SQLite every second in
+    one transaction; the server also writes them before answering the usage reads
+    (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. A failed write puts the batch back,
+    so no count is lost. Latency is the time from the request's arrival to the provider's
+    last byte; model and host label each bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flashback_tui.server import store
+from flashback_tui.server.store_usage import BucketCounts, BucketKey, write_buckets
+
+logger = logging.getLogger("flashback_tui.server.accounting")
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+#: Seconds between background writes of pending usage.
+FLUSH_INTERVAL = 1.0
+
+
+def count_tokens(text: str) -> int:
+    """The gateway's token count of ``text`` (see the module docstring)."""
+    return len(_TOKEN.findall(text)) if text else 0
+
+
+def message_texts(messages: Iterable[Any]) -> list[str]:
+    """The text of chat messages: string contents and ``{"type": "text"}`` parts."""
+    texts = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            texts.extend(part["text"] for part in content
+                         if isinstance(part, dict) and isinstance(part.get("text"), str))
+    return texts
+
+
+def choice_texts(choices: Any, part: str) -> list[str]:
+    """Text in the ``message`` (or ``delta``) of completion choices, tool calls included."""
+    texts: list[str] = []
+    if not isinstance(choices, list):
+        return texts
+    for choice in choices:
+        body = choice.get(part) if isinstance(choice, dict) else None
+        if not isinstance(body, dict):
+            continue
+        if isinstance(body.get("content"), str):
+            texts.append(body["content"])
+        for call in body.get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                texts.append(function["arguments"])
+    return texts
+
+
+@dataclass
+class CallUsage:
+    """What one gateway call counts; filled in as the call goes."""
+
+    ai_llm_id: str
+    repo_id: str
+    repo_ai_api_key_id: str
+    llm_type: str
+    host: str
+    llm_model: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    llm_tokens_in: int = 0
+    llm_tokens_out: int = 0
+    policy_violations: int = 0
+    num_alerts: int = 0
+    num_blocks: int = 0
+    severities: dict[str, int] = field(default_factory=dict)
+    latency_ms: float = 0.0
+
+    def add_provider_usage(self, usage: Any) -> None:
+        """Take the provider's ``usage`` object (ignored unless it is one)."""
+        if not isinstance(usage, dict):
+            return
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if isinstance(prompt, int) and isinstance(completion, int):
+            self.llm_tokens_in, self.llm_tokens_out = prompt, completion
+
+    def bucket(self) -> BucketCounts:
+        """This call as bucket counters (one API call)."""
+        counts = BucketCounts(latency_ms_total=self.latency_ms, llm_type=self.llm_type,
+                              llm_model=self.llm_model, host=self.host)
+        c = counts.counters
+        c["api_calls"] = 1
+        c["tokens_in"], c["tokens_out"] = self.tokens_in, self.tokens_out
+        c["llm_tokens_in"], c["llm_tokens_out"] = self.llm_tokens_in, self.llm_tokens_out
+        c["policy_violations"] = self.policy_violations
+        c["num_alerts"], c["num_blocks"] = self.num_alerts, self.num_blocks
+        c["num_severity_low"] = self.severities.get("LOW", 0)
+        c["num_severity_medium"] = self.severities.get("MEDIUM", 0)
+        c["num_severity_high"] = self.severities.get("HIGH", 0)
+        return counts
+
+
+class UsageAccumulator:
+    """Pending usage per bucket, in memory, written to the database in batches.
+
+    ``add`` is cheap and thread-safe; ``flush`` writes everything pending in one
+    transaction (in a worker thread) and is serialized, so when it returns every count added
+    before the call is in the database.
+    """
+
+    def __init__(self, writer: Callable[[dict[BucketKey, BucketCounts]], None]) -> None:
+        self._writer = writer
+        self._pending: dict[BucketKey, BucketCounts] = {}
+        self._lock = threading.Lock()
+        self._flush_lock: asyncio.Lock | None = None
+
+    @classmethod
+    def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
+        """An accumulator that writes through ``conn_of_thread()`` (a per-thread connection)."""
+        return cls(lambda batch: write_buckets(conn_of_thread(), batch))
+
+    def add(self, usage: CallUsage, at_ms: int | None = None) -> None:
+        """Count one call in the bucket of the minute it finished in."""
+        at = store.now_ms() if at_ms is None else at_ms
+        key = BucketKey(minute=at - at % store.MINUTE_MS, ai_llm_id=usage.ai_llm_id,
+                        repo_id=usage.repo_id, repo_ai_api_key_id=usage.repo_ai_api_key_id)
+        counts = usage.bucket()
+        with self._lock:
+            existing = self._pending.get(key)
+            if existing is None:
+                self._pending[key] = counts
+            else:
+                existing.merge(counts)
+
+    @property
+    def pending(self) -> int:
+        """Buckets not yet written."""
+        with self._lock:
+            return len(self._pending)
+
+    def _take(self) -> dict[BucketKey, BucketCounts]:
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        return batch
+
+    def _put_back(self, batch: dict[BucketKey, BucketCounts]) -> None:
+        with self._lock:
+            for key, counts in batch.items():
+                existing = self._pending.get(key)
+                if existing is None:
+                    self._pending[key] = counts
+                else:
+                    existing.merge(counts)
+
+    async def flush(self) -> None:
+        """Write everything pending (in a thread); on failure keep it pending and re-raise."""
+        if self._flush_lock is None:
+            self._flush_lock = asyncio.Lock()
+        async with self._flush_lock:
+            batch = self._take()
+            if not batch:
+                return
+            write = asyncio.ensure_future(asyncio.to_thread(self._writer, batch))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                # The thread cannot be stopped: learn whether its write committed before
+                # deciding whether the batch is still pending (never count it twice).
+                try:
+                    await write
+                except Exception:
+                    self._put_back(batch)
+                raise
+            except Exception:
+                self._put_back(batch)
+                raise
+
+    def flush_sync(self) -> None:
+        """Write everything pending from the calling thread (last resort at shutdown)."""
+        batch = self._take()
+        if batch:
+            try:
+                self._writer(batch)
+            except BaseException:
+                self._put_back(batch)
+                raise
+
+    async def run_periodic(self, interval: float = FLUSH_INTERVAL) -> None:
+        """Flush every ``interval`` seconds until cancelled (failures are logged, retried)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.error("cannot write gateway usage (kept for the next try): %s",
+                             type(exc).__name__)

@@ -1,0 +1,94 @@
+"""``/policy``: workspace policies that the gateway checks every prompt against.
+
+READ members list and view; WRITE and ADMIN members create, update and delete. A rule that
+cannot be used (see :mod:`flashback_tui.server.policies`) is a 400 naming ``content``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from flashback_tui.api.models import (
+    ErrorResponse,
+    PolicyCreate,
+    PolicyIdResponse,
+    PolicyListResponse,
+    PolicyResponse,
+    PolicyUpdate,
+    SuccessResponse,
+)
+from flashback_tui.server import store, store_policies
+from flashback_tui.server.deps import READ_ONLY, CurrentUser, State, User, require_workspace_role
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
+}
+
+router = APIRouter(prefix="/policy", tags=["Policies"], responses=_ERRORS)
+
+WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
+
+
+def require_policy_access(conn: sqlite3.Connection, user: CurrentUser, policy_id: str, *,
+                          write: bool) -> sqlite3.Row:
+    """A policy row the caller may see (404 otherwise), writable if ``write`` (403)."""
+    row = store_policies.policy_row(conn, policy_id)
+    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
+    if row is None or role is None:
+        raise HTTPException(404, store_policies.POLICY_NOT_FOUND)
+    if write and not role.can_write:
+        raise HTTPException(403, READ_ONLY)
+    return row
+
+
+@router.post("", response_model=PolicyIdResponse, summary="Create a policy")
+def create_policy(body: PolicyCreate, user: User, state: State) -> PolicyIdResponse:
+    """Create a policy in a workspace where the caller may write."""
+    conn = state.db.conn()
+    require_workspace_role(conn, user, body.workspace_id, write=True)
+    policy_id = store_policies.create_policy(
+        conn, workspace_id=body.workspace_id, user_id=user.id, name=body.name,
+        content=body.content, risk_type=body.risk_type, action_type=body.action_type,
+    )
+    return PolicyIdResponse(success=True, policy_id=policy_id, message="policy created")
+
+
+@router.get("", response_model=PolicyListResponse, summary="List policies")
+def list_policies(user: User, state: State, workspace_id: WorkspaceIdQuery = None
+                  ) -> PolicyListResponse:
+    """Policies of every workspace the caller belongs to, or of one workspace."""
+    conn = state.db.conn()
+    if workspace_id is not None:
+        require_workspace_role(conn, user, workspace_id, write=False)
+    return PolicyListResponse(success=True,
+                              policies=store_policies.list_policies(conn, user.id, workspace_id))
+
+
+@router.get("/{policy_id}", response_model=PolicyResponse, summary="One policy")
+def get_policy(policy_id: str, user: User, state: State) -> PolicyResponse:
+    """A policy the caller can see."""
+    row = require_policy_access(state.db.conn(), user, policy_id, write=False)
+    return PolicyResponse(success=True, policy=store_policies.get_policy(row))
+
+
+@router.put("/{policy_id}", response_model=PolicyIdResponse, summary="Update a policy")
+def update_policy(policy_id: str, body: PolicyUpdate, user: User, state: State
+                  ) -> PolicyIdResponse:
+    """Partial update; the gateway applies it from this answer on."""
+    conn = state.db.conn()
+    require_policy_access(conn, user, policy_id, write=True)
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    store_policies.update_policy(conn, policy_id, changes)
+    return PolicyIdResponse(success=True, policy_id=policy_id, message="policy updated")
+
+
+@router.delete("/{policy_id}", response_model=SuccessResponse, summary="Delete a policy")
+def delete_policy(policy_id: str, user: User, state: State) -> SuccessResponse:
+    """Delete a policy."""
+    conn = state.db.conn()
+    require_policy_access(conn, user, policy_id, write=True)
+    store_policies.delete_policy(conn, policy_id)
+    return SuccessResponse(success=True, message="policy deleted")
