@@ -266,9 +266,9 @@ class FlashbackApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
-            if not active.enabled or not binding.description or binding.action in seen:
+            if not active.enabled or not binding.id or binding.action in seen:
                 continue
             seen.add(binding.action)
             namespace = active.node
@@ -277,8 +277,9 @@ class FlashbackApp(App[None]):
             def run(namespace: Any = namespace, action: str = action) -> None:
                 self.run_action(action, namespace)
 
-            yield SystemCommand(binding.description,
-                                f"{binding.tooltip or binding.description} ({key})", run)
+            key = self.get_key_display(binding)
+            yield SystemCommand(binding.description or action,
+                                f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
 
 

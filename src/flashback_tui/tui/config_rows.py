@@ -13,7 +13,7 @@ from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 CONFIG_COLUMNS = (
     TableColumn("Name", flex=3, min_width=8),
     TableColumn("Provider", width=9),
-    TableColumn("Endpoint", flex=3, min_width=8),
+    TableColumn("Endpoint", flex=2, min_width=8),
     TableColumn("Key", width=8),
     TableColumn("Repos", width=5, justify_right=True),
     TableColumn("Created", width=10),

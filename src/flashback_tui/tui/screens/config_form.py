@@ -101,7 +101,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         ai_type = llm.ai_type if llm else AiType.OPENAI
         with Vertical(id="dialog", classes="form-dialog"):
             yield Label(title, id="title", classes="dialog-title")
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", can_focus=False):
                 yield from self._field("name", "Name", Input(
                     value=llm.name if llm else "", placeholder="e.g. Production OpenAI",
                     id="name", compact=True))
@@ -129,15 +129,16 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
                         prompt="No workspace you may write to", compact=True))
             yield Static("", id="form-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     @staticmethod
     def _field(name: str, label: str, widget: Any) -> ComposeResult:
-        with Horizontal(classes="field-row"):
-            yield Label(label, classes="field-label")
-            yield widget
-        yield Static("", id=f"{name}-error", classes="field-error")
+        with Vertical(classes="field"):
+            with Horizontal(classes="field-row"):
+                yield Label(label, classes="field-label")
+                yield widget
+            yield Static("", id=f"{name}-error", classes="field-error")
 
     def on_mount(self) -> None:
         for error in self.query(".field-error"):
@@ -190,7 +191,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         try:
             check_endpoint(value)
         except ValueError as exc:
-            return str(exc).capitalize()
+            return _sentence(str(exc))
         return ""
 
     @on(Input.Submitted)
@@ -307,7 +308,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
         if isinstance(error, BadRequestError):
             self.show_field_error(field_of_message(error.message),
-                                  _strip_field(error.message).capitalize())
+                                  _sentence(_strip_field(error.message)))
             return
         if isinstance(error, FlashbackError):
             report = describe_error(error, self.flashback.backend_label)
@@ -333,14 +334,15 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
             yield Label(f"Rotate the secret of {self.llm.name}", classes="dialog-title")
             yield Static("The new secret replaces the stored one; the configuration is "
                          "validated again afterwards.", classes="dialog-text")
-            with Horizontal(classes="field-row"):
-                yield Label("New secret", classes="field-label")
-                yield Input(password=True, id="secret", placeholder="new API key / secret",
-                            compact=True)
-            yield Static("", id="secret-error", classes="field-error")
+            with Vertical(classes="field"):
+                with Horizontal(classes="field-row"):
+                    yield Label("New secret", classes="field-label")
+                    yield Input(password=True, id="secret",
+                                placeholder="new API key / secret", compact=True)
+                yield Static("", id="secret-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Rotate (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Rotate (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#secret-error").display = False
@@ -381,3 +383,8 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
         report = describe_error(error, self.flashback.backend_label)
         self._error(f"Not rotated: {report.message} {report.hint}")
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter upper-cased (the rest untouched: URL stays URL)."""
+    return text[:1].upper() + text[1:]

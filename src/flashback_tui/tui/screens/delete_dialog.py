@@ -55,8 +55,8 @@ class DeleteConfigDialog(BaseModal[bool]):
                          "Its stored credentials are removed for good.", classes="dialog-text")
             yield Static("", id="delete-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Delete", variant="error", id="delete")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Delete", variant="error", id="delete", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#delete-error").display = False
