@@ -225,6 +225,19 @@ def test_a_failing_keyring_falls_through_and_says_why(use_keyring, profile: Prof
     assert any("failed: RuntimeError: the collection is locked" in n for n in found.notes)
 
 
+def test_a_keyring_error_message_never_carries_the_token(
+    use_keyring, profile: Profile, canary: str
+) -> None:
+    class EchoingKeyring(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise RuntimeError(f"cannot store {password!r}")
+
+    use_keyring(EchoingKeyring())
+    with pytest.raises(NoSafeStorageError) as caught:
+        save_credential(profile, credential(canary), insecure_storage=False)
+    assert "cannot store" in str(caught.value) and canary not in str(caught.value)
+
+
 def test_a_terminal_prompting_backend_is_refused_inside_the_tui(
     use_keyring, profile: Profile
 ) -> None:

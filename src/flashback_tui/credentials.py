@@ -284,8 +284,10 @@ class KeyringStore:
     def save(self, profile: Profile, credential: StoredCredential) -> None:
         backend = self.backend()
         document = credential.to_json()
+        secrets = [value.get_secret_value() for value in
+                   (credential.access_token, credential.refresh_token) if value is not None]
         self._call(lambda: backend.set_password(KEYRING_SERVICE, profile.name, document),
-                   self.where(), key=backend)
+                   self.where(), key=backend, redact=[document, *secrets])
 
     def delete(self, profile: Profile) -> bool:
         from keyring.errors import PasswordDeleteError
@@ -301,7 +303,8 @@ class KeyringStore:
 
         return self._call(remove, self.where(), key=backend)
 
-    def _call(self, function: Callable[[], T], what: str, *, key: object | None) -> T:
+    def _call(self, function: Callable[[], T], what: str, *, key: object | None,
+              redact: list[str] | None = None) -> T:
         """One keyring call: KeyringUnavailable on a timeout or a keyring failure.
 
         ``key`` is the backend (None while finding it); one that timed out is not asked
@@ -324,7 +327,10 @@ class KeyringStore:
         except CredentialError:
             raise
         except Exception as exc:  # any backend failure (D-Bus, locked collection, ...)
-            raise KeyringUnavailable(f"{what} failed: {type(exc).__name__}: {exc}") from None
+            reason = str(exc)
+            for secret in redact or []:  # a backend's message must never carry a token
+                reason = reason.replace(secret, "***")
+            raise KeyringUnavailable(f"{what} failed: {type(exc).__name__}: {reason}") from None
 
 
 # ---------------------------------------------------------------------------------------------
