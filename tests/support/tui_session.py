@@ -84,3 +84,23 @@ async def wait_until(pilot: Any, predicate: Callable[[], bool], limit: float = 1
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def open_dashboard(pilot: Any, workspace_id: str | None, name: str) -> Any:
+    """Wait for the session (and for the list a one-workspace user is taken to), open the
+    stats dashboard the way ``s`` does, and wait for its first refresh."""
+    from flashback_tui.tui.screens.config_list import ConfigListScreen
+    from flashback_tui.tui.screens.stats import StatsScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: app.client is not None and bool(app.workspaces),
+                     what="the session")
+    if len(app.workspaces) == 1:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfigListScreen)
+                         and app.screen.loaded, what="the configuration list")
+    app.open_stats(workspace_id, name)
+    await wait_until(pilot, lambda: isinstance(app.screen, StatsScreen), what="the dashboard")
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.refresh_count >= 1, what="the first refresh")
+    return screen
+

@@ -31,7 +31,7 @@ from flashback_tui.api.errors import FlashbackConnectionError, FlashbackError, N
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.screens.base import BaseScreen
 from flashback_tui.tui.widgets.header_bar import HeaderBar
-from flashback_tui.tui.widgets.stat_tile import StatTile, format_rate
+from flashback_tui.tui.widgets.stat_tile import StatTile, format_count, format_rate
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm, AiLlmStats, AiStatsPoint
@@ -71,24 +71,34 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("blocks", "Blocks", "total_blocks", alarming=True),
 )
 
-#: Table columns after Name and Provider: (column key, header, counter field or None).
-TABLE_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
-    ("rate", "Calls/min", None),
-    ("calls", "Calls", "total_api_calls"),
-    ("tokens-in", "Tok in", "total_tokens_in"),
-    ("tokens-out", "Tok out", "total_tokens_out"),
-    ("llm-tokens-in", "LLM in", "total_llm_tokens_in"),
-    ("llm-tokens-out", "LLM out", "total_llm_tokens_out"),
-    ("violations", "Viol.", "total_policy_violations"),
-    ("alerts", "Alerts", "total_alerts"),
-    ("blocks", "Blocks", "total_blocks"),
+#: Table columns after Name and Provider: (key, header, counter field or None, width).
+#: Widths are fixed so that a refresh never re-measures or re-lays out the table.
+TABLE_COLUMNS: tuple[tuple[str, str, str | None, int], ...] = (
+    ("rate", "Calls/min", None, 9),
+    ("calls", "Calls", "total_api_calls", 9),
+    ("tokens-in", "Tok in", "total_tokens_in", 11),
+    ("tokens-out", "Tok out", "total_tokens_out", 11),
+    ("llm-tokens-in", "LLM in", "total_llm_tokens_in", 11),
+    ("llm-tokens-out", "LLM out", "total_llm_tokens_out", 11),
+    ("violations", "Viol.", "total_policy_violations", 7),
+    ("alerts", "Alerts", "total_alerts", 7),
+    ("blocks", "Blocks", "total_blocks", 7),
 )
+#: The Name column is as wide as the longest name when the dashboard opens, within these.
+NAME_WIDTH = (8, 28)
+PROVIDER_WIDTH = 9
 ALARMING_FIELDS = frozenset(c.field for c in COUNTERS if c.alarming)
 
 
 def counters_of(stats: AiLlmStats | None) -> dict[str, int]:
     """The counter fields of one configuration's stats (zeros when it has none yet)."""
     return {c.field: (getattr(stats, c.field) if stats is not None else 0) for c in COUNTERS}
+
+
+def fit_count(value: int, width: int) -> str:
+    """A counter in full (``1,234,567``) when it fits ``width`` cells, else compact."""
+    full = f"{value:,}"
+    return full if len(full) <= width else format_count(value)
 
 
 def per_minute(current: int, previous: int, seconds: float) -> float:
@@ -233,11 +243,6 @@ class StatsScreen(BaseScreen):
     def on_mount(self) -> None:
         self.title = "Usage statistics"
         self._update_header()
-        table = self.query_one(DataTable)
-        table.add_column("Name", key="name")
-        table.add_column("Provider", key="provider")
-        for key, label, _field in TABLE_COLUMNS:
-            table.add_column(label, key=key)
         self.interval = float(getattr(self.app.profile, "refresh_interval", 2.0) or 2.0)
         self._timer = self.set_interval(self.interval, self._on_tick, name="stats-refresh")
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
@@ -388,24 +393,36 @@ class StatsScreen(BaseScreen):
             ordered = [c for c in ordered if c.workspace_id == self.workspace_id]
         self._configs = {c.id: c for c in ordered}
         table = self.query_one(DataTable)
+        if not table.columns:
+            self._add_columns(table, ordered)
         for gone in [key for key in self._cells if key not in self._configs]:
             table.remove_row(gone)
             del self._cells[gone]
             self._last_calls.pop(gone, None)
         new_rows = []
         for config in ordered:
-            name = Text(config.name)
-            provider = Text(config.ai_type.value)
+            name = Text(config.name, no_wrap=True, overflow="ellipsis")
+            provider = Text(config.ai_type.value, no_wrap=True, overflow="ellipsis")
             if config.id in self._cells:
                 self._set_cell(config.id, "name", name)
                 self._set_cell(config.id, "provider", provider)
                 continue
             self._cells[config.id] = {"name": name.plain, "provider": provider.plain}
-            new_rows.append((config.id, [name, provider] + [Text("…")] * len(TABLE_COLUMNS)))
+            new_rows.append((config.id, [name, provider] + [Text("")] * len(TABLE_COLUMNS)))
         for key, cells in new_rows:
             table.add_row(*cells, key=key)
         if self.workspace_id is not None:
             self._last_totals = None  # the set of configurations changed: no rate this time
+
+    @staticmethod
+    def _add_columns(table: DataTable, configs: Sequence[AiLlm]) -> None:
+        """Add the columns, all of a fixed width (the name's from the names known now)."""
+        low, high = NAME_WIDTH
+        longest = max((len(c.name) for c in configs), default=low)
+        table.add_column("Name", key="name", width=min(high, max(low, longest)))
+        table.add_column("Provider", key="provider", width=PROVIDER_WIDTH)
+        for key, label, _field, width in TABLE_COLUMNS:
+            table.add_column(Text(label, justify="right"), key=key, width=width)
 
     def _apply_stats(self, stats: Sequence[AiLlmStats], fetched_at: float) -> None:
         """Update the tiles and the table cells in place from one stats answer."""
@@ -436,7 +453,7 @@ class StatsScreen(BaseScreen):
     def _update_row(self, config_id: str, counters: dict[str, int], elapsed: float) -> None:
         error_color = self.app.theme_variables.get("error", "red")
         previous = self._last_calls.get(config_id)
-        for key, _label, field in TABLE_COLUMNS:
+        for key, _label, field, width in TABLE_COLUMNS:
             if field is None:
                 if previous is None or elapsed <= 0:
                     continue
@@ -445,19 +462,17 @@ class StatsScreen(BaseScreen):
             else:
                 value = counters[field]
                 style = f"bold {error_color}" if field in ALARMING_FIELDS and value else ""
-                cell = Text(f"{value:,}", style=style, justify="right")
+                cell = Text(fit_count(value, width), style=style, justify="right")
             self._set_cell(config_id, key, cell)
 
     def _set_cell(self, row: str, column: str, cell: Text) -> None:
-        """Update one cell if its text or style changed; widen the column only if needed."""
+        """Update one cell, in place, only if its text or style changed."""
         shown = self._cells[row]
         signature = f"{cell.style}|{cell.plain}"
-        old = shown.get(column)
-        if old == signature:
+        if shown.get(column) == signature:
             return
         shown[column] = signature
-        grew = old is None or len(cell.plain) > len(old.split("|", 1)[-1])
-        self.query_one(DataTable).update_cell(row, column, cell, update_width=grew)
+        self.query_one(DataTable).update_cell(row, column, cell)
 
     def _apply_series(self, series: MinuteSeries | None) -> None:
         summary = self.query_one("#series-summary", Static)

@@ -34,7 +34,7 @@ def format_rate(per_minute: float) -> str:
 
 class StatTile(Widget):
     """A bordered tile: the label in the border, the total with its per-minute rate, and a
-    sparkline of the recent rates.
+    sparkline of the recent rates (one cell per refresh, growing until the tile is full).
 
     Tiles created with ``alert_when_nonzero`` get the ``-alert`` CSS class while their total
     is above zero (policy violations, alerts, blocks). Updates repaint only what changed and
@@ -56,7 +56,7 @@ class StatTile(Widget):
     }
     StatTile > Sparkline {
         height: 1;
-        width: 1;
+        width: 0;
         max-width: 100%;
     }
     StatTile.-alert {
@@ -96,7 +96,7 @@ class StatTile(Widget):
         if list(sparkline.data or []) != data:
             if len(data) != len(sparkline.data or []):
                 # One cell per rate, growing from the left until the tile is full.
-                sparkline.styles.width = max(1, len(data))
+                sparkline.styles.width = len(data)
             sparkline.data = data
         if self.alert_when_nonzero:
             self.set_class(total > 0, "-alert")
