@@ -138,3 +138,33 @@ def test_profile_resolution_errors(isolated: Path) -> None:
     adhoc = resolve_profile(None, "https://backend.example.test:8443/")
     assert adhoc.name == "backend.example.test-8443"
     assert adhoc.url == "https://backend.example.test:8443"
+
+
+
+async def test_sign_in_then_a_session_with_the_credential_in_memory(
+    platform, world, isolated: Path
+) -> None:
+    from flashback_tui.connect import sign_in
+    from flashback_tui.credentials import FileStore, keep_credential
+    from flashback_tui.server import admin
+
+    email = "memory-user@example.test"
+    await asyncio.to_thread(admin.add_user, platform.data_dir, email, "pw-memory-1")
+    await asyncio.to_thread(admin.add_member, platform.data_dir, world.workspace_id, email,
+                            "READ")
+    profile = Profile(name="work", url=platform.url)
+    credential = await sign_in(platform.url, email, SecretStr("pw-memory-1"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        resolved, notes = await asyncio.to_thread(
+            keep_credential, profile, credential, insecure_storage=False)
+    finally:
+        keyring.set_keyring(previous)
+    assert resolved.where == "memory (this session only)" and resolved.store is None
+    assert any("fail.Keyring" in note for note in notes)
+    assert not await asyncio.to_thread(FileStore().path(profile).exists)
+    async with open_session(profile=profile, credential=resolved) as session:
+        assert session.credential_source == "memory (this session only)"
+        names = [w.name for w in (await session.client.get_workspaces()).workspaces]
+        assert names == [world.workspace_name]

@@ -26,10 +26,12 @@ from flashback_tui.credentials import NoCredentialError
 from flashback_tui.settings import Profile, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from flashback_tui.api.client import FlashbackClient
     from flashback_tui.server.runner import LocalServer
 
-__all__ = ["NoCredentialError", "Session", "open_session", "resolve_profile"]
+__all__ = ["NoCredentialError", "Session", "open_session", "resolve_profile", "sign_in"]
 
 URL_ENV = "FLASHBACK_URL"
 #: How long closing a session waits for a refreshed token to reach its store.
@@ -74,6 +76,16 @@ def resolve_profile(profile: str | None = None, url: str | None = None) -> Profi
     return chosen
 
 
+async def sign_in(url: str, email: str, password: SecretStr) -> credentials.StoredCredential:
+    """``POST /user/login``: the tokens of a fresh session, not yet stored anywhere."""
+    from flashback_tui.api.client import FlashbackClient
+
+    async with FlashbackClient(url) as client:
+        answer = await client.login(email, password)
+    return credentials.StoredCredential(answer.access_token, answer.refresh_token,
+                                        answer.expires_at, answer.user.email, url)
+
+
 def adhoc_profile(url: str) -> Profile:
     """An unsaved profile for a bare URL, named after its host."""
     host = urlsplit(url).netloc or "remote"
@@ -87,11 +99,14 @@ async def open_session(
     profile: str | Profile | None = None,
     url: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    credential: credentials.ResolvedCredential | None = None,
 ) -> AsyncIterator[Session]:
     """A signed-in session for a profile, a URL, or the embedded local platform.
 
-    Raises ``NoCredentialError`` when a remote profile has no usable credential and
-    ``SettingsError`` when the settings file is broken or the profile unknown.
+    ``credential`` (for a remote profile) skips the chain: the TUI's sign-in screen passes
+    the one it just obtained, possibly kept in memory only. Raises ``NoCredentialError``
+    when a remote profile has no usable credential and ``SettingsError`` when the settings
+    file is broken or the profile unknown.
     """
     if isinstance(profile, Profile):
         chosen = profile if url is None else profile.model_copy(update={"url": url})
@@ -101,7 +116,7 @@ async def open_session(
         async with _local_session(chosen, data_dir) as session:
             yield session
     else:
-        async with _remote_session(chosen) as session:
+        async with _remote_session(chosen, credential) as session:
             yield session
 
 
@@ -125,16 +140,19 @@ async def _local_session(
 
 
 @asynccontextmanager
-async def _remote_session(profile: Profile) -> AsyncIterator[Session]:
+async def _remote_session(
+    profile: Profile, resolved: credentials.ResolvedCredential | None = None
+) -> AsyncIterator[Session]:
     """Find the profile's credential (off the event loop) and open a client with it."""
     from flashback_tui.api.client import FlashbackClient
 
-    found = await asyncio.to_thread(
-        credentials.find_credential, profile, allow_terminal_prompt=False
-    )
-    if found.resolved is None:
-        raise NoCredentialError(profile, found.notes)
-    resolved = found.resolved
+    if resolved is None:
+        found = await asyncio.to_thread(
+            credentials.find_credential, profile, allow_terminal_prompt=False
+        )
+        if found.resolved is None:
+            raise NoCredentialError(profile, found.notes)
+        resolved = found.resolved
     writer = credentials.RefreshWriter(profile, resolved)
     assert profile.url is not None
     try:

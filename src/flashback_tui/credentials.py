@@ -47,6 +47,7 @@ CREDENTIALS_DIR_NAME = "credentials"
 
 ENV_SOURCE = "environment (FLASHBACK_TOKEN)"
 EMBEDDED_SOURCE = "embedded local admin"
+MEMORY_SOURCE = "memory (this session only)"
 PLAINTEXT_WARNING = "PLAINTEXT — readable by anyone with access to this account"
 
 T = TypeVar("T")
@@ -496,6 +497,41 @@ def save_credential(
     user has not agreed to a plaintext file: plaintext is never written without asking.
     A credential kept in the keyring replaces any plaintext file of the same profile.
     """
+    store, notes = _store_credential(profile, credential, insecure_storage=insecure_storage,
+                                     keyring_store=keyring_store, file_store=file_store)
+    return store.where(profile), notes
+
+
+def keep_credential(
+    profile: Profile,
+    credential: StoredCredential,
+    *,
+    insecure_storage: bool,
+    keyring_store: KeyringStore | None = None,
+    file_store: FileStore | None = None,
+) -> tuple[ResolvedCredential, list[str]]:
+    """Like :func:`save_credential`, but with nowhere safe to go it stays in memory only."""
+    try:
+        store, notes = _store_credential(
+            profile, credential, insecure_storage=insecure_storage,
+            keyring_store=keyring_store, file_store=file_store,
+        )
+    except NoSafeStorageError as exc:
+        return ResolvedCredential(credential, MEMORY_SOURCE), exc.notes
+    except CredentialError as exc:
+        return ResolvedCredential(credential, MEMORY_SOURCE), [str(exc)]
+    return ResolvedCredential(credential, store.where(profile), store), notes
+
+
+def _store_credential(
+    profile: Profile,
+    credential: StoredCredential,
+    *,
+    insecure_storage: bool,
+    keyring_store: KeyringStore | None,
+    file_store: FileStore | None,
+) -> tuple[CredentialStore, list[str]]:
+    """Write to the keyring, else to the file when allowed; the store used and notes."""
     keyring_store = keyring_store or KeyringStore()
     file_store = file_store or FileStore()
     notes: list[str] = []
@@ -505,11 +541,11 @@ def save_credential(
         notes.append(str(exc))
     else:
         file_store.delete(profile)
-        return keyring_store.where(profile), notes
+        return keyring_store, notes
     if not insecure_storage:
         raise NoSafeStorageError(notes)
     file_store.save(profile, credential)
-    return file_store.where(profile), notes
+    return file_store, notes
 
 
 def forget_credential(

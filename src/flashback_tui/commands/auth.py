@@ -257,16 +257,6 @@ def _check_storage(profile: Profile, insecure: bool) -> None:
         raise CliError(_storage_choices(profile, [str(exc)]), exit_code=ExitCode.FAILURE) from None
 
 
-async def _sign_in(url: str, email: str, password: SecretStr) -> StoredCredential:
-    from flashback_tui.api.client import FlashbackClient
-    from flashback_tui.credentials import StoredCredential
-
-    async with FlashbackClient(url) as client:
-        answer = await client.login(email, password)
-    return StoredCredential(answer.access_token, answer.refresh_token, answer.expires_at,
-                            answer.user.email, url)
-
-
 async def _check_token(url: str, token: SecretStr, email: str | None) -> StoredCredential:
     """A given token, proven to work with one authenticated call."""
     from flashback_tui.api.client import FlashbackClient
@@ -341,7 +331,9 @@ def login(ctx: click.Context, email: str | None, password_stdin: bool, token_std
         credential = _run(_check_token(profile.url, token, email))  # the token names no one
     else:
         address = _ask_email(profile, email, password_stdin)
-        credential = _run(_sign_in(profile.url, address, _ask_password(password_stdin)))
+        from flashback_tui.connect import sign_in
+
+        credential = _run(sign_in(profile.url, address, _ask_password(password_stdin)))
 
     try:
         where, notes = save_credential(profile, credential, insecure_storage=insecure)
