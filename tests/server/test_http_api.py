@@ -268,6 +268,46 @@ def test_deleting_a_configuration_in_use_is_403(http: httpx.Client, platform: An
     assert names_in(http, world) == []
 
 
+def test_lists_follow_changes_made_outside_the_api(http: httpx.Client, platform: Any,
+                                                   world: Any) -> None:
+    """Answers may be cached, but never outlive a change, whoever made it."""
+    headers = auth(world.tokens["READ"])
+    created = http.post("/ai/llm", json=create_body(world), headers=auth(world.tokens["WRITE"]))
+    llm_id = created.json()["aiLlmId"]
+
+    def listed() -> dict[str, Any]:
+        answer = http.get("/ai/llm", params={"workspaceId": world.workspace_id}, headers=headers)
+        (llm,) = answer.json()["aiLlms"]
+        return llm
+
+    def available() -> list[str]:
+        answer = http.get("/ai/llm/available", headers=headers)
+        return [llm["id"] for llm in answer.json()["aiLlms"]]
+
+    assert listed()["repos"] == [] and available() == []
+    assert listed()["repos"] == []  # asked twice: same answer
+    admin.add_repo(platform.data_dir, "late-repo", world.workspace_id, llm_id)
+    assert [r["name"] for r in listed()["repos"]] == ["late-repo"]
+
+    with PlatformState.open(platform.data_dir) as state:
+        generation = store.ai_llm_row(state.db.conn(), llm_id)["generation"]
+        store.record_validation(state.db.conn(), llm_id, generation, True, "Validated: test")
+    assert listed()["validationStatus"] == "VALID" and available() == [llm_id]
+
+    stats = http.get("/ai/llm/stats", params={"aiLlmId": llm_id}, headers=headers)
+    assert stats.json()["stats"][0]["totalApiCalls"] == "0"
+    with PlatformState.open(platform.data_dir) as state:
+        store.record_usage(state.db.conn(), llm_id, api_calls=4)
+    stats = http.get("/ai/llm/stats", params={"aiLlmId": llm_id}, headers=headers)
+    assert stats.json()["stats"][0]["totalApiCalls"] == "4"
+
+    with PlatformState.open(platform.data_dir) as state:
+        state.db.conn().execute("DELETE FROM memberships WHERE user_id = ?",
+                                (world.user_ids["READ"],))
+    assert http.get("/ai/llm", headers=headers).json()["aiLlms"] == []
+    assert available() == []
+
+
 # -- workspaces, sign-in, usage --------------------------------------------------------------
 
 

@@ -354,3 +354,56 @@ def test_refresh_tokens_are_single_use(state: PlatformState) -> None:
     refresh = store.issue_token(conn, user_id, "refresh", 60).token.get_secret_value()
     assert store.consume_refresh_token(conn, refresh) == user_id
     assert store.consume_refresh_token(conn, refresh) is None
+
+
+# -- change counter and answer cache ---------------------------------------------------------
+
+
+def test_every_change_of_listed_data_bumps_the_data_version(state: PlatformState) -> None:
+    conn = state.db.conn()
+    workspace_id, user_id = default_ids(state)
+    seen = [store.data_version(conn)]
+
+    def bumped() -> bool:
+        seen.append(store.data_version(conn))
+        return seen[-1] != seen[-2]
+
+    llm_id = new_llm(state)
+    assert bumped()
+    store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"})
+    assert bumped()
+    store.record_validation(conn, llm_id, 1, True, "ok")
+    assert bumped()
+    store.add_repo(conn, "repo", workspace_id, llm_id)
+    assert bumped()
+    store.record_usage(conn, llm_id, api_calls=1)
+    assert bumped()
+    other = store.create_user(conn, "member@example.test")
+    assert bumped()
+    store.set_membership(conn, workspace_id, other, Role.READ)
+    assert bumped()
+    store.issue_token(conn, user_id, "access", 60)
+    assert not bumped()  # signing in changes nothing that is listed
+    conn.execute("DELETE FROM repo_ai_llms")
+    store.delete_ai_llm(conn, llm_id)
+    assert bumped()
+
+
+def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> None:
+    from flashback_tui.server.cache import AnswerCache
+
+    cache = AnswerCache(max_entries=2)
+    builds: list[str] = []
+
+    def build(text: str):
+        return lambda: builds.append(text) or text.encode()
+
+    assert cache.get_or_build("a", 1, build("a1")) == b"a1"
+    assert cache.get_or_build("a", 1, build("again")) == b"a1"
+    assert cache.get_or_build("a", 2, build("a2")) == b"a2"
+    cache.put("b", 1, b"b1")
+    cache.put("c", 1, b"c1")
+    assert cache.get("a", 2) is None  # evicted: least recently used
+    assert cache.get("c", 1) == b"c1"
+    assert builds == ["a1", "a2"]
+    assert (cache.hits, cache.misses) == (2, 3)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from flashback_tui import __version__
 from flashback_tui.server import store
+from flashback_tui.server.cache import AnswerCache
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.state import PlatformState
 
@@ -170,6 +171,7 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         platform = state or PlatformState.open(settings.data_dir)
         app.state.platform = platform
         app.state.settings = settings
+        app.state.answer_cache = AnswerCache()
         try:
             yield
         finally:

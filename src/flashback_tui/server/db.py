@@ -163,6 +163,56 @@ MIGRATIONS: list[str] = [
         UNIQUE (workspace_id, name)
     );
     """,
+    # 3: a counter that every change of listed data bumps, so answers can be cached safely.
+    """
+    CREATE TABLE change_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+    );
+    INSERT INTO change_counter (id, value) VALUES (1, 0);
+    CREATE TRIGGER workspaces_insert_counts AFTER INSERT ON workspaces
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER workspaces_update_counts AFTER UPDATE ON workspaces
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER workspaces_delete_counts AFTER DELETE ON workspaces
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER users_insert_counts AFTER INSERT ON users
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER users_update_counts AFTER UPDATE ON users
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER users_delete_counts AFTER DELETE ON users
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER memberships_insert_counts AFTER INSERT ON memberships
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER memberships_update_counts AFTER UPDATE ON memberships
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER memberships_delete_counts AFTER DELETE ON memberships
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER ai_llms_insert_counts AFTER INSERT ON ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER ai_llms_update_counts AFTER UPDATE ON ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER ai_llms_delete_counts AFTER DELETE ON ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repos_insert_counts AFTER INSERT ON repos
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repos_update_counts AFTER UPDATE ON repos
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repos_delete_counts AFTER DELETE ON repos
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repo_ai_llms_insert_counts AFTER INSERT ON repo_ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repo_ai_llms_update_counts AFTER UPDATE ON repo_ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER repo_ai_llms_delete_counts AFTER DELETE ON repo_ai_llms
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER usage_totals_insert_counts AFTER INSERT ON usage_totals
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER usage_totals_update_counts AFTER UPDATE ON usage_totals
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    CREATE TRIGGER usage_totals_delete_counts AFTER DELETE ON usage_totals
+        BEGIN UPDATE change_counter SET value = value + 1; END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

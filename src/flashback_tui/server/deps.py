@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from flashback_tui.api.models import Role
 from flashback_tui.server import store
 from flashback_tui.server.app import ServerSettings
+from flashback_tui.server.cache import AnswerCache
 from flashback_tui.server.state import PlatformState
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /user/login.")
@@ -46,7 +47,13 @@ async def get_settings(request: Request) -> ServerSettings:
     return request.app.state.settings
 
 
+async def get_cache(request: Request) -> AnswerCache:
+    """The app's cache of serialized list answers."""
+    return request.app.state.answer_cache
+
+
 State = Annotated[PlatformState, Depends(get_state)]
+Cache = Annotated[AnswerCache, Depends(get_cache)]
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 
 

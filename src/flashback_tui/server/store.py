@@ -92,6 +92,11 @@ def _is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
     return "UNIQUE" in str(exc)
 
 
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever listed data changes (bumped by triggers)."""
+    return conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Orgs, users, bootstrap
 # ---------------------------------------------------------------------------------------------

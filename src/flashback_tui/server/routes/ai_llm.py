@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from flashback_tui.api.models import (
@@ -16,11 +18,15 @@ from flashback_tui.api.models import (
     StatsResponse,
     SuccessResponse,
     ValidateResponse,
+    WireModel,
 )
 from flashback_tui.server import store
 from flashback_tui.server.app import ServerSettings
+from flashback_tui.server.cache import AnswerCache
+from flashback_tui.server.db import transaction
 from flashback_tui.server.deps import (
     LLM_NOT_FOUND,
+    Cache,
     CurrentUser,
     Settings,
     State,
@@ -63,34 +69,51 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
     return AiLlmIdResponse(success=True, ai_llm_id=llm_id, message="AI LLM configuration created")
 
 
+def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...],
+                   build: Callable[[sqlite3.Connection], WireModel]) -> Response:
+    """The JSON answer for ``key``, rebuilt only when the data changed since it was cached.
+
+    The version and the data are read in one snapshot, so an answer is never stored under a
+    version older than the data it shows.
+    """
+    conn = state.db.conn()
+    with transaction(conn, immediate=False):
+        version = store.data_version(conn)
+        body = cache.get_or_build(
+            key, version, lambda: build(conn).model_dump_json(by_alias=True).encode()
+        )
+    return Response(body, media_type="application/json")
+
+
 @router.get("", response_model=AiLlmListResponse, summary="List configurations")
 def list_ai_llms(
-    user: User, state: State, workspace_id: WorkspaceIdQuery = None
-) -> AiLlmListResponse:
+    user: User, state: State, cache: Cache, workspace_id: WorkspaceIdQuery = None
+) -> Response:
     """Configurations of every workspace the caller belongs to, or of one workspace."""
-    conn = state.db.conn()
     if workspace_id is not None:
-        require_workspace_role(conn, user, workspace_id, write=False)
-    llms = store.list_ai_llms(conn, user.id, workspace_id=workspace_id)
-    return AiLlmListResponse(success=True, ai_llms=llms)
+        require_workspace_role(state.db.conn(), user, workspace_id, write=False)
+    return _cached_answer(state, cache, ("list", user.id, workspace_id), lambda conn: (
+        AiLlmListResponse(success=True,
+                          ai_llms=store.list_ai_llms(conn, user.id, workspace_id=workspace_id))))
 
 
 @router.get("/available", response_model=AiLlmListResponse, summary="Configurations ready to use")
-def list_available_ai_llms(user: User, state: State) -> AiLlmListResponse:
+def list_available_ai_llms(user: User, state: State, cache: Cache) -> Response:
     """Configurations whose last validation succeeded and that have not changed since."""
-    llms = store.list_ai_llms(state.db.conn(), user.id, available_only=True)
-    return AiLlmListResponse(success=True, ai_llms=llms)
+    return _cached_answer(state, cache, ("available", user.id), lambda conn: (
+        AiLlmListResponse(success=True,
+                          ai_llms=store.list_ai_llms(conn, user.id, available_only=True))))
 
 
 @router.get("/stats", response_model=StatsResponse, summary="Usage totals")
 def ai_llm_stats(
-    user: User, state: State, ai_llm_id: AiLlmIdQuery = None
-) -> StatsResponse:
+    user: User, state: State, cache: Cache, ai_llm_id: AiLlmIdQuery = None
+) -> Response:
     """Usage totals of every visible configuration, or of ``aiLlmId``."""
-    conn = state.db.conn()
     if ai_llm_id is not None:
-        require_llm_access(conn, user, ai_llm_id, write=False)
-    return StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))
+        require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
+    return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
+        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))))
 
 
 @router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
