@@ -14,6 +14,7 @@ import pytest
 
 from flashback_tui.api.client import USER_AGENT, FlashbackClient
 from flashback_tui.api.errors import (
+    BadRequestError,
     FlashbackConnectionError,
     FlashbackTimeoutError,
     ServerError,
@@ -224,3 +225,11 @@ def test_repr_shows_the_base_url_only(canary: str) -> None:
 def test_a_bad_base_url_is_refused_up_front(url: str) -> None:
     with pytest.raises(ValueError, match="invalid base URL"):
         FlashbackClient(url)
+
+
+async def test_a_malformed_login_email_is_refused_before_sending(closed_port: int) -> None:
+    async with FlashbackClient(f"http://127.0.0.1:{closed_port}") as client:
+        with pytest.raises(BadRequestError) as caught:
+            await client.login(" ", "pw")
+    assert caught.value.message.startswith("email:")
+    assert caught.value.request == "POST /user/login"

@@ -36,6 +36,7 @@ from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from flashback_tui import __version__
 from flashback_tui.api.errors import (
+    BadRequestError,
     FlashbackConnectionError,
     FlashbackError,
     FlashbackTimeoutError,
@@ -350,8 +351,14 @@ class FlashbackClient:
     # -- sign-in ----------------------------------------------------------------------------
 
     async def login(self, email: str, password: str | SecretStr) -> LoginResponse:
-        """``POST /user/login``: sign in; the client keeps the returned tokens."""
-        body = LoginRequest(email=email, password=_as_secret(password))
+        """``POST /user/login``: sign in; the client keeps the returned tokens.
+
+        A malformed email is a BadRequestError before anything is sent.
+        """
+        try:
+            body = LoginRequest(email=email, password=_as_secret(password))
+        except ValidationError as exc:
+            raise BadRequestError(_shape_problems(exc), request="POST /user/login") from None
         answer = await self._call(
             "POST", "/user/login", LoginResponse, json=body.to_wire(), authenticated=False
         )
