@@ -308,6 +308,29 @@ def test_lists_follow_changes_made_outside_the_api(http: httpx.Client, platform:
     assert available() == []
 
 
+def test_an_unreadable_secret_is_a_generic_500_and_a_new_secret_repairs_it(
+    http: httpx.Client, platform: Any, world: Any
+) -> None:
+    headers = auth(world.tokens["WRITE"])
+    llm_id = http.post("/ai/llm", json=create_body(world, endpoint="http://127.0.0.1:9/v1"),
+                       headers=headers).json()["aiLlmId"]
+    with PlatformState.open(platform.data_dir) as state:
+        state.db.conn().execute(
+            "UPDATE ai_llms SET secret_blob = zeroblob(40) WHERE id = ?", (llm_id,))
+    log_size = (platform.data_dir / "server.log").stat().st_size
+
+    broken = http.post(f"/ai/llm/{llm_id}/validate", headers=headers)
+    assert_error(broken, 500, "cannot be decrypted")
+    logged = (platform.data_dir / "server.log").read_bytes()[log_size:].decode()
+    assert "cannot open a sealed secret on POST" in logged
+    assert "Traceback" not in logged
+
+    repaired = http.put(f"/ai/llm/{llm_id}", json={"secret": "sk-fresh"}, headers=headers)
+    assert repaired.status_code == 200
+    answer = http.post(f"/ai/llm/{llm_id}/validate", headers=headers)
+    assert answer.status_code == 200 and answer.json()["success"] is False  # port 9: closed
+
+
 # -- workspaces, sign-in, usage --------------------------------------------------------------
 
 

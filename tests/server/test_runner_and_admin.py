@@ -126,6 +126,14 @@ def test_serve_refuses_a_remote_host_without_allow_remote(tmp_path: Path) -> Non
     assert not (tmp_path / "flashback.db").exists()
 
 
+def test_serve_warns_before_listening_on_a_remote_host(tmp_path: Path) -> None:
+    # 192.0.2.1 (TEST-NET-1) is never assigned here, so binding fails after the warning.
+    result = run_cli("serve", "--host", "192.0.2.1", "--port", "0", "--allow-remote",
+                     "--data-dir", str(tmp_path / "data"))
+    assert "NOT encrypted" in result.stderr
+    assert result.exit_code == 1 and "cannot listen on 192.0.2.1:0" in result.stderr
+
+
 @pytest.mark.parametrize(("host", "loopback"), [
     ("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.5", True),
     ("0.0.0.0", False), ("192.168.1.4", False), ("example.test", False),

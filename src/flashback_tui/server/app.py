@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui import __version__
 from flashback_tui.server import store
@@ -110,6 +110,42 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+class UnexpectedErrors:
+    """Answer any unhandled exception with a generic 500 and log only its type.
+
+    It sits inside Starlette's outermost error middleware, which would otherwise log a full
+    traceback (whose messages could come from any library) and drop the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            where = f"{scope.get('method', '')} {scope.get('path', '')}"
+            if isinstance(exc, CryptoError):  # its messages are written to be shown
+                logger.error("cannot open a sealed secret on %s: %s", where, exc)
+                message = "a stored secret cannot be decrypted with the current keys"
+            else:
+                logger.error("unexpected %s on %s", type(exc).__name__, where)
+                message = "internal server error"
+            if not started:
+                await _error(500, message)(scope, receive, send)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -129,16 +165,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(json.JSONDecodeError)
     async def on_bad_json(request: Request, exc: json.JSONDecodeError) -> JSONResponse:
         return _error(400, "body: malformed JSON")
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, CryptoError):
-            logger.error("cannot open a sealed secret on %s %s: %s", request.method,
-                         request.url.path, exc)
-            return _error(500, "a stored secret cannot be decrypted with the current keys")
-        logger.error("unexpected %s on %s %s", type(exc).__name__, request.method,
-                     request.url.path)
-        return _error(500, "internal server error")
 
 
 def _openapi_without_422(app: FastAPI) -> None:
@@ -191,5 +217,6 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
     for module in (ai_llm, workspaces, users, stats):
         app.include_router(module.router)
     gateway.install(app)  # /v1 gateway, /repo, /policy, usage accounting
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodySizeLimit)
     return app

@@ -224,10 +224,15 @@ def db_path(data_dir: Path) -> Path:
 
 
 def ensure_data_dir(data_dir: Path) -> Path:
-    """Create the data dir (mode 0700) if needed and return it."""
+    """Create the data dir with mode 0700 if it does not exist, and return it.
+
+    An existing directory keeps its mode (it may be one the user chose and shares); the
+    files with secrets in it are 0600 either way.
+    """
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)
+    if not data_dir.is_dir():
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
     return data_dir
 
 

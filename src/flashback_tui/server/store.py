@@ -32,7 +32,7 @@ from flashback_tui.api.models import (
     WorkspaceUser,
     mask_key,
 )
-from flashback_tui.server.crypto import Keyring, Sealed, associated_data
+from flashback_tui.server.crypto import CryptoError, Keyring, Sealed, associated_data
 from flashback_tui.server.db import transaction
 from flashback_tui.server.security import new_token, token_digest
 
@@ -541,8 +541,12 @@ def update_ai_llm(
         if field not in changes:
             continue
         new_value: SecretStr | None = changes[field]
-        old_value = _open(keyring, row[f"{field}_kid"], row[f"{field}_blob"], llm_id, field)
-        if _same_secret(old_value, new_value):
+        try:
+            old_value = _open(keyring, row[f"{field}_kid"], row[f"{field}_blob"], llm_id, field)
+            unchanged = _same_secret(old_value, new_value)
+        except CryptoError:  # unreadable (lost key, damaged row): a new value repairs it
+            unchanged = False
+        if unchanged:
             continue
         sets[f"{field}_kid"], sets[f"{field}_blob"] = _seal(keyring, new_value, llm_id, field)
         if field == "key":
