@@ -119,6 +119,29 @@ def test_the_ready_line_is_the_only_output_and_carries_no_argv_token(tmp_path: P
         assert repr(server.admin_token) == "SecretStr('**********')"
 
 
+def test_serve_runs_in_the_foreground_until_interrupted(tmp_path: Path) -> None:
+    import signal
+
+    data_dir = tmp_path / "fg"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flashback_tui", "serve", "--port", "0", "--data-dir",
+         str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Flashback local platform listening on http://127.0.0.1:")
+        url = first.split(" on ", 1)[1].strip()
+        assert httpx.get(url + "/workspace", timeout=10).status_code == 401
+        token = admin_cli(data_dir, "token", "create", "admin@localhost").stdout.strip()
+        assert get(url, "/workspace", token).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
 def test_serve_refuses_a_remote_host_without_allow_remote(tmp_path: Path) -> None:
     result = run_cli("serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path))
     assert result.exit_code != 0

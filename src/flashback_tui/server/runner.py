@@ -114,6 +114,8 @@ def run_foreground(data_dir: Path, host: str, port: int) -> None:
 
     try:
         asyncio.run(_serve_until_done(server, sock, ready))
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
+        click.echo("Stopped.", err=True)
     finally:
         sock.close()
 
