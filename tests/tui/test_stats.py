@@ -184,15 +184,19 @@ async def test_deleted_configuration_while_watching(platform, world):
     keep = await create_config(platform.url, token, world.workspace_id, "keep")
     gone = await create_config(platform.url, token, world.workspace_id, "gone")
     seed_usage(platform.data_dir, keep, api_calls=2)
-    app = make_app(platform.url, token)
+    transport = CountingTransport()
+    app = make_app(platform.url, token, transport=transport)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_dashboard(pilot, world.workspace_id, world.workspace_name)
         async with FlashbackClient(platform.url, token=token) as client:
             await client.delete_ai_llm(gone)
         # The series query still names the deleted configuration: the platform answers 404,
         # the dashboard asks again without the names and keeps the series.
+        series_before = transport.count("GET /aistats/minute")
         screen._on_tick()
         await wait_until(pilot, lambda: screen.refresh_count >= 2, what="a refresh")
+        assert transport.count("GET /aistats/minute", "aiLlmId=") == series_before + 1
+        assert transport.count("GET /aistats/minute") == series_before + 2
         assert screen._series_supported
         assert screen._error is None
         assert sum(screen.query_one("#series-calls", Sparkline).data or []) == 2

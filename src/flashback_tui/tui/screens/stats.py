@@ -172,14 +172,15 @@ class StatsScreen(BaseScreen):
     ]
 
     class Loaded(Message):
-        """A refresh succeeded: the stats (and the configurations, when they were reloaded)."""
+        """A refresh succeeded: the stats, the configurations when they were reloaded, and the
+        minute series when it was fetched (``series_supported`` None: not fetched)."""
 
         def __init__(
             self,
             stats: list[AiLlmStats],
             configs: list[AiLlm] | None,
             series: MinuteSeries | None,
-            series_supported: bool,
+            series_supported: bool | None,
             fetched_at: float,
         ) -> None:
             super().__init__()
@@ -205,6 +206,8 @@ class StatsScreen(BaseScreen):
         self._configs: dict[str, AiLlm] | None = None
         self._busy = False
         self._series_supported = True
+        self._series_minute: datetime | None = None
+        self._traffic = False
         self._last_totals: dict[str, int] | None = None
         self._last_calls: dict[str, int] = {}
         self._last_at: float | None = None
@@ -278,12 +281,22 @@ class StatsScreen(BaseScreen):
     def _start_refresh(self, *, reload_configs: bool) -> None:
         self._busy = True
         known = set(self._configs) if self._configs is not None else None
-        self._fetch(reload_configs or known is None, self._series_supported, known)
+        reload_configs = reload_configs or known is None
+        self._fetch(reload_configs, self._series_due(reload_configs), known)
+
+    def _series_due(self, reload_configs: bool) -> bool:
+        """Whether this refresh also fetches the minute series: when the platform serves it
+        and something may have changed (new minute, traffic seen last time, a reload)."""
+        if not self._series_supported:
+            return False
+        minute = now_utc().replace(second=0, microsecond=0)
+        return reload_configs or self._traffic or self._series_minute != minute
 
     @work(exclusive=True, group="stats-refresh", exit_on_error=False)
     async def _fetch(self, reload_configs: bool, want_series: bool,
                      known_ids: set[str] | None) -> None:
-        """Fetch the configurations (when asked), the stats and the minute series."""
+        """Fetch the configurations (when asked), the stats and the minute series (when
+        asked)."""
         client = self.app.client
         if client is None:
             self.post_message(self.Failed(FlashbackConnectionError("not connected yet")))
@@ -300,7 +313,7 @@ class StatsScreen(BaseScreen):
                     client.get_ai_llm_stats(), self._fetch_series(start, end, ids)
                 )
             else:
-                stats_answer, supported, points = await client.get_ai_llm_stats(), False, []
+                stats_answer, supported, points = await client.get_ai_llm_stats(), None, []
         except FlashbackError as error:
             self.post_message(self.Failed(error))
             return
@@ -345,12 +358,14 @@ class StatsScreen(BaseScreen):
         self.refresh_count += 1
         if message.configs is not None:
             self._set_configs(message.configs)
-        self._series_supported = message.series_supported
         self._error = None
         self._updated_at = now_utc()
         self._last_stats = message.stats
         self._apply_stats(message.stats, message.fetched_at)
-        self._apply_series(message.series)
+        if message.series_supported is not None:
+            self._series_supported = message.series_supported
+            self._series_minute = self._updated_at.replace(second=0, microsecond=0)
+            self._apply_series(message.series)
         self._render_status()
 
     def on_stats_screen_failed(self, message: Failed) -> None:
@@ -446,6 +461,7 @@ class StatsScreen(BaseScreen):
             tile.show(totals[counter.field], rate, self._rates[counter.field])
         for config_id, counters in rows.items():
             self._update_row(config_id, counters, elapsed)
+        self._traffic = totals != self._last_totals
         self._last_totals = totals
         self._last_calls = {cid: counters["total_api_calls"] for cid, counters in rows.items()}
         self._last_at = fetched_at
@@ -488,7 +504,9 @@ class StatsScreen(BaseScreen):
             values = [float(v) for v in data]
             if list(sparkline.data or []) != values:
                 sparkline.data = values
-        summary.update(self._series_text(series), layout=False)
+        text = self._series_text(series)
+        if text != str(summary.render()):
+            summary.update(text, layout=False)
 
     @staticmethod
     def _series_text(series: MinuteSeries) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
+from textual.color import Color
+from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 
 def format_count(value: int) -> str:
@@ -32,9 +34,45 @@ def format_rate(per_minute: float) -> str:
     return f"{per_minute / 1_000_000:.3g}M"
 
 
+class RateSparkline(Widget):
+    """Textual's sparkline drawn one cell per value from the left, in the theme's primary
+    colour. Unlike the Sparkline widget it never stretches a few values over its width, and
+    new values repaint it without a layout."""
+
+    DEFAULT_CSS = """
+    RateSparkline {
+        height: 1;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[float] = []
+
+    def show(self, values: Sequence[float]) -> None:
+        """Draw these values (the last ones that fit), or nothing when fewer than two."""
+        values = list(values) if len(values) >= 2 else []
+        if values != self.values:
+            self.values = values
+            self.refresh()
+
+    def render(self) -> RenderResult:
+        values = self.values[-max(1, self.size.width):]
+        if not values:
+            return ""
+        _, background = self.background_colors
+        primary = Color.parse(self.app.theme_variables.get("primary", "#0178D4"))
+        return SparklineRenderable(
+            values,
+            width=len(values),
+            min_color=(background + primary.with_alpha(0.3)).rich_color,
+            max_color=(background + primary).rich_color,
+        )
+
+
 class StatTile(Widget):
     """A bordered tile: the label in the border, the total with its per-minute rate, and a
-    sparkline of the recent rates (one cell per refresh, growing until the tile is full).
+    sparkline of the recent rates (one cell per refresh, filling up from the left).
 
     Tiles created with ``alert_when_nonzero`` get the ``-alert`` CSS class while their total
     is above zero (policy violations, alerts, blocks). Updates repaint only what changed and
@@ -53,11 +91,6 @@ class StatTile(Widget):
         text-style: bold;
         text-wrap: nowrap;
         text-overflow: ellipsis;
-    }
-    StatTile > Sparkline {
-        height: 1;
-        width: 0;
-        max-width: 100%;
     }
     StatTile.-alert {
         border: round $error;
@@ -78,7 +111,7 @@ class StatTile(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("…", classes="stat-value", markup=True)
-        yield Sparkline([])
+        yield RateSparkline()
 
     def show(self, total: int, rate: float | None, rates: Sequence[float]) -> None:
         """Display ``total``, its latest per-minute ``rate`` (None before the second refresh)
@@ -90,13 +123,6 @@ class StatTile(Widget):
         if text != self._shown_text:
             self._shown_text = text
             self.query_one(".stat-value", Static).update(text, layout=False)
-        sparkline = self.query_one(Sparkline)
-        room = max(2, self.content_size.width)
-        data = list(rates)[-room:] if len(rates) >= 2 else []
-        if list(sparkline.data or []) != data:
-            if len(data) != len(sparkline.data or []):
-                # One cell per rate, growing from the left until the tile is full.
-                sparkline.styles.width = len(data)
-            sparkline.data = data
+        self.query_one(RateSparkline).show(rates)
         if self.alert_when_nonzero:
             self.set_class(total > 0, "-alert")

@@ -1,0 +1,450 @@
+"""TUI benchmark: start-up, big lists, filtering, memory, idle CPU and background validation.
+
+Everything is measured from outside the app, the way a user sees it: the app runs in a tmux
+pane and the pane is polled (``tmux capture-pane``) until the expected text is on screen.
+Each start-up figure is printed beside a minimal Textual app measured in the same run.
+Data dirs are seeded directly through the local platform's store functions (fast), and the
+AI provider is the loopback stand-in of the tests (``/slow/50/v1``: answers in 50 ms).
+
+    python bench/tui_bench.py            # a few minutes; prints a table of figures vs targets
+    python bench/tui_bench.py --runs 1   # quicker, noisier
+
+Targets come from the project's performance goals. CPU figures count the TUI process and,
+separately, the TUI plus its embedded server child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support.fake_provider, the provider stand-in
+
+WIDTH, HEIGHT = 120, 40
+POLL = 0.004
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+BENCH_KEY = "sk-bench-key"
+
+MINIMAL_APP = '''
+from textual.app import App
+from textual.widgets import Static
+
+
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal app ready")
+
+
+Minimal().run()
+'''
+
+SETTINGS = '''default_profile = "bench"
+
+[profiles.bench]
+validation_concurrency = 16
+refresh_interval = 2.0
+'''
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving a terminal from outside: tmux
+# ---------------------------------------------------------------------------------------------
+
+
+class Pane:
+    """One app running in its own tmux session on a private tmux server."""
+
+    def __init__(self, server: str, name: str) -> None:
+        self.server = server
+        self.name = name
+        self.started = 0.0
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["tmux", "-L", self.server, *args], capture_output=True,
+                              text=True, check=check)
+        return done.stdout
+
+    def start(self, argv: list[str], env: dict[str, str]) -> None:
+        command = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
+        self.started = time.perf_counter()
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(WIDTH), "-y", str(HEIGHT),
+                  "--", *command)
+
+    def text(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    def send(self, *keys: str) -> float:
+        """Send keys; return the time just before sending."""
+        now = time.perf_counter()
+        self.tmux("send-keys", "-t", self.name, *keys)
+        return now
+
+    def wait_for(self, predicate: Callable[[str], bool], limit: float = 60.0,
+                 what: str = "text") -> float:
+        """Poll until ``predicate(screen text)``; return the time it first held."""
+        deadline = time.perf_counter() + limit
+        while True:
+            screen = self.text()
+            now = time.perf_counter()
+            if predicate(screen):
+                return now
+            if now > deadline:
+                raise TimeoutError(f"{what} not on screen after {limit:.0f} s:\n{screen}")
+            time.sleep(POLL)
+
+    def pid(self) -> int:
+        return int(self.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
+
+    def stop(self) -> None:
+        pids = process_tree(self.pid()) if self.alive() else []
+        self.tmux("send-keys", "-t", self.name, "q", check=False)
+        deadline = time.perf_counter() + 5
+        while self.alive() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        self.tmux("kill-session", "-t", self.name, check=False)
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    def alive(self) -> bool:
+        done = subprocess.run(["tmux", "-L", self.server, "has-session", "-t", self.name],
+                              capture_output=True)
+        return done.returncode == 0
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def idle_cpu(pane: Pane, seconds: float) -> tuple[float, float]:
+    """Percent of one core used over ``seconds``: (TUI process, TUI + its children)."""
+    app_pid = pane.pid()
+    tree = process_tree(app_pid)
+    before = {pid: cpu_seconds(pid) for pid in tree}
+    start = time.perf_counter()
+    time.sleep(seconds)
+    elapsed = time.perf_counter() - start
+    after = {pid: cpu_seconds(pid) for pid in tree}
+    used = {pid: after[pid] - before[pid] for pid in tree}
+    return 100 * used[app_pid] / elapsed, 100 * sum(used.values()) / elapsed
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+def seed(data_dir: Path, names: list[str], endpoint: str, secret: str = BENCH_KEY) -> None:
+    """Create configurations in workspace Default of a fresh data dir."""
+    from pydantic import SecretStr
+
+    from flashback_tui.api.models import AiType
+    from flashback_tui.server import store
+    from flashback_tui.server.state import PlatformState
+
+    types = list(AiType)
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        workspace_id = store.find_workspace(conn, "Default")["id"]
+        for index, name in enumerate(names):
+            ai_type = types[index % len(types)] if endpoint.startswith("https") else AiType.OTHER
+            store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
+                                name=name, ai_type=ai_type, endpoint=endpoint,
+                                secret=SecretStr(secret))
+
+
+def count_valid(data_dir: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(data_dir / "flashback.db")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(ai_llms)")}
+        if "validation_status" not in columns:
+            return -1
+        return conn.execute("SELECT COUNT(*) FROM ai_llms WHERE validation_status = 'VALID'"
+                            ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    what: str
+    value: str
+    target: str
+    ok: bool | None
+    note: str = ""
+
+
+@dataclass
+class Bench:
+    """The whole run: a tmux server, a temporary directory, the figures."""
+
+    runs: int
+    workdir: Path
+    server: str = field(default_factory=lambda: f"fbbench-{os.getpid()}")
+    rows: list[Row] = field(default_factory=list)
+    counter: int = 0
+
+    def pane(self) -> Pane:
+        self.counter += 1
+        return Pane(self.server, f"p{self.counter}")
+
+    def env(self) -> dict[str, str]:
+        return {"FLASHBACK_CONFIG_DIR": str(self.workdir / "config"), "TERM": "xterm-256color",
+                "COLORTERM": "truecolor", "FLASHBACK_PROBE_TIMEOUT": "10"}
+
+    def app_argv(self, data_dir: Path) -> list[str]:
+        script = Path(sys.executable).parent / "flashback-tui"
+        base = [str(script)] if script.exists() else [sys.executable, "-m", "flashback_tui"]
+        return [*base, "--data-dir", str(data_dir)]
+
+    def add(self, what: str, value: str, target: str, ok: bool | None, note: str = "") -> None:
+        self.rows.append(Row(what, value, target, ok, note))
+        mark = "" if ok is None else ("ok" if ok else "MISSED")
+        print(f"  {what}: {value} (target {target}) {mark} {note}".rstrip(), flush=True)
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    def minimal_start(self) -> float:
+        script = self.workdir / "minimal_app.py"
+        script.write_text(MINIMAL_APP)
+        times = []
+        for _ in range(self.runs):
+            pane = self.pane()
+            pane.start([sys.executable, str(script)], self.env())
+            seen = pane.wait_for(lambda s: "minimal app ready" in s, what="minimal app")
+            times.append(seen - pane.started)
+            pane.stop()
+        return statistics.median(times)
+
+    def list_start(self, data_dir: Path, row_pattern: str, keep: bool = False
+                   ) -> tuple[float, float, Pane | None]:
+        """Median (frame time, rows time) over the runs; the last pane kept if asked."""
+        frames, rows = [], []
+        pane = None
+        for run in range(self.runs):
+            pane = self.pane()
+            pane.start(self.app_argv(data_dir), self.env())
+            frame = pane.wait_for(lambda s: "Endpoint" in s and "Status" in s,
+                                  what="the list frame")
+            seen = pane.wait_for(lambda s: re.search(row_pattern, s) is not None,
+                                 what="the first rows")
+            frames.append(frame - pane.started)
+            rows.append(seen - pane.started)
+            if not (keep and run == self.runs - 1):
+                pane.stop()
+        return statistics.median(frames), statistics.median(rows), pane if keep else None
+
+    # -- scenarios ---------------------------------------------------------------------------
+
+    def startup_and_idle(self, minimal: float) -> None:
+        data_dir = self.workdir / "d100"
+        seed(data_dir, [f"cfg-{i:03d}" for i in range(100)], "https://api.example.com/v1")
+        frame, rows, pane = self.list_start(data_dir, r"cfg-\d{3}", keep=True)
+        assert pane is not None
+        self.add("list frame on screen", f"{frame * 1000:.0f} ms", "<= 1.5x minimal",
+                 frame <= 1.5 * minimal, f"{frame / minimal:.2f}x minimal")
+        self.add("first rows of 100 configs", f"{rows * 1000:.0f} ms", "<= 2x minimal",
+                 rows <= 2 * minimal, f"{rows / minimal:.2f}x minimal")
+        time.sleep(2)
+        app_cpu, total_cpu = idle_cpu(pane, 10)
+        self.add("idle CPU, list (100)", f"{app_cpu:.2f} %", "<= 1 %", app_cpu <= 1,
+                 f"with server child {total_cpu:.2f} %")
+        pane.send("s")
+        pane.wait_for(lambda s: "Live, every 2 s" in s and "updated" in s, what="dashboard")
+        time.sleep(3)
+        app_cpu, total_cpu = idle_cpu(pane, 12)
+        self.add("idle CPU, dashboard every 2 s", f"{app_cpu:.2f} %", "<= 3 %", app_cpu <= 3,
+                 f"with server child {total_cpu:.2f} %")
+        pane.stop()
+
+    def big_list(self) -> None:
+        data_dir = self.workdir / "d10k"
+        names = [f"cfg-{i:05d}" for i in range(10_000)]
+        names[-1] = "quartz-special"
+        seed(data_dir, names, "https://api.example.com/v1")
+        _frame, rows, pane = self.list_start(data_dir, r"cfg-\d{5}", keep=True)
+        assert pane is not None
+        self.add("10,000 configs: rows on screen", f"{rows * 1000:.0f} ms", "<= 1200 ms",
+                 rows <= 1.2)
+        time.sleep(1)
+        rss = sum(rss_bytes(pid) for pid in process_tree(pane.pid()))
+        app_rss = rss_bytes(pane.pid())
+        self.add("10,000 configs: RSS (TUI + server)", f"{rss / 2**20:.0f} MB", "<= 200 MB",
+                 rss <= 200 * 2**20, f"TUI alone {app_rss / 2**20:.0f} MB")
+        app_cpu, total_cpu = idle_cpu(pane, 6)
+        self.add("idle CPU, list (10,000)", f"{app_cpu:.2f} %", "<= 1 %", app_cpu <= 1,
+                 f"with server child {total_cpu:.2f} %")
+        pane.send("/")
+        pane.wait_for(lambda s: "Filter by name" in s, what="the filter box")
+        latencies = []
+        for _ in range(max(3, self.runs)):
+            sent = pane.send("q")
+            seen = pane.wait_for(lambda s: "quartz-special" in s and "cfg-00000" not in s,
+                                 what="the filtered rows")
+            latencies.append(seen - sent)
+            sent = pane.send("BSpace")
+            seen = pane.wait_for(lambda s: "cfg-00000" in s, what="the unfiltered rows")
+            latencies.append(seen - sent)
+        worst = max(latencies)
+        self.add("10,000 configs: filter keystroke to repaint",
+                 f"{statistics.median(latencies) * 1000:.0f} ms", "<= 100 ms",
+                 worst <= 0.1, f"worst {worst * 1000:.0f} ms over {len(latencies)} keys")
+        pane.stop()
+
+    def validation(self) -> None:
+        from tests.support.fake_provider import FakeProvider
+
+        with FakeProvider(valid_keys={BENCH_KEY}) as provider:
+            data_dir = self.workdir / "dval"
+            endpoint = provider.endpoint("slow", 50)
+            seed(data_dir, [f"val-{i:04d}" for i in range(1000)], endpoint)
+            pane = self.pane()
+            pane.start(self.app_argv(data_dir), self.env())
+            pane.wait_for(lambda s: re.search(r"val-\d{4}", s) is not None, what="rows")
+            time.sleep(1)
+            baseline = [self._probe(pane) for _ in range(5)]
+            sent = pane.send("V")
+            pane.wait_for(lambda s: "Validating" in s, what="validation to start")
+            stalls = []
+            done_at = None
+            while done_at is None:
+                latency, screen, at = self._probe(pane, with_screen=True)
+                stalls.append(latency)
+                if "Validating" not in screen:
+                    done_at = at
+                if time.perf_counter() - sent > 120:
+                    raise TimeoutError("validation did not finish in 120 s")
+            wall = done_at - sent
+            ideal = 1000 * 0.05 / 16
+            valid = count_valid(data_dir)
+            pane.stop()
+        self.add("validate 1,000 at concurrency 16: wall", f"{wall:.2f} s",
+                 f"<= {1.3 * ideal:.2f} s (1.3x ideal {ideal:.3f} s)", wall <= 1.3 * ideal,
+                 f"{wall / ideal:.2f}x ideal; {valid} of 1000 valid")
+        worst = max(stalls)
+        self.add("validate 1,000: longest UI stall", f"{worst * 1000:.0f} ms", "<= 100 ms",
+                 worst <= 0.1, f"{len(stalls)} key probes, median "
+                 f"{statistics.median(stalls) * 1000:.0f} ms; idle probe "
+                 f"{statistics.median(baseline) * 1000:.0f} ms")
+
+    @staticmethod
+    def _probe(pane: Pane, with_screen: bool = False):
+        """Press Down and time until the detail line names another configuration."""
+        def current(screen: str) -> str | None:
+            found = re.findall(r"(val-\d{4}): ", screen)
+            return found[-1] if found else None
+
+        before = current(pane.text())
+        sent = pane.send("Down")
+        box: dict[str, str] = {}
+
+        def moved(screen: str) -> bool:
+            box["screen"] = screen
+            now = current(screen)
+            return now is not None and now != before
+
+        seen = pane.wait_for(moved, limit=30, what="the cursor to move")
+        if with_screen:
+            return seen - sent, box["screen"], seen
+        return seen - sent
+
+    # -- report ------------------------------------------------------------------------------
+
+    def report(self, minimal: float) -> None:
+        print()
+        print(f"flashback-tui TUI benchmark ({WIDTH}x{HEIGHT} tmux pane, {self.runs} run(s) "
+              f"per start-up figure, median; {os.cpu_count()} CPUs, load "
+              f"{os.getloadavg()[0]:.1f})")
+        print(f"minimal Textual app, first text on screen: {minimal * 1000:.0f} ms")
+        width = max(len(r.what) for r in self.rows)
+        vwidth = max(len(r.value) for r in self.rows)
+        twidth = max(len(r.target) for r in self.rows)
+        for r in self.rows:
+            mark = "  " if r.ok is None else ("ok" if r.ok else "MISSED")
+            print(f"  {r.what:<{width}}  {r.value:>{vwidth}}  {r.target:<{twidth}}  "
+                  f"{mark:<6}  {r.note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="start-up runs per figure")
+    parser.add_argument("--only", choices=["startup", "big", "validation"], action="append",
+                        help="run only these parts (default: all)")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is required (apt-get install tmux)", file=sys.stderr)
+        return 2
+    parts = args.only or ["startup", "big", "validation"]
+    workdir = Path(tempfile.mkdtemp(prefix="flashback-tui-bench-"))
+    (workdir / "config").mkdir()
+    (workdir / "config" / "settings.toml").write_text(SETTINGS)
+    bench = Bench(runs=max(1, args.runs), workdir=workdir)
+    try:
+        print("minimal Textual app…", flush=True)
+        minimal = bench.minimal_start()
+        print(f"  first text: {minimal * 1000:.0f} ms", flush=True)
+        if "startup" in parts:
+            print("100 configurations: start-up, idle list, idle dashboard…", flush=True)
+            bench.startup_and_idle(minimal)
+        if "big" in parts:
+            print("10,000 configurations: rows, memory, filter…", flush=True)
+            bench.big_list()
+        if "validation" in parts:
+            print("validating 1,000 configurations against a 50 ms provider…", flush=True)
+            bench.validation()
+        bench.report(minimal)
+    finally:
+        subprocess.run(["tmux", "-L", bench.server, "kill-server"], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if all(r.ok is not False for r in bench.rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
