@@ -37,7 +37,7 @@ class StandIn:
 
 def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]:
     class OddAnswers(BaseHTTPRequestHandler):
-        """Answers by the first path segment: /html, /shape or /bad-gateway."""
+        """Answers by the first path segment: /html, /shape, /long-error or /bad-gateway."""
 
         disable_nagle_algorithm = True
         protocol_version = "HTTP/1.1"
@@ -50,6 +50,9 @@ def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]
             )
             if self.path.startswith("/html/"):
                 self._send(200, "text/html", b"<html><body>Welcome</body></html>")
+            elif self.path.startswith("/long-error/"):
+                body = {"success": False, "message": "x" * 10_000}
+                self._send(400, "application/json", json.dumps(body).encode())
             elif self.path.startswith("/bad-gateway/"):
                 self._send(502, "text/html", b"<html>502 Bad Gateway</html>")
             elif self.path.startswith("/shape/user/login"):

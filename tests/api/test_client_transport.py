@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from flashback_tui.api.client import USER_AGENT, FlashbackClient
+from flashback_tui.api.client import MAX_MESSAGE, USER_AGENT, FlashbackClient
 from flashback_tui.api.errors import (
     BadRequestError,
     FlashbackConnectionError,
@@ -191,6 +191,14 @@ async def test_html_error_page_becomes_a_server_error(stand_in) -> None:
             await client.get_workspaces()
     assert caught.value.status == 502
     assert caught.value.message == "HTTP 502 Bad Gateway"
+
+
+async def test_a_huge_server_message_is_cut(stand_in) -> None:
+    async with FlashbackClient(stand_in.url + "/long-error") as client:
+        with pytest.raises(BadRequestError) as caught:
+            await client.get_workspaces()
+    assert len(caught.value.message) == MAX_MESSAGE
+    assert caught.value.message.endswith("…")
 
 
 async def test_headers_sent(stand_in) -> None:

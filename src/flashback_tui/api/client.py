@@ -71,6 +71,8 @@ USER_AGENT = f"flashback-tui/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 #: Pauses between the tries of an idempotent GET: 3 tries in all.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5)
+#: A server message longer than this is cut (it ends up on one line of a screen).
+MAX_MESSAGE = 500
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 JsonBody = dict[str, Any] | Callable[[], dict[str, Any]] | None
@@ -148,8 +150,10 @@ def _server_message(response: httpx.Response) -> str:
         data = None
     if isinstance(data, dict):
         for field in ("message", "detail", "error"):
-            if isinstance(data.get(field), str) and data[field]:
-                return data[field]
+            text = data.get(field)
+            if isinstance(text, str) and text.strip():
+                text = text.strip()
+                return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
     reason = response.reason_phrase or "error"
     return f"HTTP {response.status_code} {reason}"
 
