@@ -130,7 +130,9 @@ async def test_refresh_without_a_refresh_token_is_a_401(platform) -> None:
             await client.refresh()
 
 
-async def test_a_failing_token_store_does_not_fail_the_call(platform, member: str) -> None:
+async def test_a_failing_token_store_does_not_fail_the_call(
+    platform, member: str, caplog: pytest.LogCaptureFixture
+) -> None:
     _, refresh = await signed_in(platform, member)
 
     def broken_store(_tokens: Tokens) -> None:
@@ -141,6 +143,10 @@ async def test_a_failing_token_store_does_not_fail_the_call(platform, member: st
     )
     async with client:
         assert (await client.get_workspaces()).success
+        assert client.token is not None
+        new_tokens = (client.token.get_secret_value(), client.refresh_token.get_secret_value())
+    assert "could not store refreshed tokens: OSError" in caplog.text
+    assert not any(t in caplog.text for t in (refresh, *new_tokens))
 
 
 async def test_logout_revokes_the_refresh_token(platform, member: str) -> None:
