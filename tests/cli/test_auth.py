@@ -172,7 +172,7 @@ def test_an_invalid_email_is_a_usage_error(run, use_keyring, platform) -> None:
     result = run("login", "--profile", "work", "--url", platform.url, "--email", "a",
                  "--password-stdin", input="pw-CANARY\n")
     assert result.exit_code == 2
-    assert "--email" in result.stderr and "pw-CANARY" not in result.output
+    assert "email" in result.stderr and "pw-CANARY" not in result.output
 
 
 def test_login_refuses_a_credentials_directory_others_can_read(
