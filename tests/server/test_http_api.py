@@ -7,6 +7,7 @@ failure, the OpenAPI document, and that a refused request stores nothing.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -117,6 +118,20 @@ def test_malformed_json_is_400(content: bytes, expected: str, http: httpx.Client
 def test_an_oversized_body_is_refused_before_parsing(http: httpx.Client, world: Any) -> None:
     answer = http.post("/ai/llm", json=create_body(world, secret="s" * 2_000_000),
                        headers=auth(world.tokens["WRITE"]))
+    assert_error(answer, 400, "body: larger than")
+    assert names_in(http, world) == []
+
+
+def test_an_oversized_chunked_body_is_refused_too(http: httpx.Client, world: Any) -> None:
+    body = json.dumps(create_body(world, secret="s" * 2_000_000)).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
+        for start in range(0, len(body), 65536):
+            yield body[start:start + 65536]
+
+    answer = http.post("/ai/llm", content=chunks(), headers={
+        **auth(world.tokens["WRITE"]), "Content-Type": "application/json"})
+    assert answer.request.headers.get("transfer-encoding") == "chunked"
     assert_error(answer, 400, "body: larger than")
     assert names_in(http, world) == []
 

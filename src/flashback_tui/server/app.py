@@ -32,6 +32,8 @@ logger = logging.getLogger("flashback_tui.server")
 
 #: Bodies larger than this are refused before parsing.
 MAX_BODY_BYTES = 1024 * 1024
+#: Path prefixes with their own body limit.
+BODY_LIMIT_OVERRIDES: dict[str, int] = {"/v1/": 32 * 1024 * 1024}
 
 
 def _env_float(name: str, default: float) -> float:
@@ -92,22 +94,45 @@ def describe_validation_error(errors: list[dict[str, Any]]) -> str:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``MAX_BODY_BYTES`` with a 400 before anything reads them."""
+    """Refuse request bodies over a limit with a 400, declared or streamed (chunked).
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    ``overrides`` maps a path prefix to its own limit (the OpenAI-compatible gateway relays
+    long prompts, so ``/v1/`` allows more than the management API).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES,
+                 overrides: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.overrides = overrides if overrides is not None else dict(BODY_LIMIT_OVERRIDES)
+
+    def limit_for(self, path: str) -> int:
+        """The limit that applies to ``path``."""
+        return next((size for prefix, size in self.overrides.items()
+                     if path.startswith(prefix)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
+        too_large = StarletteHTTPException(400, f"body: larger than {limit // 1024} kB")
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                response = _error(400, f"body: larger than {self.limit // 1024} kB")
-                await response(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _error(400, str(too_large.detail))(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large  # FastAPI re-raises HTTPExceptions from body reading
+            return message
+
+        await self.app(scope, counting_receive, send)
 
 
 class UnexpectedErrors:
