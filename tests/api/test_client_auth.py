@@ -4,57 +4,69 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 
 import pytest
 
 from flashback_tui.api.client import FlashbackClient, Tokens
 from flashback_tui.api.errors import UnauthorizedError
+from flashback_tui.api.models import AiLlmCreate, AiType
 from flashback_tui.server import admin
 
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def member(platform, world) -> str:
-    """The email of a WRITE member of ``world`` who signs in with ``PASSWORD``."""
-    email = f"pw-{uuid.uuid4().hex[:8]}@example.com"
+@dataclass(frozen=True)
+class Member:
+    """A WRITE member of their own workspace who signs in with ``PASSWORD``."""
+
+    email: str
+    workspace_id: str
+
+
+@pytest.fixture(scope="module")
+def member(platform) -> Member:
+    """One password user for the module (hashing a password is slow on purpose)."""
+    tag = uuid.uuid4().hex[:8]
+    email = f"pw-{tag}@example.com"
+    workspace_id = admin.add_workspace(platform.data_dir, f"auth-{tag}")
     admin.add_user(platform.data_dir, email, PASSWORD)
-    admin.add_member(platform.data_dir, world.workspace_id, email, "WRITE")
-    return email
+    admin.add_member(platform.data_dir, workspace_id, email, "WRITE")
+    return Member(email, workspace_id)
 
 
-async def signed_in(platform, email: str) -> tuple[str, str]:
+async def signed_in(platform, member: Member) -> tuple[str, str]:
     """A fresh (access, refresh) pair for ``email``, as plain strings."""
     async with FlashbackClient(platform.url) as client:
-        answer = await client.login(email, PASSWORD)
+        answer = await client.login(member.email, PASSWORD)
     return answer.access_token.get_secret_value(), answer.refresh_token.get_secret_value()
 
 
-async def test_login_keeps_the_tokens(platform, world, member: str) -> None:
+async def test_login_keeps_the_tokens(platform, member: Member) -> None:
     async with FlashbackClient(platform.url) as client:
-        answer = await client.login(member, PASSWORD)
-        assert answer.user.email == member
+        answer = await client.login(member.email, PASSWORD)
+        assert answer.user.email == member.email
         assert client.token == answer.access_token
         assert client.refresh_token == answer.refresh_token
         assert client.expires_at == answer.expires_at > 0
         workspaces = (await client.get_workspaces()).workspaces
-    assert [w.id for w in workspaces] == [world.workspace_id]
+    assert [w.id for w in workspaces] == [member.workspace_id]
 
 
-async def test_login_with_a_wrong_password_is_a_401(platform, member: str) -> None:
+async def test_login_with_a_wrong_password_is_a_401(platform, member: Member) -> None:
     async with FlashbackClient(platform.url) as client:
         with pytest.raises(UnauthorizedError) as caught:
-            await client.login(member, "wrong password")
+            await client.login(member.email, "wrong password")
         assert client.token is None
     assert caught.value.request == "POST /user/login"
     assert "wrong password" not in str(caught.value)
 
 
 async def test_an_expired_access_token_is_refreshed_once_and_retried(
-    platform, world, member: str
+    platform, member: Member
 ) -> None:
     _, refresh = await signed_in(platform, member)
-    expired = admin.create_token(platform.data_dir, member, ttl_seconds=-1)
+    expired = admin.create_token(platform.data_dir, member.email, ttl_seconds=-1)
     reported: list[Tokens] = []
     client = FlashbackClient(
         platform.url, token=expired, refresh_token=refresh,
@@ -62,7 +74,7 @@ async def test_an_expired_access_token_is_refreshed_once_and_retried(
     )
     async with client:
         workspaces = (await client.get_workspaces()).workspaces
-        assert [w.id for w in workspaces] == [world.workspace_id]
+        assert [w.id for w in workspaces] == [member.workspace_id]
         assert len(reported) == 1
         assert client.token == reported[0].access_token
         assert client.refresh_token == reported[0].refresh_token
@@ -72,7 +84,7 @@ async def test_an_expired_access_token_is_refreshed_once_and_retried(
     assert len(reported) == 1
 
 
-async def test_concurrent_401s_share_one_refresh(platform, member: str) -> None:
+async def test_concurrent_401s_share_one_refresh(platform, member: Member) -> None:
     _, refresh = await signed_in(platform, member)
     reported: list[Tokens] = []
 
@@ -89,17 +101,16 @@ async def test_concurrent_401s_share_one_refresh(platform, member: str) -> None:
     assert len(reported) == 1
 
 
-async def test_a_write_after_refresh_happens_once(platform, world, member: str) -> None:
+async def test_a_write_after_refresh_happens_once(platform, member: Member) -> None:
     """POST is never retried for transport reasons, but a 401 retry sends it exactly once."""
-    from flashback_tui.api.models import AiLlmCreate, AiType
-
     _, refresh = await signed_in(platform, member)
     client = FlashbackClient(platform.url, token="bogus", refresh_token=refresh)
-    body = AiLlmCreate(name="after-refresh", ai_type=AiType.OPENAI, workspace_id=world.workspace_id)
+    name = f"after-refresh-{uuid.uuid4().hex[:8]}"
+    body = AiLlmCreate(name=name, ai_type=AiType.OPENAI, workspace_id=member.workspace_id)
     async with client:
         created = await client.create_ai_llm(body)
-        listed = (await client.get_ai_llms(world.workspace_id)).ai_llms
-    assert [c.id for c in listed if c.name == "after-refresh"] == [created.ai_llm_id]
+        listed = (await client.get_ai_llms(member.workspace_id)).ai_llms
+    assert [c.id for c in listed if c.name == name] == [created.ai_llm_id]
 
 
 async def test_a_rejected_refresh_token_raises_the_original_401(platform) -> None:
@@ -111,7 +122,7 @@ async def test_a_rejected_refresh_token_raises_the_original_401(platform) -> Non
     assert caught.value.request == "GET /ai/llm"
 
 
-async def test_explicit_refresh(platform, member: str) -> None:
+async def test_explicit_refresh(platform, member: Member) -> None:
     access, refresh = await signed_in(platform, member)
     reported: list[Tokens] = []
     client = FlashbackClient(
@@ -131,7 +142,7 @@ async def test_refresh_without_a_refresh_token_is_a_401(platform) -> None:
 
 
 async def test_a_failing_token_store_does_not_fail_the_call(
-    platform, member: str, caplog: pytest.LogCaptureFixture
+    platform, member: Member, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, refresh = await signed_in(platform, member)
 
@@ -149,9 +160,9 @@ async def test_a_failing_token_store_does_not_fail_the_call(
     assert not any(t in caplog.text for t in (refresh, *new_tokens))
 
 
-async def test_logout_revokes_the_refresh_token(platform, member: str) -> None:
+async def test_logout_revokes_the_refresh_token(platform, member: Member) -> None:
     async with FlashbackClient(platform.url) as client:
-        login = await client.login(member, PASSWORD)
+        login = await client.login(member.email, PASSWORD)
         assert (await client.logout()).success
         assert client.token is None and client.refresh_token is None
 
