@@ -80,8 +80,8 @@ Timestamp = Annotated[datetime, PlainSerializer(_format_timestamp, return_type=s
 BigCount = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 
-def _reveal(value: SecretStr) -> str:
-    return value.get_secret_value()
+def _reveal(value: SecretStr | str) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 #: A secret that masks itself in repr/str/python dumps and is plaintext only in JSON dumps
