@@ -14,6 +14,7 @@ ms, peak RSS <= 120 MB.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -46,6 +47,26 @@ def timed(rounds: int, call: Callable[[int], httpx.Response]) -> list[float]:
         if response.status_code != 200:
             raise SystemExit(f"unexpected {response.status_code}: {response.text[:200]}")
     return samples
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, in ms."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+class ServerCpu:
+    """Server CPU per request over a batch: a figure that other load on the host barely moves."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.per_request: dict[str, float] = {}
+
+    def measure(self, name: str, samples: Callable[[], list[float]]) -> list[float]:
+        before = cpu_ms(self.pid)
+        result = samples()
+        self.per_request[name] = (cpu_ms(self.pid) - before) / len(result)
+        return result
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -107,27 +128,34 @@ def main() -> None:
 
                 for _ in range(10):  # warm up
                     client.get("/ai/llm")
-                cold: list[float] = []
-                for i in range(max(20, args.rounds // 4)):
-                    # A write in between: the list must be rebuilt, not served from cache.
-                    client.put(f"/ai/llm/{ids[i]}", json={"name": f"renamed-{i}"})
-                    cold += timed(1, lambda i: client.get("/ai/llm"))
+                def cold_lists() -> list[float]:
+                    cold: list[float] = []
+                    for i in range(max(20, args.rounds // 4)):
+                        # A write in between: the list must be rebuilt, not served from cache.
+                        client.put(f"/ai/llm/{ids[i]}", json={"name": f"renamed-{i}"})
+                        cold += timed(1, lambda i: client.get("/ai/llm"))
+                    return cold
+
+                cpu = ServerCpu(server.pid)
                 results = {
-                    "GET /ai/llm": timed(args.rounds, lambda i: client.get("/ai/llm")),
-                    "GET /ai/llm (cold)": cold,
-                    "POST /ai/llm": timed(args.rounds, lambda i: client.post(
-                        "/ai/llm", json=create_body(workspace_id, args.configs + i))),
-                    "GET /ai/llm/stats": timed(args.rounds,
-                                               lambda i: client.get("/ai/llm/stats")),
+                    "GET /ai/llm": cpu.measure("GET /ai/llm", lambda: timed(
+                        args.rounds, lambda i: client.get("/ai/llm"))),
+                    "GET /ai/llm (cold)": cpu.measure("GET /ai/llm (cold)", cold_lists),
+                    "POST /ai/llm": cpu.measure("POST /ai/llm", lambda: timed(
+                        args.rounds, lambda i: client.post(
+                            "/ai/llm", json=create_body(workspace_id, args.configs + i)))),
+                    "GET /ai/llm/stats": cpu.measure("GET /ai/llm/stats", lambda: timed(
+                        args.rounds, lambda i: client.get("/ai/llm/stats"))),
                 }
             rss = peak_rss_mb(server.pid)
 
     print(f"local platform, {args.configs} configurations seeded in {seed_s:.1f} s "
           f"(server start {startup_ms:.0f} ms), {args.rounds} sequential requests each")
-    print(f"{'call':<22}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
+    print(f"{'call':<22}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'server CPU ms':>15}")
     for name, samples in results.items():
         print(f"{name:<22}{percentile(samples, 0.5):>10.2f}{percentile(samples, 0.99):>10.2f}"
-              f"{statistics.fmean(samples):>10.2f}")
+              f"{statistics.fmean(samples):>10.2f}{cpu.per_request[name]:>15.2f}")
+    print("(cold: the list after a write, rebuilt; its CPU figure includes that PUT)")
     print(f"server peak RSS (VmHWM): {rss:.1f} MB")
     sys.stdout.flush()
 

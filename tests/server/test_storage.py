@@ -376,8 +376,10 @@ def test_every_change_of_listed_data_bumps_the_data_version(state: PlatformState
     assert bumped()
     store.add_repo(conn, "repo", workspace_id, llm_id)
     assert bumped()
+    usage_before = store.data_version(conn, usage=True)
     store.record_usage(conn, llm_id, api_calls=1)
-    assert bumped()
+    assert not bumped()  # lists do not show usage
+    assert store.data_version(conn, usage=True) != usage_before
     other = store.create_user(conn, "member@example.test")
     assert bumped()
     store.set_membership(conn, workspace_id, other, Role.READ)

@@ -213,6 +213,23 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER usage_totals_delete_counts AFTER DELETE ON usage_totals
         BEGIN UPDATE change_counter SET value = value + 1; END;
     """,
+    # 4: usage has its own counter, so gateway traffic does not invalidate cached lists.
+    """
+    DROP TRIGGER usage_totals_insert_counts;
+    DROP TRIGGER usage_totals_update_counts;
+    DROP TRIGGER usage_totals_delete_counts;
+    CREATE TABLE usage_counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+    );
+    INSERT INTO usage_counter (id, value) VALUES (1, 0);
+    CREATE TRIGGER usage_totals_insert_counts AFTER INSERT ON usage_totals
+        BEGIN UPDATE usage_counter SET value = value + 1; END;
+    CREATE TRIGGER usage_totals_update_counts AFTER UPDATE ON usage_totals
+        BEGIN UPDATE usage_counter SET value = value + 1; END;
+    CREATE TRIGGER usage_totals_delete_counts AFTER DELETE ON usage_totals
+        BEGIN UPDATE usage_counter SET value = value + 1; END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

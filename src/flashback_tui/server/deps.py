@@ -65,8 +65,12 @@ def _unauthorized(message: str) -> HTTPException:
 bearer_credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def current_user(state: State, credentials: bearer_credentials) -> CurrentUser:
-    """The signed-in user; 401 when the token is missing, unknown or expired."""
+async def current_user(state: State, credentials: bearer_credentials) -> CurrentUser:
+    """The signed-in user; 401 when the token is missing, unknown or expired.
+
+    Async on purpose: one primary-key read in WAL mode never waits on writers, and running
+    it inline saves every request a trip through the threadpool.
+    """
     if credentials is None or not credentials.credentials:
         raise _unauthorized("missing bearer token")
     row = store.user_for_token(state.db.conn(), credentials.credentials)

@@ -92,9 +92,17 @@ def _is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
     return "UNIQUE" in str(exc)
 
 
-def data_version(conn: sqlite3.Connection) -> int:
-    """A number that changes whenever listed data changes (bumped by triggers)."""
-    return conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0]
+def data_version(conn: sqlite3.Connection, *, usage: bool = False) -> tuple[int, ...]:
+    """Numbers that change whenever listed data changes (bumped by triggers).
+
+    Configurations, workspaces, members and repositories share one counter; usage totals
+    have their own, which only answers that show usage (``usage=True``) depend on.
+    """
+    if usage:
+        row = conn.execute("SELECT (SELECT value FROM change_counter WHERE id = 1),"
+                           " (SELECT value FROM usage_counter WHERE id = 1)").fetchone()
+        return (row[0], row[1])
+    return (conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0],)
 
 
 # ---------------------------------------------------------------------------------------------

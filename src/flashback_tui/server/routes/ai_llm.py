@@ -70,7 +70,8 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
 
 
 def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...],
-                   build: Callable[[sqlite3.Connection], WireModel]) -> Response:
+                   build: Callable[[sqlite3.Connection], WireModel], *, usage: bool = False
+                   ) -> Response:
     """The JSON answer for ``key``, rebuilt only when the data changed since it was cached.
 
     The version and the data are read in one snapshot, so an answer is never stored under a
@@ -78,7 +79,7 @@ def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...
     """
     conn = state.db.conn()
     with transaction(conn, immediate=False):
-        version = store.data_version(conn)
+        version = store.data_version(conn, usage=usage)
         body = cache.get_or_build(
             key, version, lambda: build(conn).model_dump_json(by_alias=True).encode()
         )
@@ -113,7 +114,8 @@ def ai_llm_stats(
     if ai_llm_id is not None:
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
-        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))))
+        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))),
+        usage=True)
 
 
 @router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
