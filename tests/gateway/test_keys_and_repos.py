@@ -134,3 +134,18 @@ def test_provider_secret_never_comes_back_in_errors(
     assert caught.value.status_code == 400
     body = str(caught.value.body) + caught.value.message
     assert canary not in body and canary[:10] not in body and "[redacted]" in body
+
+
+def test_oversized_chunked_prompt_is_400_openai_style(linked: Linked) -> None:
+    def chunks():
+        piece = b" " * (1024 * 1024)
+        yield b'{"messages": [{"role": "user", "content": "'
+        for _ in range(40):
+            yield piece
+        yield b'"}]}'
+
+    response = httpx.post(f"{linked.base_url}/chat/completions", content=chunks(),
+                          headers={"Authorization": f"Bearer {linked.secret}",
+                                   "Content-Type": "application/json"}, timeout=60)
+    assert response.status_code == 400
+    assert "larger than" in response.json()["error"]["message"]

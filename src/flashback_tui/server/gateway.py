@@ -52,6 +52,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -429,7 +430,11 @@ class Gateway:
         upstream = await self.authenticate(request)
         if isinstance(upstream, JSONResponse):
             return upstream
-        body = await request.body()
+        try:
+            body = await request.body()
+        except StarletteHTTPException as exc:  # e.g. a chunked body over the size limit
+            return openai_error(exc.status_code, str(exc.detail), "invalid_request_error",
+                                "invalid_body")
         payload = _chat_payload(body)
         if isinstance(payload, JSONResponse):
             return payload
