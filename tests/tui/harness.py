@@ -21,7 +21,7 @@ def make_app(url: str, token: str, *, email: str | None = None, read_only: bool 
     chosen = Profile(name="test", url=url, email=email, **profile)
 
     @asynccontextmanager
-    async def opener() -> AsyncIterator[Session]:
+    async def opener(**_: Any) -> AsyncIterator[Session]:
         async with FlashbackClient(url, token=token, timeout=5.0) as client:
             yield Session(client=client, profile=chosen, url=url, credential_source="test")
 

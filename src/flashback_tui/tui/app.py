@@ -19,23 +19,35 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from flashback_tui.api.models import Role, Workspace
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.messages import SessionReady, WorkspaceChosen
 
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
+    from flashback_tui.api.models import Role, Workspace
     from flashback_tui.connect import Session
     from flashback_tui.settings import Profile
+    from flashback_tui.tui.widgets.header_bar import HeaderBar
 
-#: Opens a session: an async context manager yielding a connect.Session.
-SessionOpener = Callable[[], AbstractAsyncContextManager["Session"]]
+#: Opens a session: an async context manager yielding a connect.Session. Keyword arguments
+#: ``profile`` (switch to another profile) and ``credential`` (one just obtained by the
+#: sign-in screen) are passed when set.
+SessionOpener = Callable[..., AbstractAsyncContextManager["Session"]]
 
 #: The user the embedded platform signs in as.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
 
 #: Actions that change data; hidden and refused in read-only mode.
 WRITE_ACTIONS = frozenset({"new", "edit", "delete", "rotate"})
+
+
+def backend_label_for_target(url: str | None, profile_name: str | None) -> str:
+    """A label before the profile is resolved: the URL's host, a profile name, or local."""
+    if url:
+        return urlsplit(url).netloc or url
+    if profile_name:
+        return f"profile {profile_name}"
+    return "local (embedded)"
 
 
 def backend_label_for(profile: Profile | None, url: str | None = None) -> str:
@@ -54,6 +66,7 @@ class FlashbackApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "flashback-tui"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {lambda: _profile_commands()}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -73,6 +86,7 @@ class FlashbackApp(App[None]):
         from flashback_tui.settings import builtin_local_profile
 
         self._opener = opener
+        self._open_overrides: dict[str, Any] = {}
         self.profile: Profile = profile or builtin_local_profile()
         self.read_only = read_only
         self.backend_label = backend_label or backend_label_for(self.profile)
@@ -84,6 +98,14 @@ class FlashbackApp(App[None]):
         self._exit_stack: AsyncExitStack | None = None
         if self.profile.keymap:
             self.set_keymap(self.profile.keymap)
+
+    def apply_profile(self, profile: Profile) -> None:
+        """Use a profile's keymap and theme (also when it is resolved after start-up)."""
+        self.profile = profile
+        if profile.keymap:
+            self.set_keymap(profile.keymap)
+        if profile.theme and profile.theme in self.available_themes:
+            self.theme = profile.theme
 
     # ----------------------------------------------------------------------------------------
     # Start-up and session
@@ -97,8 +119,9 @@ class FlashbackApp(App[None]):
     def on_mount(self) -> None:
         if self.profile.theme and self.profile.theme in self.available_themes:
             self.theme = self.profile.theme
-        if self.profile.is_local or self.profile.default_workspace:
-            # Most likely a single workspace: show the list frame at once, decide later.
+        if self._opener is not None:
+            # Show the list frame at once; once the workspaces are known it either opens
+            # the only (or default) workspace or gives way to the picker below it.
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
             self.push_screen(ConfigListScreen(None, "", pending=True))
@@ -110,6 +133,29 @@ class FlashbackApp(App[None]):
         """True until the session is open (or has failed)."""
         return self.client is None and self.session_error is None and self._opener is not None
 
+    def reconnect(self) -> None:
+        """Open the session again (after a failure)."""
+        if self._opener is not None and not self.connecting:
+            self.open_session()
+
+    def switch_profile(self, profile: Profile, credential: Any = None) -> None:
+        """Close this session and open one on ``profile`` (from the command palette)."""
+        from flashback_tui.tui.screens.config_list import ConfigListScreen
+
+        if self._opener is None:
+            return
+        self._open_overrides = {"profile": profile}
+        if credential is not None:
+            self._open_overrides["credential"] = credential
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.workspaces, self.user_id, self.session_error = [], None, None
+        self.client = None
+        self.apply_profile(profile)
+        self.backend_label = backend_label_for(profile)
+        self.push_screen(ConfigListScreen(None, "", pending=True))
+        self.open_session()
+
     @work(group="session", exclusive=True, exit_on_error=False)
     async def open_session(self) -> None:
         """Open the session (start the embedded server if needed), then load workspaces."""
@@ -118,14 +164,14 @@ class FlashbackApp(App[None]):
         await self._close_session()
         stack = AsyncExitStack()
         try:
-            session = await stack.enter_async_context(self._opener())
+            session = await stack.enter_async_context(self._opener(**self._open_overrides))
         except BaseException:
             await stack.aclose()
             raise
         self._exit_stack = stack
         self.session = session
         self.client = session.client
-        self.profile = session.profile
+        self.apply_profile(session.profile)
         self.backend_label = backend_label_for(session.profile, None if
                                                session.local_server else session.url)
         await self.load_workspaces()
@@ -188,7 +234,32 @@ class FlashbackApp(App[None]):
                 hook = getattr(screen, "on_session_failed", None)
                 if hook is not None:
                     hook(event.worker.error)
+            if self._offer_sign_in(event.worker.error):
+                return
         self.show_error(event.worker.error)
+
+    def _offer_sign_in(self, error: BaseException) -> bool:
+        """Show the sign-in screen when signing in again can fix ``error``."""
+        from importlib.util import find_spec
+
+        if self._opener is None or find_spec("flashback_tui.tui.screens.sign_in") is None:
+            return False
+        from flashback_tui.tui.screens.sign_in import SignInScreen, wants_sign_in
+
+        profile = getattr(error, "profile", None) or self.profile
+        source = self.session.credential_source if self.session else None
+        if not wants_sign_in(profile, error, source):
+            return False
+
+        def signed_in(credential: Any) -> None:
+            if credential is None:
+                return
+            email = getattr(getattr(credential, "credential", None), "email", None)
+            chosen = profile.model_copy(update={"email": email}) if email else profile
+            self.switch_profile(chosen, credential)
+
+        self.push_screen(SignInScreen(profile, describe_error(error).message), signed_in)
+        return True
 
     # ----------------------------------------------------------------------------------------
     # What screens ask of the app
@@ -198,6 +269,16 @@ class FlashbackApp(App[None]):
         """The one place that turns an error into a readable notice."""
         report = describe_error(error, self.backend_label)
         self.notify(report.text, title=title or report.title, severity="error", timeout=8)
+
+    def fill_header(self, header: HeaderBar) -> None:
+        """Backend, profile, where the token lives, read-only mode and profile colour."""
+        header.backend = self.backend_label
+        local = self.session is not None and self.session.local_server is not None
+        header.profile = "" if (local or self.profile.is_local) else self.profile.name
+        header.credential = ("" if local or self.session is None
+                             else self.session.credential_source)
+        header.read_only = self.read_only
+        header.profile_color = self.profile.color
 
     def workspace(self, workspace_id: str | None) -> Workspace | None:
         """A workspace by id, from the last fetch."""
@@ -281,6 +362,13 @@ class FlashbackApp(App[None]):
             yield SystemCommand(binding.description or action,
                                 f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
+
+
+def _profile_commands() -> Any:
+    """The palette provider that switches profile (imported when the palette opens)."""
+    from flashback_tui.tui.profile_commands import ProfileCommands
+
+    return ProfileCommands
 
 
 def _optional_screen(module: str, name: str) -> type[Screen[Any]] | None:

@@ -6,7 +6,7 @@ The embedded platform runs as a child process (``LocalServer``) started by
 
 from __future__ import annotations
 
-import sys
+import os
 from typing import Any
 
 
@@ -18,20 +18,21 @@ def launch(
     read_only: bool = False,
     **_: Any,
 ) -> None:
-    """Open the TUI on a profile, a URL, or the embedded local platform."""
-    from flashback_tui.connect import open_session, resolve_profile
-    from flashback_tui.settings import SettingsError
+    """Open the TUI on a profile, a URL, or the embedded local platform.
 
-    try:
-        chosen = resolve_profile(profile, url)
-    except SettingsError as exc:
-        print(f"flashback-tui: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    The profile is resolved and the session opened inside the app (in a worker), so the
+    first frame is drawn before the settings file, the keyring or the server are touched.
+    """
+    from flashback_tui.tui.app import FlashbackApp, backend_label_for_target
 
-    from flashback_tui.tui.app import FlashbackApp
+    def opener(*, profile: Any = profile, credential: Any = None) -> Any:
+        """A session on the launch profile/URL, or on a profile chosen in the app."""
+        from flashback_tui.connect import open_session
+        from flashback_tui.settings import Profile
 
-    def opener() -> Any:
-        return open_session(profile=chosen, data_dir=data_dir)
+        target_url = None if isinstance(profile, Profile) else url
+        return open_session(profile=profile, url=target_url, data_dir=data_dir,
+                            credential=credential)
 
-    app = FlashbackApp(opener=opener, profile=chosen, read_only=read_only)
-    app.run()
+    label = backend_label_for_target(url or os.environ.get("FLASHBACK_URL"), profile)
+    FlashbackApp(opener=opener, read_only=read_only, backend_label=label).run()

@@ -18,7 +18,6 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from flashback_tui.api.errors import FlashbackConnectionError, FlashbackTimeoutError
-from flashback_tui.api.models import AiLlm
 from flashback_tui.tui.config_rows import CONFIG_COLUMNS, Status, config_row, status_of
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.messages import ConfigSaved, SessionReady
@@ -28,6 +27,7 @@ from flashback_tui.tui.widgets.fast_table import FastTable, TableRow
 from flashback_tui.tui.widgets.header_bar import HeaderBar
 
 if TYPE_CHECKING:
+    from flashback_tui.api.models import AiLlm
     from flashback_tui.tui.app import FlashbackApp
 
 WRITE_ACTIONS = frozenset({"new", "edit", "delete", "rotate"})
@@ -144,12 +144,10 @@ class ConfigListScreen(BaseScreen):
     def _update_header(self) -> None:
         app = self.flashback
         header = self.query_one(HeaderBar)
-        header.backend = app.backend_label
+        app.fill_header(header)
         header.workspace = self.workspace_name
         role = app.role_in(self.workspace_id) if self.workspace_id else None
         header.role = role.value if role else ""
-        header.read_only = app.read_only
-        header.profile_color = app.profile.color
 
     # ----------------------------------------------------------------------------------------
     # Loading
@@ -159,8 +157,7 @@ class ConfigListScreen(BaseScreen):
         """Reload the list (or reconnect when the session never opened)."""
         app = self.flashback
         if app.client is None:
-            if not app.connecting and app._opener is not None:
-                app.open_session()
+            app.reconnect()
             return
         self.load()
 

@@ -75,8 +75,7 @@ class WorkspacesScreen(BaseScreen):
     def action_refresh(self) -> None:
         app: Any = self.app
         if app.client is None:
-            if not app.connecting and app._opener is not None:
-                app.open_session()
+            app.reconnect()
             return
         self.reload()
 
@@ -107,10 +106,7 @@ class WorkspacesScreen(BaseScreen):
     def show_workspaces(self) -> None:
         """Fill the table from the app's workspaces and the counts known so far."""
         app: Any = self.app
-        header = self.query_one(HeaderBar)
-        header.backend = app.backend_label
-        header.read_only = app.read_only
-        header.profile_color = app.profile.color
+        app.fill_header(self.query_one(HeaderBar))
         counts = self.counts
         rows = []
         if app.workspaces:

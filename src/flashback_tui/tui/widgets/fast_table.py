@@ -34,7 +34,7 @@ class TableColumn:
     justify_right: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class TableRow:
     """One row: a stable key, the text of each cell, a sort value per cell, cell styles.
 

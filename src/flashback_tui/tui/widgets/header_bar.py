@@ -16,6 +16,8 @@ class HeaderBar(Widget):
 
     title: reactive[str] = reactive("flashback-tui")
     backend: reactive[str] = reactive("")
+    profile: reactive[str] = reactive("")
+    credential: reactive[str] = reactive("")
     workspace: reactive[str] = reactive("")
     role: reactive[str] = reactive("")
     read_only: reactive[bool] = reactive(False)
@@ -23,15 +25,28 @@ class HeaderBar(Widget):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {self.title} ", style="bold reverse" if not self.profile_color
-                    else f"bold white on {self.profile_color}")
-        for label, value in (("", self.backend), ("Workspace: ", self.workspace),
-                             ("Role: ", self.role)):
+        text.append(f" {self.title} ", style=self._title_style())
+        if self.read_only:
+            text.append(" READ-ONLY ", style="bold black on yellow")
+        backend = self.backend
+        if self.profile:
+            backend += f" ({self.profile})"
+        for label, value in (("", backend), ("Workspace: ", self.workspace),
+                             ("Role: ", self.role), ("Token: ", self.credential)):
             if value:
                 text.append(" │ ", style="dim")
                 text.append(label, style="dim")
                 text.append(value, style="bold")
-        if self.read_only:
-            text.append(" │ ", style="dim")
-            text.append("READ-ONLY", style="bold yellow")
         return text
+
+    def _title_style(self) -> str:
+        """Reverse video, or the profile's colour (a production marker) when it parses."""
+        if not self.profile_color:
+            return "bold reverse"
+        from rich.color import Color, ColorParseError
+
+        try:
+            Color.parse(self.profile_color)
+        except ColorParseError:
+            return "bold reverse"
+        return f"bold white on {self.profile_color}"
