@@ -356,7 +356,7 @@ class FlashbackApp(App[None]):
             action = binding.action
 
             def run(namespace: Any = namespace, action: str = action) -> None:
-                self.run_action(action, namespace)
+                self.call_next(self.run_action, action, namespace)
 
             key = self.get_key_display(binding)
             yield SystemCommand(binding.description or action,
