@@ -59,7 +59,8 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True,
-              help="Read a password for /user/login from stdin (first line).")
+              help="Read a password for /user/login from stdin (first line); at a terminal,"
+                   " ask for it without echo.")
 @click.option("--name", default=None, help="Display name.")
 @_data_dir_option
 @_friendly_errors
@@ -71,7 +72,11 @@ def user_add(email: str, password_stdin: bool, name: str | None, data_dir: str |
 
     password = None
     if password_stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
+        if sys.stdin.isatty():  # a person at a terminal: ask without echo
+            line = click.prompt("Password", hide_input=True, confirmation_prompt=True,
+                                err=True)
+        else:
+            line = sys.stdin.readline().rstrip("\r\n")
         if not line:
             raise click.ClickException("no password on stdin")
         password = SecretStr(line)

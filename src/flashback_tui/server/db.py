@@ -261,7 +261,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the app
+    conn.execute("PRAGMA cache_size = -1024")  # 1 MB per connection (one per thread)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
