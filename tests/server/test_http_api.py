@@ -445,3 +445,42 @@ def test_openapi_describes_the_real_schemas(http: httpx.Client) -> None:
         "/AiLlmIdResponse")
     assert create["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorResponse")
+
+
+def test_a_change_during_validation_keeps_the_outcome_out(http: httpx.Client,
+                                                          world: Any) -> None:
+    """The probe runs without holding the database; its outcome is dropped if the
+    configuration changed meanwhile, so a stale outcome never describes the new values."""
+    import threading
+    import time
+
+    from tests.support.fake_provider import FakeProvider
+
+    headers = auth(world.tokens["WRITE"])
+    with FakeProvider(valid_keys={"sk-right"}) as provider:
+        llm_id = http.post("/ai/llm", json=create_body(
+            world, endpoint=provider.endpoint("hang"), secret="sk-right"),
+            headers=headers).json()["aiLlmId"]
+        outcome: dict[str, Any] = {}
+
+        def validate() -> None:
+            with httpx.Client(base_url=http.base_url, timeout=30) as other:
+                outcome.update(other.post(f"/ai/llm/{llm_id}/validate", headers=headers).json())
+
+        worker = threading.Thread(target=validate)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not provider.requests_for("hang") and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the probe has reached the provider
+        assert provider.requests_for("hang"), "the probe never reached the provider"
+        changed = http.put(f"/ai/llm/{llm_id}", json={"secret": "sk-changed"}, headers=headers)
+        assert changed.status_code == 200
+        worker.join(30)
+
+    assert outcome["success"] is False  # the held request timed out
+    assert outcome["message"].endswith(
+        "(not recorded: the configuration changed during validation)")
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=headers).json()["aiLlms"]
+    assert llm["validationStatus"] == "NOT_VALIDATED"  # not INVALID: the outcome was dropped
+    assert llm["validationMessage"] is None
