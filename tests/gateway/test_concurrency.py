@@ -1,4 +1,9 @@
-"""50 concurrent streams, some cut off by their client: every count arrives exactly."""
+"""50 concurrent streams, some cut off by their client: every count arrives exactly.
+
+The provider drips its events (20 ms apart), so a client that hangs up after the first
+chunk leaves while the provider is still answering; the gateway must read the rest to learn
+the provider's usage.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import asyncio
 
 import openai
 
-from tests.gateway.helpers import Linked, stats_of
+from tests.conftest import PlatformHandle, World
+from tests.gateway.helpers import make_linked, stats_of
 from tests.support.fake_provider import FakeProvider, count_tokens
 
 STREAMS = 50
@@ -28,8 +34,9 @@ async def one_stream(client: openai.AsyncOpenAI, n: int) -> str:
     return prompt
 
 
-async def test_fifty_streams_some_cut_lose_no_count(linked: Linked,
-                                                    provider: FakeProvider) -> None:
+async def test_fifty_streams_some_cut_lose_no_count(
+        platform: PlatformHandle, world: World, provider: FakeProvider) -> None:
+    linked = await asyncio.to_thread(make_linked, platform, world, provider.endpoint("drip", 20))
     async with openai.AsyncOpenAI(base_url=linked.base_url, api_key=linked.secret,
                                   max_retries=0) as client:
         prompts = await asyncio.gather(*(one_stream(client, n) for n in range(STREAMS)))

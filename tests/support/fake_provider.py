@@ -21,6 +21,9 @@ Scenarios (``{url}`` is ``provider.url``):
     Answers every request with ``<code>`` and a JSON error body.
 ``{url}/slow/<ms>/v1``
     Sleeps ``<ms>`` milliseconds, then behaves like ``ok`` (keys enforced).
+``{url}/drip/<ms>/v1``
+    Like ``ok`` (keys enforced), but a streamed answer waits ``<ms>`` milliseconds before
+    each event after the first: a provider that generates slowly.
 ``{url}/hang/v1``
     Never answers: holds the request until the provider stops (at most ``HANG_SECONDS``),
     then closes the connection without a response.
@@ -57,7 +60,8 @@ Scenarios (``{url}`` is ``provider.url``):
 
 ``closed_port_url()`` returns an endpoint on a port nobody listens on.
 
-Chat completions (``ok``, ``anykey``, ``slow``, ``tarpit``, ``anthropic``, ``google``):
+Chat completions (``ok``, ``anykey``, ``slow``, ``drip``, ``tarpit``, ``anthropic``,
+``google``):
 ``POST /chat/completions`` with
 ``{"model", "messages", "stream"?, "stream_options": {"include_usage": true}?}``. The reply is
 ``"You said: <last user message>"``. Usage is deterministic: ``prompt_tokens`` = the number of
@@ -307,6 +311,8 @@ class _ProviderHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _ProviderHTTPServer
     scenario = ""
+    #: Seconds between two streamed events (the ``drip`` scenario sets it).
+    event_delay = 0.0
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -337,6 +343,7 @@ class _ProviderHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
+        self.event_delay = 0.0  # per request (a keep-alive connection serves many)
         body = self._read_body()
         segments = [s for s in urlsplit(self.path).path.split("/") if s]
         self.scenario = segments[0] if segments else ""
@@ -396,7 +403,9 @@ class _ProviderHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for event in [*(json.dumps(e) for e in events), "[DONE]"]:
+        for index, event in enumerate([*(json.dumps(e) for e in events), "[DONE]"]):
+            if index and self.event_delay:
+                self.provider.wait_stopping(self.event_delay)
             data = f"data: {event}\n\n".encode()
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
@@ -564,6 +573,14 @@ def _slow(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
     except (IndexError, ValueError):
         delay_ms = 0.0
     handler.provider.wait_stopping(delay_ms / 1000)
+    return _openai(handler, rest[1:], body, enforce=True)
+
+
+def _drip(handler: _ProviderHandler, rest: list[str], body: bytes) -> Outcome:
+    try:
+        handler.event_delay = float(rest[0]) / 1000
+    except (IndexError, ValueError):
+        handler.event_delay = 0.0
     return _openai(handler, rest[1:], body, enforce=True)
 
 
@@ -756,6 +773,7 @@ _SCENARIOS = {
     "anykey": _anykey,
     "status": _status,
     "slow": _slow,
+    "drip": _drip,
     "hang": _hang,
     "tarpit": _tarpit,
     "echo": _echo,
