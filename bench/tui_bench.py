@@ -230,6 +230,7 @@ class Bench:
     server: str = field(default_factory=lambda: f"fbbench-{os.getpid()}")
     rows: list[Row] = field(default_factory=list)
     counter: int = 0
+    minimal: float = 0.0
 
     def pane(self) -> Pane:
         self.counter += 1
@@ -291,7 +292,8 @@ class Bench:
         self.add("list frame on screen", f"{frame * 1000:.0f} ms", "<= 1.5x minimal",
                  frame <= 1.5 * minimal, f"{frame / minimal:.2f}x minimal")
         self.add("first rows of 100 configs", f"{rows * 1000:.0f} ms", "<= 2x minimal",
-                 rows <= 2 * minimal, f"{rows / minimal:.2f}x minimal")
+                 rows <= 2 * minimal, f"{rows / minimal:.2f}x minimal; "
+                 f"{(rows - frame) * 1000:.0f} ms after the frame")
         time.sleep(2)
         app_cpu, total_cpu = idle_cpu(pane, 10)
         self.add("idle CPU, list (100)", f"{app_cpu:.2f} %", "<= 1 %", app_cpu <= 1,
@@ -306,13 +308,15 @@ class Bench:
 
     def big_list(self) -> None:
         data_dir = self.workdir / "d10k"
-        names = [f"cfg-{i:05d}" for i in range(10_000)]
-        names[-1] = "quartz-special"
+        # The list shows the newest first: the oldest one, "quartz-special", is off screen
+        # until a filter brings it up. No other name, provider or endpoint contains a "q".
+        names = ["quartz-special"] + [f"cfg-{i:05d}" for i in range(1, 10_000)]
         seed(data_dir, names, "https://api.example.com/v1")
-        _frame, rows, pane = self.list_start(data_dir, r"cfg-\d{5}", keep=True)
+        frame, rows, pane = self.list_start(data_dir, r"cfg-\d{5}", keep=True)
         assert pane is not None
         self.add("10,000 configs: rows on screen", f"{rows * 1000:.0f} ms", "<= 1200 ms",
-                 rows <= 1.2)
+                 rows <= 1.2, f"{(rows - frame) * 1000:.0f} ms after the frame; minimal app "
+                 f"{self.minimal * 1000:.0f} ms")
         time.sleep(1)
         rss = sum(rss_bytes(pid) for pid in process_tree(pane.pid()))
         app_rss = rss_bytes(pane.pid())
@@ -326,11 +330,11 @@ class Bench:
         latencies = []
         for _ in range(max(3, self.runs)):
             sent = pane.send("q")
-            seen = pane.wait_for(lambda s: "quartz-special" in s and "cfg-00000" not in s,
+            seen = pane.wait_for(lambda s: "quartz-special" in s and "cfg-09999" not in s,
                                  what="the filtered rows")
             latencies.append(seen - sent)
             sent = pane.send("BSpace")
-            seen = pane.wait_for(lambda s: "cfg-00000" in s, what="the unfiltered rows")
+            seen = pane.wait_for(lambda s: "cfg-09999" in s, what="the unfiltered rows")
             latencies.append(seen - sent)
         worst = max(latencies)
         self.add("10,000 configs: filter keystroke to repaint",
@@ -428,7 +432,7 @@ def main() -> int:
     bench = Bench(runs=max(1, args.runs), workdir=workdir)
     try:
         print("minimal Textual app…", flush=True)
-        minimal = bench.minimal_start()
+        minimal = bench.minimal = bench.minimal_start()
         print(f"  first text: {minimal * 1000:.0f} ms", flush=True)
         if "startup" in parts:
             print("100 configurations: start-up, idle list, idle dashboard…", flush=True)

@@ -85,4 +85,4 @@ async def test_help_over_a_read_only_list_omits_write_actions(platform, world):
         assert rows["configs.validate"] == "v"
         for write in ("configs.new", "configs.edit", "configs.delete", "configs.rotate"):
             assert write not in rows
-        assert "Keys on" in str(app.screen.query_one("#help-title").render())
+        assert "Keys · Config list" in str(app.screen.query_one("#help-title").render())

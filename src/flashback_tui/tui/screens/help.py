@@ -7,6 +7,7 @@ example writes in read-only mode) are shown as they really are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -40,6 +41,16 @@ def _scope_name(node: DOMNode, screen: Screen) -> str:
     if node is screen:
         return "screen"
     return type(node).__name__
+
+
+def screen_name(screen: Screen) -> str:
+    """The screen's title, else its class name in words: ``ConfigListScreen`` -> ``Config
+    list``."""
+    if screen.title:
+        return screen.title
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", type(screen).__name__.removesuffix("Screen"))
+    text = " ".join(words).capitalize()
+    return text or "this screen"
 
 
 def help_entries(screen: Screen) -> list[HelpEntry]:
@@ -116,8 +127,7 @@ class HelpScreen(ModalScreen[None]):
         if below is None:
             title.update("Keys")
             return
-        name = below.title or type(below).__name__
-        title.update(f"Keys on {name}")
+        title.update(f"Keys · {screen_name(below)}")
         for entry in help_entries(below):
             table.add_row(Text(entry.keys, style="bold"), Text(entry.description),
                           Text(entry.binding_id), Text(entry.scope))
