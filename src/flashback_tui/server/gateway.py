@@ -254,21 +254,23 @@ class StreamRelay:
         if forward and not self.client_gone:
             self.queue.put_nowait(("\n".join(lines) + "\n\n").encode())
 
-    async def events(self) -> AsyncIterator[bytes]:
-        """The events for the client, until the upstream stream ends.
+    async def batches(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(events, last)`` for the client, until the upstream stream ends.
 
         Each event is passed on as soon as it arrives; events that are already waiting
-        when the client is ready go out together, in one write.
+        when the client is ready go out together, in one write. ``last`` is True when the
+        end of the stream was already known, so that write can also close the response.
         """
         while (item := await self.queue.get()) is not None:
             batch = [item]
             while not self.queue.empty():
                 following = self.queue.get_nowait()
                 if following is None:
-                    yield b"".join(batch)
+                    yield b"".join(batch), True
                     return
                 batch.append(following)
-            yield b"".join(batch)
+            yield b"".join(batch), False
+        yield b"", True
 
     def client_left(self) -> None:
         """The client's response is over: stop queueing, bound the remaining drain."""
@@ -282,9 +284,21 @@ class RelayResponse(StreamingResponse):
     """A streaming response that tells its relay when the client side is over."""
 
     def __init__(self, relay: StreamRelay) -> None:
-        super().__init__(relay.events(), media_type="text/event-stream",
-                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         self.relay = relay
+        self.batches = relay.batches()
+        super().__init__(self._bodies(), media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def _bodies(self) -> AsyncIterator[bytes]:  # the base class wants an iterator
+        async for body, _ in self.batches:
+            yield body
+
+    async def stream_response(self, send: Send) -> None:
+        """Like the base class, but the last batch also ends the body (one write fewer)."""
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        async for body, last in self.batches:
+            await send({"type": "http.response.body", "body": body, "more_body": not last})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
