@@ -409,3 +409,35 @@ def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> No
     assert cache.get("c", 1) == b"c1"
     assert builds == ["a1", "a2"]
     assert (cache.hits, cache.misses) == (2, 3)
+
+
+def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -> None:
+    from flashback_tui.api.models import AiLlmListResponse
+    from flashback_tui.server.cache import ItemJsonCache
+
+    conn = state.db.conn()
+    workspace_id, user_id = default_ids(state)
+    plain = new_llm(state, "plain", key=None, secret=None)
+    validated = new_llm(state, "validated", endpoint="https://x.test/v1")
+    store.record_validation(conn, validated, 1, True, 'Validated: "quoted" \u00e9')
+    failed = new_llm(state, "failed")
+    store.record_validation(conn, failed, 1, False, "Validation failed: 401")
+    store.add_repo(conn, "repo-a", workspace_id, plain)
+    store.add_repo(conn, "repo-b", workspace_id, plain)
+    items = ItemJsonCache(store.AI_LLM_LIST)
+
+    def both() -> tuple[bytes, bytes]:
+        records = store.ai_llm_records(conn, user_id)
+        spliced = items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
+        full = AiLlmListResponse(success=True, ai_llms=store.list_ai_llms(conn, user_id))
+        return spliced, full.model_dump_json(by_alias=True).encode()
+
+    spliced, full = both()
+    assert spliced == full
+    store.update_ai_llm(conn, state.keyring, validated, {"endpoint": "https://y.test/v1"})
+    store.update_ai_llm(conn, state.keyring, plain, {"name": "plain renamed"})
+    spliced, full = both()  # two items re-serialized, one reused
+    assert spliced == full
+    assert b"plain renamed" in spliced and b'"validationStatus":"NOT_VALIDATED"' in spliced
+    assert items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", []) == (
+        b'{"success":true,"aiLlms":[]}')

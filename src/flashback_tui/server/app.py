@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui import __version__
 from flashback_tui.server import store
-from flashback_tui.server.cache import AnswerCache
+from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.state import PlatformState
 
@@ -223,6 +223,7 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.platform = platform
         app.state.settings = settings
         app.state.answer_cache = AnswerCache()
+        app.state.item_cache = ItemJsonCache(store.AI_LLM_LIST)
         try:
             yield
         finally:

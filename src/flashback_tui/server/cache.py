@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, TypeAdapter
+
+
+class WireRecord(Protocol):
+    """A hashable list item that knows its wire data."""
+
+    def __hash__(self) -> int: ...
+
+    def to_wire(self) -> dict[str, Any]: ...
+
 
 #: Most answers kept (one per caller and query); the oldest is dropped first.
 MAX_ENTRIES = 64
@@ -53,3 +65,40 @@ class AnswerCache:
             body = build()
             self.put(key, version, body)
         return body
+
+
+class ItemJsonCache:
+    """The JSON of single list items, keyed by their full content.
+
+    After a change only the rows that differ are validated and serialized again; the rest of
+    a list answer is spliced together from stored bytes. The key of an item is the item
+    itself (a hashable record with ``to_wire()``), so a stored fragment can never be stale.
+    """
+
+    def __init__(self, adapter: TypeAdapter[list[Any]], max_entries: int = 10_000) -> None:
+        self.adapter = adapter
+        self.max_entries = max_entries
+        self._fragments: dict[Hashable, bytes] = {}
+
+    def render(self, envelope: BaseModel, field: str, records: Sequence[WireRecord]) -> bytes:
+        """``envelope`` as JSON with ``records`` as its (empty in ``envelope``) list ``field``.
+
+        ``field`` is the list's wire name; the bytes equal ``model_dump_json(by_alias=True)``
+        of the envelope holding the validated records.
+        """
+        fragments: list[bytes | None] = [self._fragments.get(r) for r in records]
+        missing = [i for i, fragment in enumerate(fragments) if fragment is None]
+        if missing:
+            models = self.adapter.validate_python([records[i].to_wire() for i in missing])
+            if len(self._fragments) + len(missing) > self.max_entries:
+                self._fragments = {}  # rare: many distinct versions seen; start over
+            for i, model in zip(missing, models, strict=True):
+                fragment = model.model_dump_json(by_alias=True).encode()
+                self._fragments[records[i]] = fragment
+                fragments[i] = fragment
+        empty = f'"{field}":[]'.encode()
+        shell = envelope.model_dump_json(by_alias=True).encode()
+        if shell.count(empty) != 1:
+            raise ValueError(f"the envelope must hold an empty {field!r} list exactly once")
+        items = b",".join(f for f in fragments if f is not None)
+        return shell.replace(empty, b'"' + field.encode() + b'":[' + items + b"]")

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from flashback_tui.api.models import Role
 from flashback_tui.server import store
 from flashback_tui.server.app import ServerSettings
-from flashback_tui.server.cache import AnswerCache
+from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.state import PlatformState
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /user/login.")
@@ -52,7 +52,13 @@ async def get_cache(request: Request) -> AnswerCache:
     return request.app.state.answer_cache
 
 
+async def get_item_cache(request: Request) -> ItemJsonCache:
+    """The app's cache of serialized configuration items."""
+    return request.app.state.item_cache
+
+
 State = Annotated[PlatformState, Depends(get_state)]
+Items = Annotated[ItemJsonCache, Depends(get_item_cache)]
 Cache = Annotated[AnswerCache, Depends(get_cache)]
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 

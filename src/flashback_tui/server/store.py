@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import SecretStr, TypeAdapter
 
@@ -38,7 +38,8 @@ from flashback_tui.server.security import new_token, token_digest
 
 LOCAL_ADMIN_EMAIL = "admin@localhost"
 
-_AI_LLM_LIST = TypeAdapter(list[AiLlm])
+#: Validates a list of ``AiLlm`` wire dicts in one pass.
+AI_LLM_LIST = TypeAdapter(list[AiLlm])
 _STATS_LIST = TypeAdapter(list[AiLlmStats])
 DEFAULT_WORKSPACE = "Default"
 DEFAULT_ORG = "Local"
@@ -423,14 +424,29 @@ def ai_llm_row(conn: sqlite3.Connection, llm_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
 
 
-def list_ai_llms(
+class AiLlmRecord(NamedTuple):
+    """One listed configuration as read: its columns (``_LLM_COLUMNS`` order) and repos.
+
+    Hashable and equal exactly when the wire form is equal, so it can key a cache of
+    serialized items.
+    """
+
+    row: tuple[Any, ...]
+    repos: tuple[tuple[str, str, str], ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The camelCase data of an ``AiLlm``."""
+        return _ai_llm_dict(self.row, self.repos)
+
+
+def ai_llm_records(
     conn: sqlite3.Connection,
     user_id: str,
     *,
     workspace_id: str | None = None,
     llm_id: str | None = None,
     available_only: bool = False,
-) -> list[AiLlm]:
+) -> list[AiLlmRecord]:
     """Configurations in the user's workspaces, newest first, each with its repos.
 
     ``available_only`` keeps those whose last validation succeeded and that have not
@@ -447,16 +463,36 @@ def list_ai_llms(
     if available_only:
         where.append("a.validation_status = 'VALID' AND a.validated_generation = a.generation")
     clause = " AND ".join(where)
-    rows = conn.execute(
+    rows = _plain_cursor(conn).execute(
         f"SELECT {_LLM_COLUMNS} FROM ai_llms a"  # noqa: S608
         " JOIN memberships m ON m.workspace_id = a.workspace_id"
         f" WHERE {clause} ORDER BY a.created_at DESC, a.rowid DESC",
         params,
     ).fetchall()
     repos = _repos_by_llm(conn, clause, params)
+    return [AiLlmRecord(row, repos.get(row[0], ())) for row in rows]
+
+
+def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor yielding plain tuples (cheaper than ``sqlite3.Row`` for big reads)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor
+
+
+def list_ai_llms(
+    conn: sqlite3.Connection,
+    user_id: str,
+    *,
+    workspace_id: str | None = None,
+    llm_id: str | None = None,
+    available_only: bool = False,
+) -> list[AiLlm]:
+    """:func:`ai_llm_records` as ``AiLlm`` models."""
+    records = ai_llm_records(conn, user_id, workspace_id=workspace_id, llm_id=llm_id,
+                             available_only=available_only)
     # One validation pass in pydantic-core for the whole list (far cheaper than per row).
-    return _AI_LLM_LIST.validate_python([_ai_llm_dict(row, repos.get(row["id"], []))
-                                         for row in rows])
+    return AI_LLM_LIST.validate_python([record.to_wire() for record in records])
 
 
 def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[str]) -> set[str]:
@@ -474,8 +510,8 @@ def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[st
 
 
 def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
-                  ) -> dict[str, list[dict[str, Any]]]:
-    rows = conn.execute(
+                  ) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    rows = _plain_cursor(conn).execute(
         "SELECT l.ai_llm_id, r.id, r.name, r.created_at FROM repo_ai_llms l"  # noqa: S608
         " JOIN repos r ON r.id = l.repo_id"
         " JOIN ai_llms a ON a.id = l.ai_llm_id"
@@ -483,35 +519,35 @@ def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
         f" WHERE {clause} ORDER BY r.name",
         params,
     ).fetchall()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault(r["ai_llm_id"], []).append(
-            {"id": r["id"], "name": r["name"], "createdAt": r["created_at"]}
-        )
-    return out
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for llm_id, repo_id, name, created_at in rows:
+        out.setdefault(llm_id, []).append((repo_id, name, created_at))
+    return {llm_id: tuple(repos) for llm_id, repos in out.items()}
 
 
-def _ai_llm_dict(row: Mapping[str, Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
+def _ai_llm_dict(row: tuple[Any, ...], repos: tuple[tuple[str, str, str], ...]
+                 ) -> dict[str, Any]:
     """A row as wire-shaped data; validation outcomes of an older generation read as none."""
-    status = row["validation_status"]
-    if status != "NOT_VALIDATED" and row["validated_generation"] != row["generation"]:
+    (llm_id, org_id, workspace_id, user_id, name, ai_type, endpoint, key_mask, api_key_id,
+     created_at, status, message, validated_at, generation, validated_generation) = row
+    if status != "NOT_VALIDATED" and validated_generation != generation:
         status = "NOT_VALIDATED"
     validated = status != "NOT_VALIDATED"
     return {
-        "id": row["id"],
-        "orgId": row["org_id"],
-        "workspaceId": row["workspace_id"],
-        "userId": row["user_id"],
-        "name": row["name"],
-        "aiType": row["ai_type"],
-        "endpoint": row["endpoint"],
-        "key": row["key_mask"],
-        "apiKeyId": row["api_key_id"],
-        "createdAt": row["created_at"],
-        "repos": repos,
+        "id": llm_id,
+        "orgId": org_id,
+        "workspaceId": workspace_id,
+        "userId": user_id,
+        "name": name,
+        "aiType": ai_type,
+        "endpoint": endpoint,
+        "key": key_mask,
+        "apiKeyId": api_key_id,
+        "createdAt": created_at,
+        "repos": [{"id": r[0], "name": r[1], "createdAt": r[2]} for r in repos],
         "validationStatus": status,
-        "validationMessage": row["validation_message"] if validated else None,
-        "validatedAt": row["validated_at"] if validated else None,
+        "validationMessage": message if validated else None,
+        "validatedAt": validated_at if validated else None,
     }
 
 

@@ -18,16 +18,16 @@ from flashback_tui.api.models import (
     StatsResponse,
     SuccessResponse,
     ValidateResponse,
-    WireModel,
 )
 from flashback_tui.server import store
 from flashback_tui.server.app import ServerSettings
-from flashback_tui.server.cache import AnswerCache
+from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.db import transaction
 from flashback_tui.server.deps import (
     LLM_NOT_FOUND,
     Cache,
     CurrentUser,
+    Items,
     Settings,
     State,
     User,
@@ -70,7 +70,7 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
 
 
 def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...],
-                   build: Callable[[sqlite3.Connection], WireModel], *, usage: bool = False
+                   build: Callable[[sqlite3.Connection], bytes], *, usage: bool = False
                    ) -> Response:
     """The JSON answer for ``key``, rebuilt only when the data changed since it was cached.
 
@@ -80,30 +80,31 @@ def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...
     conn = state.db.conn()
     with transaction(conn, immediate=False):
         version = store.data_version(conn, usage=usage)
-        body = cache.get_or_build(
-            key, version, lambda: build(conn).model_dump_json(by_alias=True).encode()
-        )
+        body = cache.get_or_build(key, version, lambda: build(conn))
     return Response(body, media_type="application/json")
+
+
+def _llm_list_json(items: ItemJsonCache, records: list[store.AiLlmRecord]) -> bytes:
+    return items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
 
 
 @router.get("", response_model=AiLlmListResponse, summary="List configurations")
 def list_ai_llms(
-    user: User, state: State, cache: Cache, workspace_id: WorkspaceIdQuery = None
+    user: User, state: State, cache: Cache, items: Items,
+    workspace_id: WorkspaceIdQuery = None,
 ) -> Response:
     """Configurations of every workspace the caller belongs to, or of one workspace."""
     if workspace_id is not None:
         require_workspace_role(state.db.conn(), user, workspace_id, write=False)
     return _cached_answer(state, cache, ("list", user.id, workspace_id), lambda conn: (
-        AiLlmListResponse(success=True,
-                          ai_llms=store.list_ai_llms(conn, user.id, workspace_id=workspace_id))))
+        _llm_list_json(items, store.ai_llm_records(conn, user.id, workspace_id=workspace_id))))
 
 
 @router.get("/available", response_model=AiLlmListResponse, summary="Configurations ready to use")
-def list_available_ai_llms(user: User, state: State, cache: Cache) -> Response:
+def list_available_ai_llms(user: User, state: State, cache: Cache, items: Items) -> Response:
     """Configurations whose last validation succeeded and that have not changed since."""
     return _cached_answer(state, cache, ("available", user.id), lambda conn: (
-        AiLlmListResponse(success=True,
-                          ai_llms=store.list_ai_llms(conn, user.id, available_only=True))))
+        _llm_list_json(items, store.ai_llm_records(conn, user.id, available_only=True))))
 
 
 @router.get("/stats", response_model=StatsResponse, summary="Usage totals")
@@ -114,8 +115,8 @@ def ai_llm_stats(
     if ai_llm_id is not None:
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
-        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))),
-        usage=True)
+        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))
+        .model_dump_json(by_alias=True).encode()), usage=True)
 
 
 @router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
