@@ -75,7 +75,7 @@ class ItemJsonCache:
     itself (a hashable record with ``to_wire()``), so a stored fragment can never be stale.
     """
 
-    def __init__(self, adapter: TypeAdapter[list[Any]], max_entries: int = 10_000) -> None:
+    def __init__(self, adapter: TypeAdapter[list[Any]], max_entries: int = 5_000) -> None:
         self.adapter = adapter
         self.max_entries = max_entries
         self._fragments: dict[Hashable, bytes] = {}

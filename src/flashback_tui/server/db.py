@@ -288,9 +288,20 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
+def _applied_version(conn: sqlite3.Connection) -> int | None:
+    """The schema version by a plain read, or None before the version table exists."""
+    try:
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return int(row[0] or 0)
+
+
 def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
     """Apply every pending migration, each in its own transaction; return the new version."""
     migrations = MIGRATIONS if migrations is None else migrations
+    if _applied_version(conn) == len(migrations):
+        return len(migrations)  # the usual case: no write lock taken at all
     with transaction(conn):
         current = schema_version(conn)
     if current > len(migrations):

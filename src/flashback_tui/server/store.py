@@ -124,6 +124,8 @@ def bootstrap(conn: sqlite3.Connection) -> bool:
 
     Returns True if it created them. Safe to call on every start and from racing processes.
     """
+    if conn.execute("SELECT 1 FROM orgs LIMIT 1").fetchone():
+        return False  # the usual case, without taking the write lock
     with transaction(conn):
         if conn.execute("SELECT 1 FROM orgs LIMIT 1").fetchone():
             return False
