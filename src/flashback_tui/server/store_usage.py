@@ -72,7 +72,10 @@ def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCo
         f" VALUES (?, {total_marks}) ON CONFLICT (ai_llm_id) DO UPDATE SET {total_adds}"
     )
     with transaction(conn):
-        live = {r[0] for r in conn.execute("SELECT id FROM ai_llms")}
+        ids = sorted({key.ai_llm_id for key in buckets})
+        live = {r[0] for r in conn.execute(
+            f"SELECT id FROM ai_llms WHERE id IN ({', '.join('?' for _ in ids)})",  # noqa: S608
+            ids)}
         for key, counts in buckets.items():
             if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
                 continue

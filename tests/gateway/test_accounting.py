@@ -1,0 +1,79 @@
+"""Accounting and policy rules without a server: token counts, batching, no double counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from flashback_tui.server import store
+from flashback_tui.server.accounting import (
+    CallUsage,
+    UsageAccumulator,
+    choice_texts,
+    count_tokens,
+    message_texts,
+)
+from flashback_tui.server.policies import PolicyRuleError, compile_rule
+from flashback_tui.server.store_usage import BucketCounts, BucketKey
+
+
+def test_gateway_token_count_is_words_and_punctuation() -> None:
+    assert count_tokens("Hello, world!") == 4
+    assert count_tokens("") == 0
+    assert count_tokens("  multiple   spaces\nand_underscores 42 ") == 4
+    assert message_texts([{"role": "user", "content": "a"},
+                          {"role": "user", "content": [{"type": "text", "text": "b"},
+                                                       {"type": "image_url"}]},
+                          "junk"]) == ["a", "b"]
+    assert choice_texts([{"delta": {"content": "x", "tool_calls": [
+        {"function": {"arguments": '{"q": 1}'}}]}}], "delta") == ["x", '{"q": 1}']
+
+
+def usage(**counts: int) -> CallUsage:
+    return CallUsage(ai_llm_id="llm", repo_id="repo", repo_ai_api_key_id="key",
+                     llm_type="OPENAI", host="h", **counts)
+
+
+async def test_failed_write_keeps_counts_and_the_next_write_has_them_once() -> None:
+    written: list[dict[BucketKey, BucketCounts]] = []
+    fail = [True]
+
+    def writer(batch: dict[BucketKey, BucketCounts]) -> None:
+        if fail[0]:
+            raise OSError("disk full")
+        written.append(batch)
+
+    accumulator = UsageAccumulator(writer)
+    minute = 10 * store.MINUTE_MS
+    accumulator.add(usage(tokens_in=3, llm_tokens_out=5), at_ms=minute + 1)
+    accumulator.add(usage(tokens_in=4, num_blocks=1), at_ms=minute + 59_999)
+    accumulator.add(usage(tokens_in=1), at_ms=minute + store.MINUTE_MS)  # next minute
+    with pytest.raises(OSError):
+        await accumulator.flush()
+    assert accumulator.pending == 2
+    accumulator.add(usage(tokens_in=10), at_ms=minute + 5)
+    fail[0] = False
+    await accumulator.flush()
+    await accumulator.flush()  # nothing left: no second write
+    assert len(written) == 1 and accumulator.pending == 0
+    by_minute = {key.minute: counts.counters for key, counts in written[0].items()}
+    assert by_minute[minute]["api_calls"] == 3
+    assert by_minute[minute]["tokens_in"] == 17
+    assert by_minute[minute]["llm_tokens_out"] == 5
+    assert by_minute[minute]["num_blocks"] == 1
+    assert by_minute[minute + store.MINUTE_MS]["api_calls"] == 1
+
+
+@pytest.mark.parametrize("content", ["re:(a+)+$", r"re:(\w+\s?)*x", "re:(?:a|aa)*{2}",
+                                     "re:(", "re:" + "a" * 501, "", ", ,"])
+def test_unusable_rules_are_refused(content: str) -> None:
+    with pytest.raises(PolicyRuleError, match=r"^content: "):
+        compile_rule(content)
+
+
+def test_keyword_rules_match_whole_words_case_insensitively() -> None:
+    rule = compile_rule("password, secret key, c++")
+    assert rule.search("My PASSWORD is")
+    assert rule.search("the secret\n  key")
+    assert rule.search("I like C++.")
+    assert not rule.search("passwords and secretkey")
+    assert compile_rule(r"re:\bssn\b").search("my SSN")
