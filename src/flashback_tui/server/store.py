@@ -36,13 +36,14 @@ from flashback_tui.server.crypto import CryptoError, Keyring, Sealed, associated
 from flashback_tui.server.db import transaction
 from flashback_tui.server.security import new_token, token_digest
 
+#: What the first start on an empty data dir creates.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
+DEFAULT_WORKSPACE = "Default"
+DEFAULT_ORG = "Local"
 
 #: Validates a list of ``AiLlm`` wire dicts in one pass.
 AI_LLM_LIST = TypeAdapter(list[AiLlm])
 _STATS_LIST = TypeAdapter(list[AiLlmStats])
-DEFAULT_WORKSPACE = "Default"
-DEFAULT_ORG = "Local"
 
 # ---------------------------------------------------------------------------------------------
 # Errors and small helpers
@@ -83,10 +84,6 @@ def now_iso() -> str:
 def now_ms() -> int:
     """Now in Unix milliseconds."""
     return int(datetime.now(UTC).timestamp() * 1000)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _is_unique_violation(exc: sqlite3.IntegrityError) -> bool:

@@ -94,6 +94,7 @@ def list_ai_llms(
     workspace_id: WorkspaceIdQuery = None,
 ) -> Response:
     """Configurations of every workspace the caller belongs to, or of one workspace."""
+    workspace_id = workspace_id or None  # ?workspaceId= means no filter
     if workspace_id is not None:
         require_workspace_role(state.db.conn(), user, workspace_id, write=False)
     return _cached_answer(state, cache, ("list", user.id, workspace_id), lambda conn: (
@@ -112,6 +113,7 @@ def ai_llm_stats(
     user: User, state: State, cache: Cache, ai_llm_id: AiLlmIdQuery = None
 ) -> Response:
     """Usage totals of every visible configuration, or of ``aiLlmId``."""
+    ai_llm_id = ai_llm_id or None
     if ai_llm_id is not None:
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
