@@ -151,10 +151,12 @@ class Keyring:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._refresh()
-        kid = self._current
-        assert kid is not None
+        with self._lock:  # the current id and its key, from one consistent keyring
+            kid = self._current
+            assert kid is not None
+            key = self._keys[kid]
         nonce = secrets.token_bytes(NONCE_BYTES)
-        blob = nonce + AESGCM(self._keys[kid]).encrypt(nonce, plaintext.encode(), aad)
+        blob = nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), aad)
         return Sealed(kid=kid, blob=blob)
 
     def open(self, sealed: Sealed, *, aad: bytes) -> str:
