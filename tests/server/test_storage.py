@@ -410,6 +410,15 @@ def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> No
     assert builds == ["a1", "a2"]
     assert (cache.hits, cache.misses) == (2, 3)
 
+    small = AnswerCache(max_entries=10, max_bytes=10)
+    small.put("x", 1, b"12345")
+    small.put("y", 1, b"123456")  # over the byte budget: x goes
+    assert small.get("x", 1) is None and small.get("y", 1) == b"123456"
+    small.put("y", 2, b"1234")  # replacing an entry frees its bytes
+    assert small.size == 4
+    small.put("huge", 1, b"x" * 11)  # larger than the whole budget: not kept
+    assert small.get("huge", 1) is None and small.get("y", 2) == b"1234"
+
 
 def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -> None:
     from flashback_tui.api.models import AiLlmListResponse

@@ -25,17 +25,21 @@ class WireRecord(Protocol):
     def to_wire(self) -> dict[str, Any]: ...
 
 
-#: Most answers kept (one per caller and query); the oldest is dropped first.
+#: Most answers kept (one per caller and query); the least recently used goes first.
 MAX_ENTRIES = 64
+#: Most bytes kept over all answers (a list of 1,000 configurations is about 0.5 MB).
+MAX_BYTES = 16 * 1024 * 1024
 
 
 class AnswerCache:
-    """Thread-safe LRU map from a key to ``(data version, JSON bytes)``."""
+    """Thread-safe LRU map from a key to ``(data version, JSON bytes)``, bounded in size."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
         self.hits = 0
         self.misses = 0
 
@@ -52,11 +56,17 @@ class AnswerCache:
 
     def put(self, key: Hashable, version: Hashable, body: bytes) -> None:
         """Store an answer built from data at ``version``."""
+        if len(body) > self.max_bytes:
+            return
         with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self.size -= len(previous[1])
             self._entries[key] = (version, body)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self.size += len(body)
+            while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.size -= len(dropped)
 
     def get_or_build(self, key: Hashable, version: Hashable, build: Callable[[], bytes]) -> bytes:
         """The cached answer, or ``build()`` stored under ``version``."""
