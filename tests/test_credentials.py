@@ -366,3 +366,13 @@ def test_refreshed_environment_tokens_stay_in_memory(
     writer.wait(1)
     assert resolved.credential.access_token.get_secret_value() == "a"
     assert not credentials.FileStore().path(profile).exists()
+
+
+def test_brief_sources_for_the_header(profile: Profile) -> None:
+    from flashback_tui.credentials import EMBEDDED_SOURCE, MEMORY_SOURCE, brief_source
+
+    assert brief_source(FileStore().where(profile)) == "plaintext file"
+    assert brief_source("keyring (SecretService.Keyring)") == "keyring"
+    assert brief_source(ENV_SOURCE) == "FLASHBACK_TOKEN"
+    assert brief_source(MEMORY_SOURCE) == "memory only"
+    assert brief_source(EMBEDDED_SOURCE) == "local admin"

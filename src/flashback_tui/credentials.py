@@ -53,6 +53,16 @@ PLAINTEXT_WARNING = "PLAINTEXT — readable by anyone with access to this accoun
 T = TypeVar("T")
 
 
+def brief_source(where: str) -> str:
+    """A few words for a header: ``keyring``, ``plaintext file``, ``FLASHBACK_TOKEN``, ..."""
+    if where.startswith("file "):
+        return "plaintext file"
+    if where.startswith("keyring"):
+        return "keyring"
+    return {ENV_SOURCE: TOKEN_ENV, MEMORY_SOURCE: "memory only",
+            EMBEDDED_SOURCE: "local admin"}.get(where, where)
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
