@@ -120,6 +120,13 @@ async def test_tiles_and_table_show_only_the_workspace_usage(platform, world, tw
         assert "latest minute 80 ms" in summary
         assert "2 configurations" in static_text(screen, "#stats-status")
 
+        before = app.theme_variables["error"]
+        assert before in str(cell(screen, alpha, "violations").style)
+        app.theme = "nord"  # highlighted cells follow the theme's error colour
+        await wait_until(pilot, lambda: app.theme_variables["error"] != before
+                         and app.theme_variables["error"]
+                         in str(cell(screen, alpha, "violations").style), what="nord colours")
+
 
 async def test_one_stats_request_per_refresh_and_rates_between_refreshes(platform, world):
     token = world.tokens["READ"]

@@ -215,6 +215,7 @@ class StatsScreen(BaseScreen):
             c.field: deque(maxlen=RATE_HISTORY) for c in COUNTERS
         }
         self._cells: dict[str, dict[str, str]] = {}
+        self._row_signatures: dict[str, tuple[object, ...]] = {}
         self._last_stats: list[AiLlmStats] = []
         self._updated_at: datetime | None = None
         self._error: str | None = None
@@ -413,6 +414,7 @@ class StatsScreen(BaseScreen):
         for gone in [key for key in self._cells if key not in self._configs]:
             table.remove_row(gone)
             del self._cells[gone]
+            self._row_signatures.pop(gone, None)
             self._last_calls.pop(gone, None)
         new_rows = []
         for config in ordered:
@@ -467,14 +469,20 @@ class StatsScreen(BaseScreen):
         self._last_at = fetched_at
 
     def _update_row(self, config_id: str, counters: dict[str, int], elapsed: float) -> None:
-        error_color = self.app.theme_variables.get("error", "red")
         previous = self._last_calls.get(config_id)
+        rate_text = None
+        if previous is not None and elapsed > 0:
+            rate_text = format_rate(per_minute(counters["total_api_calls"], previous, elapsed))
+        signature = (rate_text, *counters.values())
+        if self._row_signatures.get(config_id) == signature:
+            return  # nothing changed in this row: no work at all (large workspaces)
+        self._row_signatures[config_id] = signature
+        error_color = self.app.theme_variables.get("error", "red")
         for key, _label, field, width in TABLE_COLUMNS:
             if field is None:
-                if previous is None or elapsed <= 0:
+                if rate_text is None:
                     continue
-                rate = per_minute(counters["total_api_calls"], previous, elapsed)
-                cell = Text(format_rate(rate), justify="right")
+                cell = Text(rate_text, justify="right")
             else:
                 value = counters[field]
                 style = f"bold {error_color}" if field in ALARMING_FIELDS and value else ""
@@ -520,6 +528,7 @@ class StatsScreen(BaseScreen):
 
     def _on_theme_changed(self, _theme: Any) -> None:
         """Redraw highlighted cells in the new theme's error colour."""
+        self._row_signatures.clear()
         for shown in self._cells.values():
             for column in [c for c in shown if c not in ("name", "provider")]:
                 shown[column] = ""
