@@ -28,7 +28,7 @@ def make_app(url: str, token: str, *, email: str | None = None, read_only: bool 
     return FlashbackApp(opener=opener, profile=chosen, read_only=read_only)
 
 
-async def wait_for(condition: Callable[[], Any], pilot: Any, within: float = 10.0) -> Any:
+async def wait_for(condition: Callable[[], Any], pilot: Any, within: float = 20.0) -> Any:
     """Poll ``condition`` (letting the app run) until it is truthy; fail after ``within`` s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within

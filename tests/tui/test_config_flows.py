@@ -47,7 +47,7 @@ async def type_into(pilot, selector: str, text: str) -> None:
     widget = pilot.app.screen.query_one(selector)
     widget.focus()
     widget.value = ""
-    if len(text) <= 12:
+    if len(text) <= 4:
         await pilot.press(*text)
     else:
         widget.insert_text_at_cursor(text)

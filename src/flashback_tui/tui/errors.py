@@ -43,8 +43,16 @@ def describe_error(error: BaseException, backend: str = "the backend") -> ErrorR
     if isinstance(error, FlashbackError):
         title = "Server error" if (error.status or 0) >= 500 else "Request failed"
         return ErrorReport(title, error.message or str(error), error.hint)
+    if isinstance(error, OSError) and error.filename:
+        return ErrorReport("File system error", f"{error.strerror}: {error.filename}",
+                           "Check the path and its permissions (--data-dir, "
+                           "FLASHBACK_DATA_DIR, FLASHBACK_CONFIG_DIR).")
     hint = getattr(error, "hint", "") or ""
     message = str(error) or type(error).__name__
-    if type(error).__name__ in {"NoCredentialError", "SettingsError", "UnknownProfileError"}:
+    kind = type(error).__name__
+    if kind in {"NoCredentialError", "SettingsError", "UnknownProfileError"}:
         return ErrorReport("Cannot sign in", message, hint)
+    if kind == "LocalServerError":
+        return ErrorReport("Local platform did not start", message,
+                           "Check the data directory (--data-dir) and try again with r.")
     return ErrorReport("Unexpected error", f"{type(error).__name__}: {message}", hint)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from flashback_tui.tui.app import FlashbackApp
 
 WRITE_ACTIONS = frozenset({"new", "edit", "delete", "rotate"})
+#: Actions that need a workspace and a session.
+DATA_ACTIONS = frozenset({"validate", "validate_all", "toggle_available", "stats"})
 #: Seconds between retries while the backend is unreachable (doubling up to the maximum).
 RETRY_FIRST, RETRY_MAX = 2.0, 15.0
 #: How often validation answers are applied to the table (they are batched).
@@ -67,6 +69,7 @@ class ConfigListScreen(BaseScreen):
         self._available: set[str] | None = None
         self._outcomes: dict[str, ValidationOutcome] = {}
         self._validating: set[str] = set()
+        self._validate_after_load: set[str] = set()
         self._pending_outcomes: list[ValidationOutcome] = []
         self._progress_total = 0
         self._progress_done = 0
@@ -109,6 +112,7 @@ class ConfigListScreen(BaseScreen):
         self._show_state()
 
     def on_session_ready(self, _: SessionReady) -> None:
+        self.refresh_bindings()
         self._update_header()
         if self.pending:
             self._resolve_pending()
@@ -117,6 +121,7 @@ class ConfigListScreen(BaseScreen):
 
     def on_session_failed(self, error: BaseException) -> None:
         self.load_error = error
+        self.refresh_bindings()
         self._show_state()
 
     def _resolve_pending(self) -> None:
@@ -133,7 +138,6 @@ class ConfigListScreen(BaseScreen):
             return
         self.workspace_id, self.workspace_name, self.pending = chosen.id, chosen.name, False
         self._update_header()
-        self.refresh_bindings()
         self.load()
 
     def dismiss_to_picker(self) -> None:
@@ -162,7 +166,7 @@ class ConfigListScreen(BaseScreen):
         self.load()
 
     @work(group="load", exclusive=True, exit_on_error=False)
-    async def load(self, validate_after: tuple[str, ...] = ()) -> None:
+    async def load(self) -> None:
         """Fetch the configurations (and availability when the server has no status)."""
         client = self.flashback.client
         if client is None:
@@ -178,8 +182,9 @@ class ConfigListScreen(BaseScreen):
             if any(x.validation_status is None for x in llms):
                 available = {x.id for x in (await client.get_available_ai_llms()).ai_llms}
         self.show_configs(llms, available)
-        if validate_after:
-            self.start_validation([i for i in validate_after if i in self._llms])
+        due = [i for i in self._validate_after_load if i in self._llms]
+        self._validate_after_load.difference_update(due)
+        self.start_validation(due)
 
     def show_configs(self, llms: list[AiLlm], available: set[str] | None = None) -> None:
         """Put these configurations on screen, updating rows in place when possible."""
@@ -295,6 +300,8 @@ class ConfigListScreen(BaseScreen):
 
     def on_fast_table_highlighted(self, _: FastTable.Highlighted) -> None:
         self._show_detail()
+        if self.workspace_id is None:
+            self.refresh_bindings()  # write access depends on the row's workspace
 
     def on_fast_table_selected(self, _: FastTable.Selected) -> None:
         if self.check_action("edit", ()):
@@ -353,6 +360,8 @@ class ConfigListScreen(BaseScreen):
     # ----------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DATA_ACTIONS:
+            return not self.pending and (self.loaded or self.flashback.client is not None)
         if action in WRITE_ACTIONS:
             if self.pending:
                 return False
@@ -417,8 +426,8 @@ class ConfigListScreen(BaseScreen):
         verb = "Created" if saved.created else "Saved"
         self.notify(f"{verb}; validating in the background.")
         self._outcomes.pop(saved.ai_llm_id, None)
-        self._validating.add(saved.ai_llm_id)
-        self.load(validate_after=(saved.ai_llm_id,))
+        self._validate_after_load.add(saved.ai_llm_id)
+        self.load()
 
     def action_stats(self) -> None:
         self.flashback.open_stats(self.workspace_id, self.workspace_name)
