@@ -91,10 +91,13 @@ class NoSafeStorageError(CredentialError):
 class NoCredentialError(CredentialError):
     """A remote profile has no usable credential; the message says how to sign in."""
 
+    #: How the message's first line begins (the reasons follow as ``  - `` lines).
+    HEADLINE_PREFIX = "Not signed in to "
+
     def __init__(self, profile: Profile, notes: list[str] | None = None) -> None:
         self.profile = profile
         self.notes = list(notes or [])
-        lines = [f"Not signed in to {profile.display_url} (profile {profile.name!r})."]
+        lines = [f"{self.HEADLINE_PREFIX}{profile.display_url} (profile {profile.name!r})."]
         lines += [f"  - {note}" for note in self.notes]
         lines.append(
             f"Sign in with: flashback-tui login --profile {profile.name}"

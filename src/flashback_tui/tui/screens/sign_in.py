@@ -53,6 +53,22 @@ def storage_outlook(profile: Profile) -> StorageOutlook:
     return StorageOutlook(store.where(profile), "", path)
 
 
+def concise_reason(reason: str) -> str:
+    """Why a sign-in is needed, without what this screen already shows or is the fix for.
+
+    For a missing credential that is the notes of the chain, minus the keyring's state (the
+    storage line below says it); other reasons (a refused token) are kept as they are.
+    """
+    from flashback_tui.credentials import NoCredentialError
+
+    lines = reason.splitlines()
+    if not lines or not lines[0].startswith(NoCredentialError.HEADLINE_PREFIX):
+        return reason
+    notes = [line.strip().removeprefix("- ") for line in lines[1:]
+             if line.startswith("  - ") and "keyring" not in line]
+    return " ".join(notes) or "No credential is stored for this profile yet."
+
+
 def wants_sign_in(profile: Profile, error: BaseException, credential_source: str | None) -> bool:
     """True when signing in again can fix ``error`` for this profile."""
     from flashback_tui.api.errors import UnauthorizedError
@@ -75,6 +91,7 @@ class SignInScreen(BaseModal[ResolvedCredential | None]):
     ]
 
     DEFAULT_CSS = """
+    SignInScreen #sign-in-fields { height: auto; }
     SignInScreen #sign-in-fields Input { margin: 0 0 1 0; }
     SignInScreen #sign-in-insecure { margin: 0 0 1 0; }
     """
@@ -89,7 +106,7 @@ class SignInScreen(BaseModal[ResolvedCredential | None]):
         profile = self.profile
         with Vertical(id="dialog", classes="form-dialog small"):
             yield Label(f"Sign in to {profile.display_url}", classes="dialog-title")
-            yield Static(f"Profile {profile.name}. {self.reason}".strip(),
+            yield Static(f"Profile {profile.name}. {concise_reason(self.reason)}".strip(),
                          id="sign-in-reason", classes="dialog-text")
             with Vertical(id="sign-in-fields"):
                 yield Input(value=profile.email or "", placeholder="E-mail",
@@ -98,7 +115,7 @@ class SignInScreen(BaseModal[ResolvedCredential | None]):
                             compact=True)
             yield Static("Checking where the token can be kept…", id="sign-in-storage",
                          classes="dialog-text")
-            yield Checkbox("Keep it in a plaintext file only this account can read (0600)",
+            yield Checkbox("Keep it in a plaintext file (mode 0600)",
                            value=profile.insecure_storage, id="sign-in-insecure", compact=True)
             yield Static("", id="sign-in-error", classes="field-error")
             with Horizontal(classes="buttons"):
@@ -120,10 +137,11 @@ class SignInScreen(BaseModal[ResolvedCredential | None]):
         if outlook.keyring_where:
             storage.update(f"The token will be kept in the {outlook.keyring_where}.")
             return
+        reason = outlook.reason[:1].upper() + outlook.reason[1:]
         storage.update(
-            f"No OS keyring to keep the token in ({outlook.reason}). It stays in memory for "
-            f"this session only, unless you tick the box: then it is written to "
-            f"{outlook.file_path}, PLAINTEXT, readable by anyone with access to this account."
+            f"{reason}: the token stays in memory for this session, unless you tick the box "
+            f"to keep it in {outlook.file_path} (PLAINTEXT, readable by anyone with access to "
+            "this account)."
         )
         self.query_one("#sign-in-insecure").display = True
 
