@@ -102,7 +102,7 @@ async def test_without_a_keyring_the_token_stays_in_memory_by_default(
         results = await sign_in(pilot, app, *account)
         text = screen_text(app)
         await wait_for(lambda: results, pilot)
-    assert "No OS keyring" in text and "PLAINTEXT" in text
+    assert "No usable OS keyring" in text and "PLAINTEXT" in text
     assert results[0].where == "memory (this session only)" and results[0].store is None
     assert not (isolated / "credentials").exists()
 
