@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from flashback_tui.server import store
@@ -77,3 +78,32 @@ def test_keyword_rules_match_whole_words_case_insensitively() -> None:
     assert rule.search("I like C++.")
     assert not rule.search("passwords and secretkey")
     assert compile_rule(r"re:\bssn\b").search("my SSN")
+
+
+class ChunkStream(httpx.AsyncByteStream):
+    """A response body delivered in the given pieces."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    async def __aiter__(self):  # type: ignore[override]
+        for piece in self.pieces:
+            yield piece
+
+
+async def test_stream_relay_splits_events_on_any_line_end_and_drops_unasked_usage() -> None:
+    from flashback_tui.server.gateway import StreamRelay
+
+    chunk = b'data: {"model": "m1", "choices": [{"delta": {"content": "Hi there"}}]}'
+    usage_event = (b'data: {"choices": [], "usage": {"prompt_tokens": 7,'
+                   b' "completion_tokens": 2}}')
+    body = chunk + b"\r\n\r\n" + usage_event + b"\r\n\r\ndata: [DONE]\r\n\r\n"
+    pieces = [body[i:i + 5] for i in range(0, len(body), 5)]  # CR and LF land apart
+    finished: list[CallUsage] = []
+    relay = StreamRelay(httpx.Response(200, stream=ChunkStream(pieces)), usage(),
+                        include_usage=False, finish=finished.append)
+    await relay.pump()
+    sent = b"".join([b async for b, _ in relay.batches()])
+    assert sent == chunk + b"\n\ndata: [DONE]\n\n"
+    assert finished and finished[0].llm_tokens_in == 7 and finished[0].llm_tokens_out == 2
+    assert finished[0].tokens_out == 2 and finished[0].llm_model == "m1"

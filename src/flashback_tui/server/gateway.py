@@ -211,15 +211,17 @@ class StreamRelay:
     async def pump(self) -> None:
         """Read the upstream stream to its end, relaying and counting each event."""
         try:
-            lines: list[str] = []
-            async for line in self.response.aiter_lines():
-                if line:
-                    lines.append(line)
-                elif lines:
-                    self._event(lines)
-                    lines = []
-            if lines:
-                self._event(lines)
+            pending = b""
+            async for chunk in self.response.aiter_bytes():
+                pending += chunk
+                if b"\r" in pending:  # CRLF line ends (a CR kept at the end pairs up later)
+                    pending = pending.replace(b"\r\n", b"\n")
+                while (end := pending.find(b"\n\n")) >= 0:
+                    event, pending = pending[:end], pending[end + 2:]
+                    if event:
+                        self._event(event)
+            if pending.strip():
+                self._event(pending.strip())
         except Exception as exc:  # the provider broke off; the client sees the stream end
             logger.warning("provider stream ended early: %s", type(exc).__name__)
         finally:
@@ -230,13 +232,14 @@ class StreamRelay:
             with contextlib.suppress(BaseException):
                 await self.response.aclose()
 
-    def _event(self, lines: list[str]) -> None:
+    def _event(self, event: bytes) -> None:
+        """Count one server-sent event and queue it for the client (unless it is dropped)."""
         forward = True
-        for line in lines:
-            if not line.startswith("data:"):
+        for line in event.split(b"\n"):
+            if not line.startswith(b"data:"):
                 continue
             data = line[5:].strip()
-            if not data.startswith("{"):
+            if not data.startswith(b"{"):
                 continue
             try:
                 chunk = json.loads(data)
@@ -252,7 +255,7 @@ class StreamRelay:
                 self.usage.llm_model = chunk["model"]
             self._texts.extend(choice_texts(chunk.get("choices"), "delta"))
         if forward and not self.client_gone:
-            self.queue.put_nowait(("\n".join(lines) + "\n\n").encode())
+            self.queue.put_nowait(event + b"\n\n")
 
     async def batches(self) -> AsyncIterator[tuple[bytes, bool]]:
         """``(events, last)`` for the client, until the upstream stream ends.
