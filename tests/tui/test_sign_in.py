@@ -130,3 +130,15 @@ async def test_a_wrong_password_keeps_the_screen_open(platform, account, use_key
         assert isinstance(app.screen, SignInScreen) and results == []
         await pilot.press("escape")
         await wait_for(lambda: results == [None], pilot)
+
+
+def test_the_reason_drops_what_the_screen_already_says() -> None:
+    from flashback_tui.credentials import NoCredentialError
+    from flashback_tui.tui.screens.sign_in import concise_reason
+
+    profile = Profile(name="work", url="https://w.test")
+    bare = NoCredentialError(profile, ["no usable OS keyring (backend: fail.Keyring)"])
+    assert concise_reason(str(bare)) == "No credential is stored for this profile yet."
+    refused = NoCredentialError(profile, ["credentials file /x has mode 644: chmod 600 /x"])
+    assert concise_reason(str(refused)) == "credentials file /x has mode 644: chmod 600 /x"
+    assert concise_reason("401 invalid or expired token") == "401 invalid or expired token"
