@@ -83,21 +83,35 @@ class FlashbackApp(App[None]):
         backend_label: str | None = None,
     ) -> None:
         super().__init__()
-        from flashback_tui.settings import builtin_local_profile
-
         self._opener = opener
         self._open_overrides: dict[str, Any] = {}
-        self.profile: Profile = profile or builtin_local_profile()
+        self._profile: Profile | None = profile
         self.read_only = read_only
-        self.backend_label = backend_label or backend_label_for(self.profile)
+        self.backend_label = backend_label or backend_label_for(profile)
         self.session: Session | None = None
         self.client: FlashbackClient | None = None
         self.workspaces: list[Workspace] = []
         self.user_id: str | None = None
         self.session_error: BaseException | None = None
         self._exit_stack: AsyncExitStack | None = None
-        if self.profile.keymap:
-            self.set_keymap(self.profile.keymap)
+        if profile is not None and profile.keymap:
+            self.set_keymap(profile.keymap)
+
+    @property
+    def profile(self) -> Profile:
+        """The profile in use (the built-in local one until the session says otherwise).
+
+        Built on first use, so the first frame does not wait for the settings machinery.
+        """
+        if self._profile is None:
+            from flashback_tui.settings import builtin_local_profile
+
+            self._profile = builtin_local_profile()
+        return self._profile
+
+    @profile.setter
+    def profile(self, profile: Profile) -> None:
+        self._profile = profile
 
     def apply_profile(self, profile: Profile) -> None:
         """Use a profile's keymap and theme (also when it is resolved after start-up)."""
@@ -111,22 +125,26 @@ class FlashbackApp(App[None]):
     # Start-up and session
     # ----------------------------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen[Any]:
-        from flashback_tui.tui.screens.workspaces import WorkspacesScreen
-
-        return WorkspacesScreen()
-
     def on_mount(self) -> None:
-        if self.profile.theme and self.profile.theme in self.available_themes:
-            self.theme = self.profile.theme
+        profile = self._profile
+        if profile is not None and profile.theme and profile.theme in self.available_themes:
+            self.theme = profile.theme
         if self._opener is not None:
             # Show the list frame at once; once the workspaces are known it either opens
             # the only (or default) workspace or gives way to the picker below it.
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
             self.push_screen(ConfigListScreen(None, "", pending=True))
-        if self._opener is not None:
             self.open_session()
+
+    def get_default_screen(self) -> Screen[Any]:
+        """A blank base while a session opens (the picker is built when first needed);
+        the picker itself when the app runs without a session (fixed data)."""
+        if self._opener is None:
+            from flashback_tui.tui.screens.workspaces import WorkspacesScreen
+
+            return WorkspacesScreen()
+        return super().get_default_screen()
 
     @property
     def connecting(self) -> bool:
@@ -273,12 +291,13 @@ class FlashbackApp(App[None]):
     def fill_header(self, header: HeaderBar) -> None:
         """Backend, profile, where the token lives, read-only mode and profile colour."""
         header.backend = self.backend_label
+        profile = self._profile
         local = self.session is not None and self.session.local_server is not None
-        header.profile = "" if (local or self.profile.is_local) else self.profile.name
+        header.profile = "" if (local or profile is None or profile.is_local) else profile.name
         header.credential = ("" if local or self.session is None
                              else self.session.credential_source)
         header.read_only = self.read_only
-        header.profile_color = self.profile.color
+        header.profile_color = profile.color if profile is not None else None
 
     def workspace(self, workspace_id: str | None) -> Workspace | None:
         """A workspace by id, from the last fetch."""
@@ -320,10 +339,19 @@ class FlashbackApp(App[None]):
 
     def action_workspaces(self) -> None:
         """Back to the workspace list from anywhere."""
+        self.show_picker()
+
+    def show_picker(self) -> None:
+        """Make the workspace picker the current screen, just above the blank base.
+
+        It is built on first use, so start-up does not pay for a screen it may never show.
+        """
         from flashback_tui.tui.screens.workspaces import WorkspacesScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, WorkspacesScreen):
             self.pop_screen()
+        if not isinstance(self.screen, WorkspacesScreen):
+            self.push_screen(WorkspacesScreen())
 
     def action_help(self) -> None:
         screen_class = _optional_screen("flashback_tui.tui.screens.help", "HelpScreen")

@@ -141,9 +141,9 @@ class ConfigListScreen(BaseScreen):
         self.load()
 
     def dismiss_to_picker(self) -> None:
-        """Leave this screen for the workspace picker below it."""
+        """Leave this screen for the workspace picker."""
         if self.is_current:
-            self.app.pop_screen()
+            self.flashback.show_picker()
 
     def _update_header(self) -> None:
         app = self.flashback
@@ -352,8 +352,7 @@ class ConfigListScreen(BaseScreen):
         if box.display or box.value:
             self.clear_filter()
             return
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        self.flashback.show_picker()
 
     # ----------------------------------------------------------------------------------------
     # Write actions
