@@ -364,6 +364,15 @@ class Bench:
         self.add("10,000 configs: filter keystroke to repaint",
                  f"{statistics.median(latencies) * 1000:.0f} ms", "<= 100 ms",
                  worst <= 0.1, f"worst {worst * 1000:.0f} ms over {len(latencies)} keys")
+        pane.send("Escape")
+        pane.wait_for(lambda s: "Filter by name" not in s, what="the filter to close")
+        pane.send("s")
+        pane.wait_for(lambda s: "Live, every 2 s" in s and "10000 configurations" in s,
+                      what="the dashboard of 10,000 configurations")
+        time.sleep(4)
+        app_cpu, total_cpu = idle_cpu(pane, 12)
+        self.add("idle CPU, dashboard of 10,000 every 2 s", f"{app_cpu:.2f} %", "<= 3 %",
+                 app_cpu <= 3, f"with server child {total_cpu:.2f} %")
         pane.stop()
 
     def validation(self) -> None:

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -88,11 +89,16 @@ TABLE_COLUMNS: tuple[tuple[str, str, str | None, int], ...] = (
 NAME_WIDTH = (8, 28)
 PROVIDER_WIDTH = 9
 ALARMING_FIELDS = frozenset(c.field for c in COUNTERS if c.alarming)
+#: Counter values travel as tuples in COUNTERS order (cheap to read, sum and compare for
+#: thousands of configurations); this is where each field sits. API calls come first.
+FIELD_INDEX = {c.field: index for index, c in enumerate(COUNTERS)}
+NO_USAGE: tuple[int, ...] = (0,) * len(COUNTERS)
+_read_counters = attrgetter(*(c.field for c in COUNTERS))
 
 
-def counters_of(stats: AiLlmStats | None) -> dict[str, int]:
-    """The counter fields of one configuration's stats (zeros when it has none yet)."""
-    return {c.field: (getattr(stats, c.field) if stats is not None else 0) for c in COUNTERS}
+def counters_of(stats: AiLlmStats | None) -> tuple[int, ...]:
+    """The counters of one configuration's stats in COUNTERS order (zeros without stats)."""
+    return NO_USAGE if stats is None else _read_counters(stats)
 
 
 def fit_count(value: int, width: int) -> str:
@@ -208,14 +214,14 @@ class StatsScreen(BaseScreen):
         self._series_supported = True
         self._series_minute: datetime | None = None
         self._traffic = False
-        self._last_totals: dict[str, int] | None = None
+        self._last_totals: tuple[int, ...] | None = None
         self._last_calls: dict[str, int] = {}
         self._last_at: float | None = None
         self._rates: dict[str, deque[float]] = {
             c.field: deque(maxlen=RATE_HISTORY) for c in COUNTERS
         }
         self._cells: dict[str, dict[str, str]] = {}
-        self._row_signatures: dict[str, tuple[object, ...]] = {}
+        self._row_signatures: dict[str, tuple[str | None, tuple[int, ...]]] = {}
         self._last_stats: list[AiLlmStats] = []
         self._updated_at: datetime | None = None
         self._error: str | None = None
@@ -444,36 +450,33 @@ class StatsScreen(BaseScreen):
     def _apply_stats(self, stats: Sequence[AiLlmStats], fetched_at: float) -> None:
         """Update the tiles and the table cells in place from one stats answer."""
         configs = self._configs or {}
-        by_id = {s.ai_llm_id: s for s in stats if s.ai_llm_id in configs}
-        totals = dict.fromkeys((c.field for c in COUNTERS), 0)
-        rows = {}
-        for config_id in configs:
-            counters = counters_of(by_id.get(config_id))
-            rows[config_id] = counters
-            for field, value in counters.items():
-                totals[field] += value
+        usage = {s.ai_llm_id: _read_counters(s) for s in stats}
+        rows = {config_id: usage.get(config_id, NO_USAGE) for config_id in configs}
+        totals = tuple(map(sum, zip(*rows.values(), strict=True))) if rows else NO_USAGE
         elapsed = fetched_at - self._last_at if self._last_at is not None else 0.0
-        for counter in COUNTERS:
+        for index, counter in enumerate(COUNTERS):
             rate = None
             if self._last_totals is not None and elapsed > 0:
-                rate = per_minute(totals[counter.field], self._last_totals[counter.field],
-                                  elapsed)
+                rate = per_minute(totals[index], self._last_totals[index], elapsed)
                 self._rates[counter.field].append(rate)
             tile = self.query_one(f"#tile-{counter.key}", StatTile)
-            tile.show(totals[counter.field], rate, self._rates[counter.field])
+            tile.show(totals[index], rate, self._rates[counter.field])
         for config_id, counters in rows.items():
             self._update_row(config_id, counters, elapsed)
         self._traffic = totals != self._last_totals
         self._last_totals = totals
-        self._last_calls = {cid: counters["total_api_calls"] for cid, counters in rows.items()}
+        self._last_calls = {config_id: counters[0] for config_id, counters in rows.items()}
         self._last_at = fetched_at
 
-    def _update_row(self, config_id: str, counters: dict[str, int], elapsed: float) -> None:
+    def _update_row(self, config_id: str, counters: tuple[int, ...], elapsed: float) -> None:
         previous = self._last_calls.get(config_id)
-        rate_text = None
-        if previous is not None and elapsed > 0:
-            rate_text = format_rate(per_minute(counters["total_api_calls"], previous, elapsed))
-        signature = (rate_text, *counters.values())
+        if previous is None or elapsed <= 0:
+            rate_text = None
+        elif previous == counters[0]:
+            rate_text = "0"
+        else:
+            rate_text = format_rate(per_minute(counters[0], previous, elapsed))
+        signature = (rate_text, counters)
         if self._row_signatures.get(config_id) == signature:
             return  # nothing changed in this row: no work at all (large workspaces)
         self._row_signatures[config_id] = signature
@@ -484,7 +487,7 @@ class StatsScreen(BaseScreen):
                     continue
                 cell = Text(rate_text, justify="right")
             else:
-                value = counters[field]
+                value = counters[FIELD_INDEX[field]]
                 style = f"bold {error_color}" if field in ALARMING_FIELDS and value else ""
                 cell = Text(fit_count(value, width), style=style, justify="right")
             self._set_cell(config_id, key, cell)
