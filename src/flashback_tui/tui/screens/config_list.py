@@ -296,7 +296,7 @@ class ConfigListScreen(BaseScreen):
             if llm.repos:
                 line += f" · used by {', '.join(r.name for r in llm.repos)}"
             parts.append(line)
-        detail.update(" · ".join(parts))
+        detail.update(" · ".join(parts), layout=False)  # one line, fixed height
 
     def on_fast_table_highlighted(self, _: FastTable.Highlighted) -> None:
         self._show_detail()
@@ -499,9 +499,12 @@ class ConfigListScreen(BaseScreen):
         self._show_detail()
 
     def _show_progress(self) -> None:
-        self.query_one("#validation").display = bool(self._validating)
+        box = self.query_one("#validation")
+        if box.display != bool(self._validating):
+            box.display = bool(self._validating)
         self.query_one("#validation-label", Label).update(
-            f"Validating {self._progress_done}/{self._progress_total} · Esc cancels "
+            f"Validating {self._progress_done}/{self._progress_total} · Esc cancels ",
+            layout=False,  # fixed width in app.tcss
         )
         self.query_one("#validation-progress", ProgressBar).update(
             total=max(self._progress_total, 1), progress=self._progress_done

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -182,7 +182,7 @@ class FastTable(ScrollView, can_focus=True):
         """Replace rows in place by key (unknown keys are ignored); repaints only those lines."""
         top = int(self.scroll_offset.y)
         height = max(self.size.height - 1, 0)
-        repaint = False
+        lines: list[int] = []
         for row in rows:
             old = self._by_key.get(row.key)
             if old is None:
@@ -193,9 +193,17 @@ class FastTable(ScrollView, can_focus=True):
             if position is not None:
                 self._visible[position] = row
                 if top <= position < top + height:
-                    repaint = True
-        if repaint:
+                    lines.append(position - top + 1)
+        self._refresh_screen_lines(lines)
+
+    def _refresh_screen_lines(self, lines: list[int]) -> None:
+        """Repaint these lines of the widget (0 is the header); many lines: all of it."""
+        if len(lines) > 8:
             self.refresh()
+            return
+        width = self.size.width
+        for y in lines:
+            self.refresh(Region(0, y, width, 1))
 
     def set_filter(self, text: str, predicate: Callable[[TableRow], bool] | None = None) -> None:
         """Show only rows whose ``search`` contains ``text`` (and that pass ``predicate``)."""
@@ -245,8 +253,12 @@ class FastTable(ScrollView, can_focus=True):
         return max(0, min(value, len(self._visible) - 1)) if self._visible else 0
 
     def watch_cursor_row(self, old: int, new: int) -> None:
+        top = int(self.scroll_offset.y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if int(self.scroll_offset.y) != top:
+            self.refresh()
+        else:
+            self._refresh_screen_lines([old - top + 1, new - top + 1])
         self.post_message(self.Highlighted(self, self.cursor_key))
 
     def _scroll_cursor_into_view(self) -> None:
