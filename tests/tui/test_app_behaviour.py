@@ -89,3 +89,23 @@ def test_server_messages_map_to_form_fields() -> None:
     assert field_of_message("secret: must be at most 8192 characters") == "secret"
     assert field_of_message("workspaceId: unknown workspace") == "workspace"
     assert field_of_message("something odd happened") is None
+
+
+async def test_refresh_updates_rows_in_place_and_keeps_the_cursor() -> None:
+    app = fixed_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = ConfigListScreen(WORKSPACES[0].id, WORKSPACES[0].name)
+        await app.push_screen(screen)
+        screen.show_configs(list(CONFIGS))
+        await pilot.press("down", "down")
+        shown = screen.table._visible  # the list object the table draws from
+        changed = [c.model_copy(update={"validation_status": "VALID"}) if c.id == "llm-0002"
+                   else c for c in CONFIGS]
+        screen.show_configs(changed)
+        await pilot.pause()
+        assert screen.table._visible is shown  # updated in place, not rebuilt
+        assert screen.table.get_row("llm-0002").cells[-1] == "Valid"
+        assert screen.table.cursor_row == 2
+        screen.show_configs(changed[:-1])  # a configuration disappeared: rebuilt
+        assert screen.table._visible is not shown
+        assert screen.table.row_count == len(CONFIGS) - 1

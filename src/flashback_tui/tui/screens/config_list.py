@@ -198,16 +198,11 @@ class ConfigListScreen(BaseScreen):
         self._available = available
         rows = [self._row(llm) for llm in llms]
         table = self.table
-        if table.total_count == len(rows) and all(table.get_row(r.key) for r in rows) \
-                and self._same_order(table, rows):
-            table.update_rows(r for r in rows if table.get_row(r.key) != r)
+        if table.keys == [row.key for row in rows]:
+            table.update_rows(row for row in rows if table.get_row(row.key) != row)
         else:
             table.set_rows(rows)
         self._show_state()
-
-    @staticmethod
-    def _same_order(table: FastTable, rows: list[TableRow]) -> bool:
-        return [r.key for r in rows] == [r.key for r in table._rows]
 
     def _row(self, llm: AiLlm) -> TableRow:
         return config_row(llm, self._status(llm))

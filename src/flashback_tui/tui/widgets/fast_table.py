@@ -155,6 +155,11 @@ class FastTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
+    def keys(self) -> list[str]:
+        """Keys of all rows, in the order they were given (before filter and sort)."""
+        return [row.key for row in self._rows]
+
+    @property
     def visible_rows(self) -> list[TableRow]:
         """The rows shown, in display order."""
         return list(self._visible)
