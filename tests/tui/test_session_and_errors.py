@@ -144,3 +144,18 @@ async def test_canary_secret_never_on_screen(platform, world, provider) -> None:
         assert CANARY_KEY not in text
         assert CANARY[-8:] not in text
     assert any("****0042" in text for text in seen)  # the masked key is shown, nothing more
+
+
+async def test_backend_down_at_start_then_r_reconnects(own_server: LocalServer) -> None:
+    token = own_server.admin_token.get_secret_value()
+    own_server.stop()
+    app = make_app(own_server.url, token, email="admin@localhost")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: "Cannot reach" in screen_text(app), pilot)
+        assert "Press r to retry" in screen_text(app)
+        own_server.start()
+        await pilot.press("r")
+        screen = await wait_for(lambda: isinstance(app.screen, ConfigListScreen)
+                                and app.screen.loaded and app.screen, pilot)
+        assert screen.workspace_name == "Default"
+        assert "Cannot reach" not in screen_text(app)

@@ -37,9 +37,6 @@ SessionOpener = Callable[..., AbstractAsyncContextManager["Session"]]
 #: The user the embedded platform signs in as.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
 
-#: Actions that change data; hidden and refused in read-only mode.
-WRITE_ACTIONS = frozenset({"new", "edit", "delete", "rotate"})
-
 
 def backend_label_for_target(url: str | None, profile_name: str | None) -> str:
     """A label before the profile is resolved: the URL's host, a profile name, or local."""
@@ -152,8 +149,9 @@ class FlashbackApp(App[None]):
         return self.client is None and self.session_error is None and self._opener is not None
 
     def reconnect(self) -> None:
-        """Open the session again (after a failure)."""
-        if self._opener is not None and not self.connecting:
+        """Open the session again (after a failure); no-op while one is opening."""
+        opening = any(w.group == "session" and w.is_running for w in self.workers)
+        if self._opener is not None and not opening:
             self.open_session()
 
     def switch_profile(self, profile: Profile, credential: Any = None) -> None:

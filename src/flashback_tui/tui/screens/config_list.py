@@ -160,8 +160,8 @@ class ConfigListScreen(BaseScreen):
     def action_refresh(self) -> None:
         """Reload the list (or reconnect when the session never opened)."""
         app = self.flashback
-        if app.client is None:
-            app.reconnect()
+        if app.client is None or self.pending:
+            app.reconnect()  # the session (or its list of workspaces) never came up
             return
         self.load()
 
@@ -214,10 +214,11 @@ class ConfigListScreen(BaseScreen):
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
         if worker.group == "load":
             self.load_error = error
-            self._show_state()
             if isinstance(error, FlashbackConnectionError | FlashbackTimeoutError):
                 self._retry_later()
+                self._show_state()
                 return
+            self._show_state()
         super().on_worker_failed(worker, error)
 
     def _retry_later(self) -> None:
