@@ -132,7 +132,8 @@ class FlashbackApp(App[None]):
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
             self.push_screen(ConfigListScreen(None, "", pending=True))
-            self.open_session()
+            # After the first frame: opening imports the session machinery on this thread.
+            self.call_after_refresh(self.open_session)
 
     def get_default_screen(self) -> Screen[Any]:
         """A blank base while a session opens (the picker is built when first needed);

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from flashback_tui.api.errors import FlashbackConnectionError, FlashbackTimeoutError
@@ -25,6 +25,7 @@ from flashback_tui.tui.screens.base import BaseScreen
 from flashback_tui.tui.validation import ValidationOutcome, ValidationQueue
 from flashback_tui.tui.widgets.fast_table import FastTable, TableRow
 from flashback_tui.tui.widgets.header_bar import HeaderBar
+from flashback_tui.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm
@@ -95,7 +96,7 @@ class ConfigListScreen(BaseScreen):
             yield Label("", id="validation-label")
             yield ProgressBar(show_eta=False, id="validation-progress")
         yield Static("", id="detail")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> FastTable:

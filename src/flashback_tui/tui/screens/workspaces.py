@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from flashback_tui.tui.errors import describe_error
@@ -16,6 +16,7 @@ from flashback_tui.tui.messages import SessionReady, WorkspaceChosen
 from flashback_tui.tui.screens.base import BaseScreen
 from flashback_tui.tui.widgets.fast_table import FastTable, TableColumn, TableRow
 from flashback_tui.tui.widgets.header_bar import HeaderBar
+from flashback_tui.tui.widgets.key_bar import KeyBar
 
 ALL_KEY = "*"
 WORKSPACE_COLUMNS = (
@@ -48,7 +49,7 @@ class WorkspacesScreen(BaseScreen):
         yield Static("", id="empty")
         yield Static("Enter opens a workspace · / filters · w comes back here from anywhere",
                      id="detail")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> FastTable:
