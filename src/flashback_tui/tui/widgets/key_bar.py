@@ -49,20 +49,28 @@ class KeyBar(Widget):
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         description_style = self.get_component_rich_style("key-bar--description", partial=True)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        keys = Text(no_wrap=True, overflow="ellipsis", end="")
+        always = Text(no_wrap=True, end="")  # help and palette stay visible at the right
         seen: set[str] = set()
-        palette_key = None
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if key == self.app.COMMAND_PALETTE_BINDING:
-                palette_key = self.app.get_key_display(binding)
+            palette = key == self.app.COMMAND_PALETTE_BINDING
+            if palette and not self.app.ENABLE_COMMAND_PALETTE:
                 continue
-            if not binding.show or not active.enabled or binding.action in seen:
+            if not palette and (not binding.show or not active.enabled
+                                or binding.action in seen):
                 continue
             seen.add(binding.action)
-            text.append(f" {self.app.get_key_display(binding)} ", style=key_style)
-            text.append(f"{binding.description} ", style=description_style)
-        if palette_key and self.app.ENABLE_COMMAND_PALETTE:
-            text.append(f" {palette_key} ", style=key_style)
-            text.append("palette", style=description_style)
-        return text
+            target = always if palette or binding.action in HELP_ACTIONS else keys
+            description = "palette" if palette else binding.description
+            target.append(f" {self.app.get_key_display(binding)} ", style=key_style)
+            target.append(f"{description} ", style=description_style)
+        room = self.size.width - always.cell_len
+        if keys.cell_len > room > 1:
+            keys.truncate(room, overflow="ellipsis")
+        keys.pad_right(max(room - keys.cell_len, 0))
+        return keys + always
+
+
+#: Actions always shown at the right end of the bar, whatever the width.
+HELP_ACTIONS = frozenset({"help", "app.help", "command_palette"})
