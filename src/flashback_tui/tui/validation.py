@@ -54,17 +54,21 @@ class ValidationQueue:
         ai_llm_ids: Iterable[str],
         on_result: Callable[[ValidationOutcome], None],
     ) -> list[ValidationOutcome]:
-        """Validate every id, calling ``on_result`` for each answer in arrival order."""
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Validate every id, calling ``on_result`` for each answer in arrival order.
+
+        ``concurrency`` workers share one iterator of ids, so there are never more tasks
+        than requests in flight, however many ids there are.
+        """
+        pending = iter(list(ai_llm_ids))
         outcomes: list[ValidationOutcome] = []
 
-        async def one(ai_llm_id: str) -> None:
-            async with semaphore:
+        async def worker() -> None:
+            for ai_llm_id in pending:
                 outcome = await self.validate_one(ai_llm_id)
-            outcomes.append(outcome)
-            on_result(outcome)
+                outcomes.append(outcome)
+                on_result(outcome)
 
         async with asyncio.TaskGroup() as group:
-            for ai_llm_id in ai_llm_ids:
-                group.create_task(one(ai_llm_id))
+            for _ in range(self.concurrency):
+                group.create_task(worker())
         return outcomes
