@@ -23,6 +23,7 @@ from flashback_tui.server.probes import (
     bedrock_control_endpoint,
     bedrock_region,
     describe_transport_error,
+    forget_auth_enforcement,
     probe,
 )
 from tests.support.fake_provider import (
@@ -48,8 +49,9 @@ def provider() -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def fresh(provider: FakeProvider) -> FakeProvider:
-    """The shared provider with no recorded requests."""
+    """The shared provider with no recorded requests, and no endpoint remembered."""
     provider.clear()
+    forget_auth_enforcement()
     return provider
 
 
@@ -472,3 +474,20 @@ def test_importing_probes_loads_no_heavy_module() -> None:
 
     for heavy in ("botocore", "httpx", "textual", "fastapi"):
         assert heavy not in loaded, heavy
+
+
+async def test_an_endpoint_seen_rejecting_a_wrong_key_is_not_asked_again(
+    fresh: FakeProvider,
+) -> None:
+    first = await probe(AiType.OPENAI, fresh.endpoint("ok"), None, KEY)
+    second = await probe(AiType.OPENAI, fresh.endpoint("ok"), None, KEY)
+
+    assert first == second and first.success
+    assert [r.auth_ok for r in fresh.requests_for("ok")] == [True, False, True]
+
+
+async def test_an_endpoint_accepting_any_key_is_checked_every_time(fresh: FakeProvider) -> None:
+    for _ in range(2):
+        result = await probe(AiType.OPENAI, fresh.endpoint("anykey"), None, KEY)
+        assert NOT_ENFORCED in result.message
+    assert len(fresh.requests_for("anykey")) == 4

@@ -11,8 +11,10 @@ answers and accepts the credentials without spending tokens:
   the access key id and ``secret`` the secret access key.
 
 After a successful probe a second one with a random, certainly wrong key tells whether the
-endpoint enforces authentication at all. Every outcome becomes a one-line message that never
-contains the key or the secret, not even when a provider echoes them in an error body.
+endpoint enforces authentication at all; an endpoint seen rejecting such a key is remembered
+for a few minutes, so validating many configurations of one endpoint does not repeat it.
+Every outcome becomes a one-line message that never contains the key or the secret, not even
+when a provider echoes them in an error body.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import secrets as token_source
 import socket
 import ssl
+import time
 from dataclasses import dataclass, replace
 from enum import Enum
 from http import HTTPStatus
@@ -128,14 +131,71 @@ async def probe(
         follow_redirects=False, timeout=timeout, verify=await _shared_ssl_context()
     )
     try:
-        first = await _send_probe(http, target, key, secret, scrubber)
-        if first.kind is not _Kind.MODELS:
-            return ProbeResult(False, _failure_message(first, target))
-        second = await _send_probe(http, target, wrong_key, wrong_secret, scrubber)
-        return ProbeResult(True, _success_message(first, second, target, keyless=not secret))
+        return await _probe_pair(http, target, (key, secret), (wrong_key, wrong_secret), scrubber)
     finally:
         if owned:
             await http.aclose()
+
+
+async def _probe_pair(
+    http: httpx.AsyncClient,
+    target: _Target,
+    credentials: tuple[str | None, str | None],
+    wrong: tuple[str, str],
+    scrubber: _Scrubber,
+) -> ProbeResult:
+    """The real probe then, unless the endpoint was seen rejecting one lately, a wrong-key one."""
+    first = await _send_probe(http, target, *credentials, scrubber)
+    if first.kind is not _Kind.MODELS:
+        return ProbeResult(False, _failure_message(first, target))
+    cache_key = (target.ai_type.value, target.endpoint)
+    if _auth_enforcement.recently_enforced(cache_key):
+        second = _REJECTED_BEFORE
+    else:
+        second = await _send_probe(http, target, *wrong, scrubber)
+    if second.kind is _Kind.REJECTED:
+        _auth_enforcement.remember(cache_key)
+    return ProbeResult(True, _success_message(first, second, target, keyless=not credentials[1]))
+
+
+#: Stands in for a wrong-key probe answered "rejected" a moment ago.
+_REJECTED_BEFORE = _Answer(_Kind.REJECTED)
+
+
+class _AuthEnforcementMemory:
+    """Endpoints seen rejecting a wrong key lately, so repeated validations skip that probe.
+
+    Whether an endpoint enforces authentication is a property of the endpoint, not of the
+    configuration's key; remembering a "yes" for a few minutes halves the provider calls (and
+    the time) of validating many configurations of one endpoint. A "no" is never remembered:
+    such endpoints are re-checked every time.
+    """
+
+    TTL_SECONDS = 300.0
+    MAX_ENTRIES = 4096
+
+    def __init__(self) -> None:
+        self._until: dict[tuple[str, str], float] = {}
+
+    def recently_enforced(self, key: tuple[str, str]) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+    def remember(self, key: tuple[str, str]) -> None:
+        if len(self._until) >= self.MAX_ENTRIES:
+            self._until.clear()
+        self._until[key] = time.monotonic() + self.TTL_SECONDS
+
+    def forget_all(self) -> None:
+        self._until.clear()
+
+
+_auth_enforcement = _AuthEnforcementMemory()
+
+
+def forget_auth_enforcement() -> None:
+    """Forget which endpoints were seen rejecting wrong keys (the next probes ask again)."""
+    _auth_enforcement.forget_all()
 
 
 _ssl_context: ssl.SSLContext | None = None
