@@ -130,7 +130,9 @@ async def _local_session(
     from flashback_tui.server.runner import LocalServer
 
     server = LocalServer(Path(paths.data_dir(data_dir)))
-    await asyncio.to_thread(server.start)
+    # Returns once the child listens; the first requests wait in its backlog while its web
+    # stack finishes loading, so that start-up overlaps ours.
+    await asyncio.to_thread(server.start, wait_serving=False)
     try:
         async with FlashbackClient(server.url, token=server.admin_token) as client:
             yield Session(client=client, profile=profile, url=server.url,

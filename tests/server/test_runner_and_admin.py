@@ -71,6 +71,20 @@ def test_restart_reuses_the_port_and_keeps_the_data(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_requests_sent_before_the_app_serves_wait_and_are_answered(tmp_path: Path) -> None:
+    """start(wait_serving=False) returns once the child listens; early requests queue."""
+    server = LocalServer(tmp_path / "data")
+    server.start(wait_serving=False)
+    try:
+        token = server.admin_token.get_secret_value()
+        workspaces = get(server.url, "/workspace", token).json()["workspaces"]
+        assert [w["name"] for w in workspaces] == ["Default"]
+        server.wait_serving()
+        assert server.running
+    finally:
+        server.stop()
+
+
 def test_the_child_exits_when_its_parent_goes_away(tmp_path: Path) -> None:
     """The parent dies without stop(): the child sees EOF on stdin and exits by itself."""
     script = (

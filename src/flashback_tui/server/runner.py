@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -121,9 +122,14 @@ def run_foreground(data_dir: Path, host: str, port: int) -> None:
 
 
 def run_embedded(data_dir: Path, host: str, port: int) -> None:
-    """Serve for a parent process: ready line on stdout, exit when stdin closes."""
+    """Serve for a parent process: ready lines on stdout, exit when stdin closes.
+
+    The first line (url and a fresh admin token) is written as soon as the socket listens,
+    before the web stack is even imported: the parent can send requests at once, and the
+    kernel queues them until the app serves, so the parent's start-up and ours overlap. A
+    second line, ``{"serving": true}``, follows when the app answers.
+    """
     from flashback_tui.server import store
-    from flashback_tui.server.app import ServerSettings, create_app
     from flashback_tui.server.state import PlatformState
 
     _configure_logging()
@@ -133,19 +139,20 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
     access = store.issue_token(conn, admin_id, "access", EMBEDDED_TOKEN_TTL)
     refresh = store.issue_token(conn, admin_id, "refresh", EMBEDDED_TOKEN_TTL)
     sock = bind_socket(host, port)
-    actual_port = sock.getsockname()[1]
+    _announce({
+        "url": base_url(host, sock.getsockname()[1]),
+        "token": access.token.get_secret_value(),
+        "refreshToken": refresh.token.get_secret_value(),
+        "expiresAt": access.expires_at,
+        "pid": os.getpid(),
+    })
+
+    from flashback_tui.server.app import ServerSettings, create_app
+
     server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
 
     def ready() -> None:
-        line = json.dumps({
-            "url": base_url(host, actual_port),
-            "token": access.token.get_secret_value(),
-            "refreshToken": refresh.token.get_secret_value(),
-            "expiresAt": access.expires_at,
-            "pid": os.getpid(),
-        })
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        _announce({"serving": True})
         loop = asyncio.get_running_loop()
         threading.Thread(target=_exit_on_stdin_eof, args=(loop, server), daemon=True,
                          name="stdin-watch").start()
@@ -160,6 +167,12 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _announce(message: dict[str, Any]) -> None:
+    """One JSON line to the parent on stdout."""
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
 
 
 def _exit_on_stdin_eof(loop: asyncio.AbstractEventLoop, server: Any) -> None:
@@ -202,14 +215,23 @@ class LocalServer:
         self.refresh_token = SecretStr("")
         self.pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._lines: queue.Queue[bytes] | None = None
+        self._serving = False
+        self._started_at = 0.0
+        self._start_timeout = 0.0
 
     @property
     def running(self) -> bool:
         """True while the child process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Spawn the child and wait for its ready line; LocalServerError on failure."""
+    def start(self, timeout: float = 20.0, *, wait_serving: bool = True) -> None:
+        """Spawn the child and wait for its ready line; LocalServerError on failure.
+
+        With ``wait_serving=False`` this returns as soon as the child listens (a few hundred
+        ms sooner): requests sent meanwhile wait in the socket's backlog until the app
+        serves. ``wait_serving()`` waits for that moment explicitly.
+        """
         if self.running:
             return
         from flashback_tui.server.db import ensure_data_dir
@@ -226,17 +248,42 @@ class LocalServer:
                 start_new_session=True, close_fds=True,
             )
         ready = self._read_ready_line(timeout)
+        self._started_at = time.monotonic()
+        self._start_timeout = timeout
         self.url = ready["url"]
         self.port = int(self.url.rsplit(":", 1)[1])
         self.admin_token = SecretStr(ready["token"])
         self.refresh_token = SecretStr(ready.get("refreshToken", ""))
         self.pid = int(ready.get("pid", self._proc.pid))
+        if wait_serving:
+            self.wait_serving()
+
+    def wait_serving(self, timeout: float | None = None) -> None:
+        """Block until the child's app answers requests; LocalServerError if it never does."""
+        if self._serving or self._lines is None:
+            return
+        if timeout is None:
+            timeout = max(0.1, self._start_timeout - (time.monotonic() - self._started_at))
+        try:
+            raw = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            raise LocalServerError(f"the local server did not start within {timeout:g} s"
+                                   f"{self._log_tail()}") from None
+        try:
+            self._serving = bool(json.loads(raw).get("serving"))
+        except (ValueError, AttributeError):
+            self._serving = False
+        if not self._serving:
+            self.stop()
+            raise LocalServerError(f"the local server failed to start{self._log_tail()}")
 
     def _read_ready_line(self, timeout: float) -> dict[str, Any]:
         proc = self._proc
         assert proc is not None and proc.stdout is not None
         lines: queue.Queue[bytes] = queue.Queue()
-        reader = threading.Thread(target=_read_one_line, args=(proc.stdout, lines), daemon=True)
+        self._lines, self._serving = lines, False
+        reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True)
         reader.start()
         try:
             raw = lines.get(timeout=timeout)
@@ -264,6 +311,7 @@ class LocalServer:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the child to exit (close its stdin), then terminate or kill if it lingers."""
         proc, self._proc = self._proc, None
+        self._lines, self._serving = None, False
         if proc is None:
             return
         for stream in (proc.stdin, proc.stdout):
@@ -288,6 +336,9 @@ class LocalServer:
         self.stop()
 
 
-def _read_one_line(stream: IO[bytes], out: queue.Queue[bytes]) -> None:
+def _read_lines(stream: IO[bytes], out: queue.Queue[bytes]) -> None:
+    """Hand the child's stdout lines to the parent until EOF (then one empty line)."""
     with contextlib.suppress(OSError, ValueError):
-        out.put(stream.readline())
+        for line in stream:
+            out.put(line)
+    out.put(b"")
