@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from flashback_tui.api.models import Role
+from flashback_tui.api.models import ErrorResponse, Role
 from flashback_tui.server import store
 from flashback_tui.server.app import ServerSettings
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
@@ -24,6 +24,14 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from /user/l
 LLM_NOT_FOUND = "AI LLM configuration not found"
 WORKSPACE_NOT_FOUND = "workspace not found"
 READ_ONLY = "your role in this workspace (READ) does not allow changes"
+
+#: The ``workspaceId`` filter of list endpoints.
+WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a router: each status answers ``ErrorResponse``."""
+    return {status: {"model": ErrorResponse} for status in statuses}
 
 
 @dataclass(frozen=True)
@@ -101,14 +109,26 @@ def require_workspace_role(
     return role
 
 
+def require_row_access(
+    conn: sqlite3.Connection,
+    user: CurrentUser,
+    row: sqlite3.Row | None,
+    *,
+    write: bool,
+    not_found: str,
+) -> sqlite3.Row:
+    """A workspace-owned row the caller may see (404 otherwise), writable if ``write`` (403)."""
+    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
+    if row is None or role is None:
+        raise HTTPException(404, not_found)
+    if write and not role.can_write:
+        raise HTTPException(403, READ_ONLY)
+    return row
+
+
 def require_llm_access(
     conn: sqlite3.Connection, user: CurrentUser, llm_id: str, *, write: bool
 ) -> sqlite3.Row:
     """A configuration row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    row = store.ai_llm_row(conn, llm_id)
-    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
-    if row is None or role is None:
-        raise HTTPException(404, LLM_NOT_FOUND)
-    if write and not role.can_write:
-        raise HTTPException(403, READ_ONLY)
-    return row
+    return require_row_access(conn, user, store.ai_llm_row(conn, llm_id), write=write,
+                              not_found=LLM_NOT_FOUND)

@@ -14,7 +14,6 @@ from flashback_tui.api.models import (
     AiLlmIdResponse,
     AiLlmListResponse,
     AiLlmUpdate,
-    ErrorResponse,
     StatsResponse,
     SuccessResponse,
     ValidateResponse,
@@ -31,6 +30,8 @@ from flashback_tui.server.deps import (
     Settings,
     State,
     User,
+    WorkspaceIdQuery,
+    error_responses,
     require_llm_access,
     require_workspace_role,
 )
@@ -39,13 +40,10 @@ from flashback_tui.server.state import PlatformState
 if TYPE_CHECKING:
     import httpx
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
-}
+_ERRORS = error_responses(400, 401, 403, 404, 500)
 
 router = APIRouter(prefix="/ai/llm", tags=["AI LLM"], responses=_ERRORS)
 
-WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
 AiLlmIdQuery = Annotated[str | None, Query(alias="aiLlmId", max_length=64)]
 
 

@@ -7,12 +7,10 @@ cannot be used (see :mod:`flashback_tui.server.policies`) is a 400 naming ``cont
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter
 
 from flashback_tui.api.models import (
-    ErrorResponse,
     PolicyCreate,
     PolicyIdResponse,
     PolicyListResponse,
@@ -20,28 +18,27 @@ from flashback_tui.api.models import (
     PolicyUpdate,
     SuccessResponse,
 )
-from flashback_tui.server import store, store_policies
-from flashback_tui.server.deps import READ_ONLY, CurrentUser, State, User, require_workspace_role
+from flashback_tui.server import store_policies
+from flashback_tui.server.deps import (
+    CurrentUser,
+    State,
+    User,
+    WorkspaceIdQuery,
+    error_responses,
+    require_row_access,
+    require_workspace_role,
+)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
-}
+_ERRORS = error_responses(400, 401, 403, 404, 500)
 
 router = APIRouter(prefix="/policy", tags=["Policies"], responses=_ERRORS)
-
-WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
 
 
 def require_policy_access(conn: sqlite3.Connection, user: CurrentUser, policy_id: str, *,
                           write: bool) -> sqlite3.Row:
     """A policy row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    row = store_policies.policy_row(conn, policy_id)
-    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
-    if row is None or role is None:
-        raise HTTPException(404, store_policies.POLICY_NOT_FOUND)
-    if write and not role.can_write:
-        raise HTTPException(403, READ_ONLY)
-    return row
+    return require_row_access(conn, user, store_policies.policy_row(conn, policy_id), write=write,
+                              not_found=store_policies.POLICY_NOT_FOUND)
 
 
 @router.post("", response_model=PolicyIdResponse, summary="Create a policy")

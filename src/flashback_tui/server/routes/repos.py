@@ -7,12 +7,10 @@ repository's workspace gets 404 for it and everything under it.
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter
 
 from flashback_tui.api.models import (
-    ErrorResponse,
     RepoAiApiKeyCreate,
     RepoAiApiKeyCreated,
     RepoAiApiKeyListResponse,
@@ -21,34 +19,27 @@ from flashback_tui.api.models import (
     RepoListResponse,
     SuccessResponse,
 )
-from flashback_tui.server import store, store_repos
+from flashback_tui.server import store_repos
 from flashback_tui.server.deps import (
-    READ_ONLY,
     CurrentUser,
     State,
     User,
+    WorkspaceIdQuery,
+    error_responses,
+    require_row_access,
     require_workspace_role,
 )
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 500)
-}
+_ERRORS = error_responses(400, 401, 403, 404, 500)
 
 router = APIRouter(prefix="/repo", tags=["Repositories"], responses=_ERRORS)
-
-WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
 
 
 def require_repo_access(conn: sqlite3.Connection, user: CurrentUser, repo_id: str, *,
                         write: bool) -> sqlite3.Row:
     """A repository row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    row = store_repos.repo_row(conn, repo_id)
-    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
-    if row is None or role is None:
-        raise HTTPException(404, store_repos.REPO_NOT_FOUND)
-    if write and not role.can_write:
-        raise HTTPException(403, READ_ONLY)
-    return row
+    return require_row_access(conn, user, store_repos.repo_row(conn, repo_id), write=write,
+                              not_found=store_repos.REPO_NOT_FOUND)
 
 
 @router.post("", response_model=RepoIdResponse, summary="Create a repository")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from flashback_tui.api.models import AiStatsResponse, ErrorResponse
+from flashback_tui.api.models import AiStatsResponse
 from flashback_tui.server import store
-from flashback_tui.server.deps import LLM_NOT_FOUND, State, User
+from flashback_tui.server.deps import (
+    LLM_NOT_FOUND,
+    State,
+    User,
+    error_responses,
+)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 500)
-}
+_ERRORS = error_responses(400, 401, 500)
 
 router = APIRouter(prefix="/aistats", tags=["Usage"], responses=_ERRORS)
 

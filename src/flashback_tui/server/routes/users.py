@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 
 from flashback_tui.api.models import (
-    ErrorResponse,
     LoginRequest,
     LoginResponse,
     LoginUser,
@@ -17,12 +14,16 @@ from flashback_tui.api.models import (
     SuccessResponse,
 )
 from flashback_tui.server import store
-from flashback_tui.server.deps import Settings, State, User, bearer_credentials
+from flashback_tui.server.deps import (
+    Settings,
+    State,
+    User,
+    bearer_credentials,
+    error_responses,
+)
 from flashback_tui.server.security import token_digest, verify_password
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 500)
-}
+_ERRORS = error_responses(400, 401, 500)
 
 router = APIRouter(prefix="/user", tags=["Sign-in"], responses=_ERRORS)
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
 
-from flashback_tui.api.models import ErrorResponse, WorkspaceListResponse, WorkspaceResponse
+from flashback_tui.api.models import WorkspaceListResponse, WorkspaceResponse
 from flashback_tui.server import store
-from flashback_tui.server.deps import WORKSPACE_NOT_FOUND, State, User
+from flashback_tui.server.deps import (
+    WORKSPACE_NOT_FOUND,
+    State,
+    User,
+    error_responses,
+)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 404, 500)
-}
+_ERRORS = error_responses(400, 401, 404, 500)
 
 router = APIRouter(prefix="/workspace", tags=["Workspaces"], responses=_ERRORS)
 
