@@ -6,19 +6,24 @@ import json
 import subprocess
 import sys
 
-import pytest
+#: Modules of the TUI package that hold logic without widgets; they must stay textual-free.
+TUI_PLAIN_MODULES = ["flashback_tui.tui.validation", "flashback_tui.tui.errors"]
 
-NON_UI_MODULES = [
-    "flashback_tui",
-    "flashback_tui.cli",
-    "flashback_tui.paths",
-    "flashback_tui.api.models",
-    "flashback_tui.api.errors",
-    "flashback_tui.settings",
-    "flashback_tui.credentials",
-    "flashback_tui.connect",
-    "flashback_tui.commands.auth",
-]
+#: Imports every non-UI module in turn and reports the first one after which textual is loaded.
+_SCAN = """
+import importlib, json, pkgutil, sys
+import flashback_tui
+names = sorted(
+    info.name for info in pkgutil.walk_packages(flashback_tui.__path__, "flashback_tui.")
+    if not info.name.startswith("flashback_tui.tui.") and info.name != "flashback_tui.__main__"
+) + sys.argv[1:]
+culprit = None
+for name in names:
+    importlib.import_module(name)
+    if culprit is None and any(m == "textual" or m.startswith("textual.") for m in sys.modules):
+        culprit = name
+print(json.dumps({"checked": names, "culprit": culprit}))
+"""
 
 
 def _loaded_after_import(module: str) -> set[str]:
@@ -27,10 +32,14 @@ def _loaded_after_import(module: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
-@pytest.mark.parametrize("module", NON_UI_MODULES)
-def test_non_ui_module_does_not_import_textual(module: str) -> None:
-    loaded = _loaded_after_import(module)
-    assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
+def test_no_module_outside_the_tui_imports_textual() -> None:
+    out = subprocess.run([sys.executable, "-c", _SCAN, *TUI_PLAIN_MODULES], check=True,
+                         capture_output=True, text=True)
+    result = json.loads(out.stdout)
+    assert "flashback_tui.server.app" in result["checked"]
+    assert "flashback_tui.tui.validation" in result["checked"]
+    assert "flashback_tui.commands.llm" in result["checked"]
+    assert result["culprit"] is None, f"{result['culprit']} imports textual"
 
 
 def test_cli_does_not_import_server_or_client_stack() -> None:
