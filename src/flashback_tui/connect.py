@@ -100,36 +100,46 @@ async def open_session(
     url: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     credential: credentials.ResolvedCredential | None = None,
+    local_server: LocalServer | None = None,
 ) -> AsyncIterator[Session]:
     """A signed-in session for a profile, a URL, or the embedded local platform.
 
     ``credential`` (for a remote profile) skips the chain: the TUI's sign-in screen passes
-    the one it just obtained, possibly kept in memory only. Raises ``NoCredentialError``
-    when a remote profile has no usable credential and ``SettingsError`` when the settings
-    file is broken or the profile unknown.
+    the one it just obtained, possibly kept in memory only. ``local_server`` is an embedded
+    platform already spawned for ``data_dir`` (the TUI gets it going before it imports its
+    own stack); it is used if the profile is local and stopped otherwise. Raises
+    ``NoCredentialError`` when a remote profile has no usable credential and
+    ``SettingsError`` when the settings file is broken or the profile unknown.
     """
-    if isinstance(profile, Profile):
-        chosen = profile if url is None else profile.model_copy(update={"url": url})
-    else:
-        chosen = await asyncio.to_thread(resolve_profile, profile, url)
+    try:
+        if isinstance(profile, Profile):
+            chosen = profile if url is None else profile.model_copy(update={"url": url})
+        else:
+            chosen = await asyncio.to_thread(resolve_profile, profile, url)
+    except BaseException:
+        if local_server is not None:
+            await asyncio.to_thread(local_server.stop)
+        raise
     if chosen.is_local:
-        async with _local_session(chosen, data_dir) as session:
+        async with _local_session(chosen, data_dir, local_server) as session:
             yield session
-    else:
-        async with _remote_session(chosen, credential) as session:
-            yield session
+        return
+    if local_server is not None:
+        await asyncio.to_thread(local_server.stop)
+    async with _remote_session(chosen, credential) as session:
+        yield session
 
 
 @asynccontextmanager
 async def _local_session(
-    profile: Profile, data_dir: str | os.PathLike[str] | None
+    profile: Profile, data_dir: str | os.PathLike[str] | None, server: LocalServer | None
 ) -> AsyncIterator[Session]:
     """Start the embedded platform (in a thread) and sign in as its local admin."""
     from flashback_tui import paths
     from flashback_tui.api.client import FlashbackClient
     from flashback_tui.server.runner import LocalServer
 
-    server = LocalServer(Path(paths.data_dir(data_dir)))
+    server = server or LocalServer(Path(paths.data_dir(data_dir)))
     # Returns once the child listens; the first requests wait in its backlog while its web
     # stack finishes loading, so that start-up overlaps ours.
     await asyncio.to_thread(server.start, wait_serving=False)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 APP_NAME = "flashback-tui"
+SETTINGS_FILE_NAME = "settings.toml"
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -28,3 +29,8 @@ def config_dir() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False)
+
+
+def settings_file() -> Path:
+    """The settings file (resolved now, so env changes are honoured)."""
+    return config_dir() / SETTINGS_FILE_NAME

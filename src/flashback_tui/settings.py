@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from flashback_tui import paths
 
-SETTINGS_FILE_NAME = "settings.toml"
+SETTINGS_FILE_NAME = paths.SETTINGS_FILE_NAME
 LOCAL_PROFILE = "local"
 #: The environment variable that picks a profile when none is named explicitly.
 PROFILE_ENV = "FLASHBACK_PROFILE"
@@ -48,7 +48,7 @@ class UnknownProfileError(SettingsError):
 
 def settings_path() -> Path:
     """Where the settings file lives (resolved now, so env changes are honoured)."""
-    return paths.config_dir() / SETTINGS_FILE_NAME
+    return paths.settings_file()
 
 
 class Profile(BaseModel):

@@ -22,9 +22,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from pydantic import SecretStr
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
 
 #: How long an embedded admin token lives.
 EMBEDDED_TOKEN_TTL = 30 * 24 * 3600
@@ -211,8 +213,7 @@ class LocalServer:
         self.env = dict(env or {})
         self.log_path = Path(log_path) if log_path else self.data_dir / LOG_FILENAME
         self.url = ""
-        self.admin_token = SecretStr("")
-        self.refresh_token = SecretStr("")
+        self._tokens: tuple[str, str] = ("", "")
         self.pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._lines: queue.Queue[bytes] | None = None
@@ -225,14 +226,27 @@ class LocalServer:
         """True while the child process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self, timeout: float = 20.0, *, wait_serving: bool = True) -> None:
-        """Spawn the child and wait for its ready line; LocalServerError on failure.
+    @property
+    def admin_token(self) -> SecretStr:
+        """An access token of admin@localhost, fresh from this start (empty before)."""
+        from pydantic import SecretStr
 
-        With ``wait_serving=False`` this returns as soon as the child listens (a few hundred
-        ms sooner): requests sent meanwhile wait in the socket's backlog until the app
-        serves. ``wait_serving()`` waits for that moment explicitly.
+        return SecretStr(self._tokens[0])
+
+    @property
+    def refresh_token(self) -> SecretStr:
+        """The refresh token that goes with ``admin_token``."""
+        from pydantic import SecretStr
+
+        return SecretStr(self._tokens[1])
+
+    def spawn(self) -> None:
+        """Launch the child without waiting for it (``start()`` then waits for its line).
+
+        Cheap and free of heavy imports, so a caller can get the child going first and do
+        its own start-up while the child does its own.
         """
-        if self.running:
+        if self._proc is not None and self._proc.poll() is None:
             return
         from flashback_tui.server.db import ensure_data_dir
 
@@ -247,13 +261,26 @@ class LocalServer:
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True, close_fds=True,
             )
+        self._lines, self._serving = None, False
+
+    def start(self, timeout: float = 20.0, *, wait_serving: bool = True) -> None:
+        """Spawn the child (unless ``spawn()`` did) and wait for its ready line.
+
+        Raises LocalServerError on failure. With ``wait_serving=False`` this returns as soon
+        as the child listens (a few hundred ms sooner): requests sent meanwhile wait in the
+        socket's backlog until the app serves. ``wait_serving()`` waits for that moment.
+        """
+        if self.running and self._lines is not None:
+            if wait_serving:
+                self.wait_serving()
+            return
+        self.spawn()
         ready = self._read_ready_line(timeout)
         self._started_at = time.monotonic()
         self._start_timeout = timeout
         self.url = ready["url"]
         self.port = int(self.url.rsplit(":", 1)[1])
-        self.admin_token = SecretStr(ready["token"])
-        self.refresh_token = SecretStr(ready.get("refreshToken", ""))
+        self._tokens = (ready["token"], ready.get("refreshToken", ""))
         self.pid = int(ready.get("pid", self._proc.pid))
         if wait_serving:
             self.wait_serving()
