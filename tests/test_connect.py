@@ -168,3 +168,44 @@ async def test_sign_in_then_a_session_with_the_credential_in_memory(
         assert session.credential_source == "memory (this session only)"
         names = [w.name for w in (await session.client.get_workspaces()).workspaces]
         assert names == [world.workspace_name]
+
+
+async def test_an_early_spawned_platform_is_adopted_by_a_local_session(tmp_path: Path) -> None:
+    from flashback_tui.server.runner import LocalServer
+
+    early = LocalServer(tmp_path / "data")
+    early.spawn()
+    async with open_session(data_dir=tmp_path / "data", local_server=early) as session:
+        assert session.local_server is early
+        workspaces = await session.client.get_workspaces()
+        assert [w.name for w in workspaces.workspaces] == ["Default"]
+    assert not early.running
+
+
+async def test_an_early_spawned_platform_is_stopped_when_the_profile_is_remote(
+    platform, world, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from flashback_tui.server.runner import LocalServer
+
+    monkeypatch.setenv("FLASHBACK_TOKEN", world.tokens["READ"])
+    early = LocalServer(tmp_path / "data")
+    early.spawn()
+    async with open_session(url=platform.url, local_server=early) as session:
+        assert session.local_server is None and session.url == platform.url
+        assert not early.running
+
+
+def test_the_tui_guesses_a_local_session_from_the_settings_file(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flashback_tui.tui.launch import _local_platform_expected
+
+    monkeypatch.delenv("FLASHBACK_URL", raising=False)
+    monkeypatch.delenv("FLASHBACK_PROFILE", raising=False)
+    assert _local_platform_expected(None, None)  # no settings file: the local profile
+    assert not _local_platform_expected("https://backend.example.test", None)
+    save_profile(Profile(name="work", url="https://backend.example.test"), make_default=True)
+    assert not _local_platform_expected(None, None)
+    assert _local_platform_expected(None, "local")
+    monkeypatch.setenv("FLASHBACK_PROFILE", "local")
+    assert _local_platform_expected(None, None)
