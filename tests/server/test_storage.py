@@ -431,9 +431,11 @@ def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -
     store.record_validation(conn, validated, 1, True, 'Validated: "quoted" \u00e9')
     failed = new_llm(state, "failed")
     store.record_validation(conn, failed, 1, False, "Validation failed: 401")
+    new_llm(state, 'na\u00efve "quoted" \\ back\tslash \u2603 \U0001f600 </script>',
+            ai_type=AiType.AWS, endpoint="https://bedrock.eu-west-1.amazonaws.com")
     store.add_repo(conn, "repo-a", workspace_id, plain)
     store.add_repo(conn, "repo-b", workspace_id, plain)
-    items = ItemJsonCache(store.AI_LLM_LIST)
+    items = ItemJsonCache()
 
     def both() -> tuple[bytes, bytes]:
         records = store.ai_llm_records(conn, user_id)

@@ -223,7 +223,7 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.platform = platform
         app.state.settings = settings
         app.state.answer_cache = AnswerCache()
-        app.state.item_cache = ItemJsonCache(store.AI_LLM_LIST)
+        app.state.item_cache = ItemJsonCache()
         try:
             yield
         finally:
