@@ -57,8 +57,11 @@ def account(platform: Any, world: Any) -> tuple[str, str]:
 
 
 async def sign_in(pilot: Any, app: FlashbackApp, email: str, password: str,
-                  *, tick: bool = False) -> list[Any]:
-    """Open the screen, fill it in, submit; returns the list the result lands in."""
+                  *, tick: bool = False, seen: list[str] | None = None) -> list[Any]:
+    """Open the screen, fill it in, submit; returns the list the result lands in.
+
+    ``seen`` receives the screen's text just before it is submitted.
+    """
     results: list[Any] = []
     profile = app.profile
     app.push_screen(SignInScreen(profile, "No credential yet."), results.append)
@@ -70,6 +73,8 @@ async def sign_in(pilot: Any, app: FlashbackApp, email: str, password: str,
     assert password not in screen_text(app)  # never echoed
     if tick:
         screen.query_one("#sign-in-insecure", Checkbox).value = True
+    if seen is not None:
+        seen.append(screen_text(app))
     await pilot.press("enter")
     return results
 
@@ -98,11 +103,11 @@ async def test_without_a_keyring_the_token_stays_in_memory_by_default(
 ) -> None:
     use_keyring(fail.Keyring())
     app = remote_app(platform.url)
+    seen: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
-        results = await sign_in(pilot, app, *account)
-        text = screen_text(app)
+        results = await sign_in(pilot, app, *account, seen=seen)
         await wait_for(lambda: results, pilot)
-    assert "No usable OS keyring" in text and "PLAINTEXT" in text
+    assert "No usable OS keyring" in seen[0] and "PLAINTEXT" in seen[0]
     assert results[0].where == "memory (this session only)" and results[0].store is None
     assert not (isolated / "credentials").exists()
 
