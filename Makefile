@@ -27,6 +27,7 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/server_bench.py
+	$(BIN)/python bench/gateway_bench.py
 	$(BIN)/python bench/tui_bench.py
 
 clean:
