@@ -293,8 +293,12 @@ class FlashbackApp(App[None]):
         profile = self._profile
         local = self.session is not None and self.session.local_server is not None
         header.profile = "" if (local or profile is None or profile.is_local) else profile.name
-        header.credential = ("" if local or self.session is None
-                             else self.session.credential_source)
+        if local or self.session is None:
+            header.credential = ""
+        else:  # a few words ("keyring", "plaintext file"): the full path does not fit
+            from flashback_tui.credentials import brief_source
+
+            header.credential = brief_source(self.session.credential_source)
         header.read_only = self.read_only
         header.profile_color = profile.color if profile is not None else None
 
