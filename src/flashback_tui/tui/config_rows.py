@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 CONFIG_COLUMNS = (
     TableColumn("Name", flex=3, min_width=8),
     TableColumn("Provider", width=9),
-    TableColumn("Endpoint", flex=2, min_width=8),
-    TableColumn("Key", width=8),
+    TableColumn("Endpoint", flex=3, min_width=8),
+    TableColumn("Key", width=9),
     TableColumn("Repos", width=5, justify_right=True),
     TableColumn("Created", width=10),
     TableColumn("Status", flex=3, min_width=12),
@@ -71,6 +71,11 @@ def status_of(
     return NOT_VALIDATED
 
 
+def shown_endpoint(endpoint: str) -> str:
+    """The endpoint as the table shows it: ``https://`` is implied; any other scheme stays."""
+    return endpoint.removeprefix("https://")
+
+
 def config_row(llm: AiLlm, status: Status) -> TableRow:
     """The table row of a configuration (kept cheap: 10,000 of them are built at once)."""
     created_at = llm.created_at
@@ -82,7 +87,7 @@ def config_row(llm: AiLlm, status: Status) -> TableRow:
     repos = len(llm.repos)
     return TableRow(
         llm.id,
-        (name, provider, endpoint, key, str(repos), created, status.label),
+        (name, provider, shown_endpoint(endpoint), key, str(repos), created, status.label),
         (name.lower(), provider, endpoint, key, repos, created_at, status.label),
         _STYLES[status.style],
         f"{name}\n{provider}\n{endpoint}".lower(),

@@ -24,6 +24,13 @@ class HeaderBar(Widget):
     profile_color: reactive[str | None] = reactive(None)
 
     def render(self) -> Text:
+        """The full line, or, when it does not fit, the same values without their labels."""
+        text = self._line(labels=True)
+        if text.cell_len > self.size.width > 0:
+            text = self._line(labels=False)
+        return text
+
+    def _line(self, *, labels: bool) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title} ", style=self._title_style())
         if self.read_only:
@@ -35,7 +42,8 @@ class HeaderBar(Widget):
                              ("Role: ", self.role), ("Token: ", self.credential)):
             if value:
                 text.append(" │ ", style="dim")
-                text.append(label, style="dim")
+                if labels:
+                    text.append(label, style="dim")
                 text.append(value, style="bold")
         return text
 
