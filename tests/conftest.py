@@ -8,14 +8,18 @@ role (READ, WRITE, ADMIN) plus a user in no workspace (NONE), each with an acces
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from flashback_tui.server import admin
 from flashback_tui.server.runner import LocalServer
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 #: Validation probes give up quickly in tests (the loopback provider answers at once).
 PROBE_TIMEOUT = "2"
@@ -76,3 +80,34 @@ def make_world(data_dir: Path) -> World:
 def world(platform: PlatformHandle) -> World:
     """A new workspace on ``platform`` with READ, WRITE, ADMIN and NONE users and tokens."""
     return make_world(platform.data_dir)
+
+
+#: Environment a developer's shell may carry that would steer profile and token resolution.
+_USER_ENV = ("FLASHBACK_TOKEN", "FLASHBACK_URL", "FLASHBACK_PROFILE", "FLASHBACK_DATA_DIR",
+             "FLASHBACK_KEYRING_TIMEOUT")
+
+
+@pytest.fixture
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config dir and HOME of the test's own, and none of the shell's FLASHBACK_* choices."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("FLASHBACK_CONFIG_DIR", str(config))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in _USER_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+@pytest.fixture
+def use_keyring() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
+    """Install a keyring backend for this test (as keyring.set_keyring does for users)."""
+    import keyring
+
+    previous = keyring.get_keyring()
+
+    def install(backend: KeyringBackend) -> KeyringBackend:
+        keyring.set_keyring(backend)
+        return backend
+
+    yield install
+    keyring.set_keyring(previous)

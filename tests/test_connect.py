@@ -19,13 +19,8 @@ from tests.support.keyrings import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "config"
-    monkeypatch.setenv("FLASHBACK_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for name in ("FLASHBACK_TOKEN", "FLASHBACK_URL", "FLASHBACK_PROFILE", "FLASHBACK_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    return config
+def isolated(isolated_config: Path) -> Path:
+    return isolated_config
 
 
 @pytest.fixture
@@ -138,7 +133,6 @@ def test_profile_resolution_errors(isolated: Path) -> None:
     adhoc = resolve_profile(None, "https://backend.example.test:8443/")
     assert adhoc.name == "backend.example.test-8443"
     assert adhoc.url == "https://backend.example.test:8443"
-
 
 
 async def test_sign_in_then_a_session_with_the_credential_in_memory(

@@ -7,10 +7,8 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
@@ -41,27 +39,8 @@ URL = "https://platform.example.test"
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Our own config dir and HOME; no token or keyring settings from the shell."""
-    config = tmp_path / "config"
-    monkeypatch.setenv("FLASHBACK_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for name in ("FLASHBACK_TOKEN", "FLASHBACK_PROFILE", "FLASHBACK_KEYRING_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
-    return config
-
-
-@pytest.fixture
-def use_keyring() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
-    """Install a keyring backend for this test (as keyring.set_keyring does for users)."""
-    previous = keyring.get_keyring()
-
-    def install(backend: KeyringBackend) -> KeyringBackend:
-        keyring.set_keyring(backend)
-        return backend
-
-    yield install
-    keyring.set_keyring(previous)
+def isolated(isolated_config: Path) -> Path:
+    return isolated_config
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from typing import Any
 import keyring
 import pytest
 from click.testing import CliRunner, Result
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from flashback_tui.cli import main
@@ -48,18 +47,6 @@ def account(platform: Any, world: Any) -> Account:
     admin.add_user(platform.data_dir, email, password)
     admin.add_member(platform.data_dir, world.workspace_id, email, "READ")
     return Account(email, password)
-
-
-@pytest.fixture
-def use_keyring() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
-    previous = keyring.get_keyring()
-
-    def install(backend: KeyringBackend) -> KeyringBackend:
-        keyring.set_keyring(backend)
-        return backend
-
-    yield install
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

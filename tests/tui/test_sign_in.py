@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import stat
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from textual.widgets import Checkbox, Input
 
@@ -25,26 +22,8 @@ from tests.tui.harness import SIZE, screen_text, wait_for
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "config"
-    monkeypatch.setenv("FLASHBACK_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for name in ("FLASHBACK_TOKEN", "FLASHBACK_URL", "FLASHBACK_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    return config
-
-
-@pytest.fixture
-def use_keyring() -> Iterator[Callable[[KeyringBackend], KeyringBackend]]:
-    """Install a keyring backend for this test; the previous one comes back after."""
-    previous = keyring.get_keyring()
-
-    def install(backend: KeyringBackend) -> KeyringBackend:
-        keyring.set_keyring(backend)
-        return backend
-
-    yield install
-    keyring.set_keyring(previous)
+def isolated(isolated_config: Path) -> Path:
+    return isolated_config
 
 
 @pytest.fixture
