@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,16 @@ from tests.support.fake_provider import FakeProvider, closed_port_url
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def _exec_argv(proc_dir: Path, timeout: float = 10.0) -> list[bytes]:
+    """The argv of a just-spawned process, once it has exec'd its program."""
+    deadline = time.monotonic() + timeout
+    while True:
+        argv = (proc_dir / "cmdline").read_bytes().split(b"\0")
+        if argv[0] or time.monotonic() > deadline:
+            return argv
+        time.sleep(0.01)
+
+
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_a_secret_piped_to_create_never_reaches_argv_environ_or_output(
     platform: Any, world: Any, provider: FakeProvider, cli_env: Callable[..., Any], canary: str
@@ -28,9 +39,10 @@ def test_a_secret_piped_to_create_never_reaches_argv_environ_or_output(
     env = process_env(cli_env(url=platform.url, token=world.tokens["ADMIN"]))
     with subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
-        # The process is running and waiting for stdin: look at what others could see.
+        # The process is running and waiting for stdin: look at what others could see
+        # (once it has exec'd; between fork and exec its cmdline is still empty).
         proc_dir = Path(f"/proc/{proc.pid}")
-        argv = (proc_dir / "cmdline").read_bytes().split(b"\0")
+        argv = _exec_argv(proc_dir)
         environ = (proc_dir / "environ").read_bytes()
         out, err = proc.communicate(canary + "\n", timeout=60)
     assert argv[:3] == [a.encode() for a in args[:3]] and b"--secret-stdin" in argv
