@@ -19,12 +19,15 @@ from tests.support.fake_provider import FakeProvider, closed_port_url
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def _exec_argv(proc_dir: Path, timeout: float = 10.0) -> list[bytes]:
-    """The argv of a just-spawned process, once it has exec'd its program."""
+def _exec_argv(proc_dir: Path, marker: bytes, timeout: float = 10.0) -> list[bytes]:
+    """The argv of a just-spawned process once it has exec'd (``marker`` is one of its args).
+
+    Between fork and exec the cmdline is empty or still the parent's.
+    """
     deadline = time.monotonic() + timeout
     while True:
         argv = (proc_dir / "cmdline").read_bytes().split(b"\0")
-        if argv[0] or time.monotonic() > deadline:
+        if marker in argv or time.monotonic() > deadline:
             return argv
         time.sleep(0.01)
 
@@ -42,7 +45,7 @@ def test_a_secret_piped_to_create_never_reaches_argv_environ_or_output(
         # The process is running and waiting for stdin: look at what others could see
         # (once it has exec'd; between fork and exec its cmdline is still empty).
         proc_dir = Path(f"/proc/{proc.pid}")
-        argv = _exec_argv(proc_dir)
+        argv = _exec_argv(proc_dir, b"--secret-stdin")
         environ = (proc_dir / "environ").read_bytes()
         out, err = proc.communicate(canary + "\n", timeout=60)
     assert argv[:3] == [a.encode() for a in args[:3]] and b"--secret-stdin" in argv
