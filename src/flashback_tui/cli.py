@@ -55,6 +55,8 @@ class LazyGroup(click.Group):
 @click.option("--url", envvar="FLASHBACK_URL", help="Use a remote platform at this URL.")
 @click.option("--profile", envvar="FLASHBACK_PROFILE", help="Settings profile to use.")
 @click.option("--read-only", is_flag=True, help="Hide and refuse every write action.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), envvar="FLASHBACK_TIMEOUT",
+              metavar="SECONDS", help="Seconds to wait for the platform's answers (default 30).")
 @click.version_option(package_name="flashback-tui")
 @click.pass_context
 def main(ctx: click.Context, **options: Any) -> None:

@@ -101,6 +101,7 @@ async def open_session(
     data_dir: str | os.PathLike[str] | None = None,
     credential: credentials.ResolvedCredential | None = None,
     local_server: LocalServer | None = None,
+    request_timeout: float | None = None,
 ) -> AsyncIterator[Session]:
     """A signed-in session for a profile, a URL, or the embedded local platform.
 
@@ -110,6 +111,7 @@ async def open_session(
     own stack); it is used if the profile is local and stopped otherwise. Raises
     ``NoCredentialError`` when a remote profile has no usable credential and
     ``SettingsError`` when the settings file is broken or the profile unknown.
+    ``request_timeout`` (seconds) bounds each request of the client; None keeps its default.
     """
     try:
         if isinstance(profile, Profile):
@@ -121,18 +123,24 @@ async def open_session(
             await asyncio.to_thread(local_server.stop)
         raise
     if chosen.is_local:
-        async with _local_session(chosen, data_dir, local_server) as session:
+        async with _local_session(chosen, data_dir, local_server, request_timeout) as session:
             yield session
         return
     if local_server is not None:
         await asyncio.to_thread(local_server.stop)
-    async with _remote_session(chosen, credential) as session:
+    async with _remote_session(chosen, credential, request_timeout) as session:
         yield session
+
+
+def _timeout_option(timeout: float | None) -> dict[str, float]:
+    """The client's ``timeout`` keyword when one was asked for (else its own default)."""
+    return {} if timeout is None else {"timeout": timeout}
 
 
 @asynccontextmanager
 async def _local_session(
-    profile: Profile, data_dir: str | os.PathLike[str] | None, server: LocalServer | None
+    profile: Profile, data_dir: str | os.PathLike[str] | None, server: LocalServer | None,
+    request_timeout: float | None,
 ) -> AsyncIterator[Session]:
     """Start the embedded platform (in a thread) and sign in as its local admin."""
     from flashback_tui import paths
@@ -144,7 +152,8 @@ async def _local_session(
     # stack finishes loading, so that start-up overlaps ours.
     await asyncio.to_thread(server.start, wait_serving=False)
     try:
-        async with FlashbackClient(server.url, token=server.admin_token) as client:
+        async with FlashbackClient(server.url, token=server.admin_token,
+                                   **_timeout_option(request_timeout)) as client:
             yield Session(client=client, profile=profile, url=server.url,
                           credential_source=credentials.EMBEDDED_SOURCE, local_server=server)
     finally:
@@ -153,7 +162,8 @@ async def _local_session(
 
 @asynccontextmanager
 async def _remote_session(
-    profile: Profile, resolved: credentials.ResolvedCredential | None = None
+    profile: Profile, resolved: credentials.ResolvedCredential | None = None,
+    request_timeout: float | None = None,
 ) -> AsyncIterator[Session]:
     """Find the profile's credential (off the event loop) and open a client with it."""
     from flashback_tui.api.client import FlashbackClient
@@ -173,6 +183,7 @@ async def _remote_session(
             token=resolved.credential.access_token,
             refresh_token=resolved.credential.refresh_token,
             on_tokens_refreshed=writer,
+            **_timeout_option(request_timeout),
         ) as client:
             yield Session(client=client, profile=profile, url=profile.url,
                           credential_source=resolved.where)

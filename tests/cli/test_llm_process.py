@@ -92,6 +92,22 @@ def test_a_dead_backend_exits_7_with_a_hint(run_process: Run) -> None:
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
+def test_a_silent_backend_exits_7_within_the_timeout(run_process: Run) -> None:
+    """A platform that accepts connections and never answers: --timeout bounds the wait."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        done = run_process("workspaces", "--timeout", "0.5", url=url, token="t")
+        waited = time.monotonic() - started
+    assert done.returncode == ExitCode.UNREACHABLE, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert waited < 20  # the client's own default is 30 s per try
+
+
 def _answer_on_a_terminal(args: list[str], env: dict[str, str], answer: bytes) -> tuple[int, str]:
     """Run ``args`` with a pseudo-terminal as stdin/stdout, answer its question; (status, text)."""
     import os

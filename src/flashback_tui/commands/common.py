@@ -115,8 +115,12 @@ def _translate(exc: BaseException) -> CliError | None:
 # ---------------------------------------------------------------------------------------------
 
 
+#: Bounds of ``--timeout``: long enough for a slow link, short enough to notice a dead one.
+TIMEOUT_RANGE = click.FloatRange(0.1, 600)
+
+
 def connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Accept ``--url`` and ``--profile`` on a subcommand too (``llm list --url U``).
+    """Accept ``--url``, ``--profile`` and ``--timeout`` on a subcommand too (``llm list --url U``).
 
     They override the global options of the same name; the values land in ``ctx.obj``.
     """
@@ -125,6 +129,10 @@ def connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
         if value is not None:
             ctx.ensure_object(dict)[param.name] = value
 
+    command = click.option(
+        "--timeout", metavar="SECONDS", type=TIMEOUT_RANGE, expose_value=False, callback=store,
+        help="Seconds to wait for the platform (same as the global option).",
+    )(command)
     command = click.option(
         "--profile", metavar="NAME", expose_value=False, callback=store,
         help="Settings profile to use (same as the global option).",
@@ -176,6 +184,7 @@ def run_with_session(ctx: click.Context, body: Callable[[Session], Awaitable[T]]
             profile=options.get("profile"),
             url=options.get("url"),
             data_dir=options.get("data_dir"),
+            request_timeout=options.get("timeout"),
         ) as session:
             return await body(session)
 

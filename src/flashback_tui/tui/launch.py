@@ -28,6 +28,7 @@ def launch(
     url: str | None = None,
     profile: str | None = None,
     read_only: bool = False,
+    timeout: float | None = None,
     **_: Any,
 ) -> None:
     """Open the TUI on a profile, a URL, or the embedded local platform.
@@ -47,7 +48,8 @@ def launch(
         target_url = None if isinstance(profile, Profile) else url
         spawned, early[0] = early[0], None  # the early child serves the first session only
         return open_session(profile=profile, url=target_url, data_dir=data_dir,
-                            credential=credential, local_server=spawned)
+                            credential=credential, local_server=spawned,
+                            request_timeout=timeout)
 
     label = backend_label_for_target(url or os.environ.get("FLASHBACK_URL"), profile)
     try:
