@@ -761,6 +761,30 @@ TOTALS_FROM_MINUTE = {
     "policy_violations": "policy_violations", "alerts": "num_alerts", "blocks": "num_blocks",
 }
 
+#: Adds one call's (or one batch's) counters to a minute bucket. Parameters: minute,
+#: ai_llm_id, repo_id, repo_ai_api_key_id, the MINUTE_COUNTERS in order, latency_ms_total,
+#: llm_type, llm_model, host.
+USAGE_MINUTE_UPSERT = (
+    "INSERT INTO usage_minute"  # noqa: S608 - fixed column names only
+    f" (minute, ai_llm_id, repo_id, repo_ai_api_key_id, {', '.join(MINUTE_COUNTERS)},"
+    f" latency_ms_total, llm_type, llm_model, host)"
+    f" VALUES (?, ?, ?, ?, {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?, ?, ?)"
+    " ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id) DO UPDATE SET "
+    + ", ".join(f"{c} = {c} + excluded.{c}" for c in MINUTE_COUNTERS)
+    + ", latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
+    " llm_type = COALESCE(excluded.llm_type, llm_type),"
+    " llm_model = COALESCE(excluded.llm_model, llm_model),"
+    " host = COALESCE(excluded.host, host)"
+)
+
+#: Adds the same counters to a configuration's totals. Parameters: ai_llm_id, then the
+#: minute counters named by TOTALS_FROM_MINUTE's values, in its order.
+USAGE_TOTALS_UPSERT = (
+    f"INSERT INTO usage_totals (ai_llm_id, {', '.join(TOTALS_FROM_MINUTE)})"  # noqa: S608
+    f" VALUES (?, {', '.join('?' for _ in TOTALS_FROM_MINUTE)}) ON CONFLICT (ai_llm_id)"
+    " DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in TOTALS_FROM_MINUTE)
+)
+
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 
@@ -784,30 +808,13 @@ def record_usage(
         raise ValueError(f"unknown usage counters: {sorted(unknown)}")
     minute = ((now_ms() if at_ms is None else at_ms) // MINUTE_MS) * MINUTE_MS
     values = {name: int(counters.get(name, 0)) for name in MINUTE_COUNTERS}
-    columns = ", ".join(MINUTE_COUNTERS)
-    marks = ", ".join("?" for _ in MINUTE_COUNTERS)
-    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in MINUTE_COUNTERS)
-    totals = ", ".join(TOTALS_FROM_MINUTE)
-    total_marks = ", ".join("?" for _ in TOTALS_FROM_MINUTE)
-    total_adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in TOTALS_FROM_MINUTE)
     with transaction(conn):
-        conn.execute(
-            "INSERT INTO usage_minute"  # noqa: S608
-            f" (minute, ai_llm_id, repo_id, repo_ai_api_key_id, {columns}, latency_ms_total,"
-            f" llm_type, llm_model, host) VALUES (?, ?, ?, ?, {marks}, ?, ?, ?, ?)"
-            " ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id) DO UPDATE SET"
-            f" {adds}, latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
-            " llm_type = COALESCE(excluded.llm_type, llm_type),"
-            " llm_model = COALESCE(excluded.llm_model, llm_model),"
-            " host = COALESCE(excluded.host, host)",
-            (minute, ai_llm_id, repo_id or "", repo_ai_api_key_id or "", *values.values(),
-             latency_ms, llm_type, llm_model, host),
-        )
-        conn.execute(
-            f"INSERT INTO usage_totals (ai_llm_id, {totals}) VALUES (?, {total_marks})"  # noqa: S608
-            f" ON CONFLICT (ai_llm_id) DO UPDATE SET {total_adds}",
-            (ai_llm_id, *(values[src] for src in TOTALS_FROM_MINUTE.values())),
-        )
+        conn.execute(USAGE_MINUTE_UPSERT, (
+            minute, ai_llm_id, repo_id or "", repo_ai_api_key_id or "", *values.values(),
+            latency_ms, llm_type, llm_model, host,
+        ))
+        conn.execute(USAGE_TOTALS_UPSERT,
+                     (ai_llm_id, *(values[src] for src in TOTALS_FROM_MINUTE.values())))
 
 
 def stats_totals(conn: sqlite3.Connection, user_id: str, llm_id: str | None = None

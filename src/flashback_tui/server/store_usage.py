@@ -50,27 +50,7 @@ def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCo
     if not buckets:
         return
     counters = store.MINUTE_COUNTERS
-    columns = ", ".join(counters)
-    marks = ", ".join("?" for _ in counters)
-    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
-    minute_sql = (
-        "INSERT INTO usage_minute"  # noqa: S608 - fixed column names only
-        f" (minute, ai_llm_id, repo_id, repo_ai_api_key_id, {columns}, latency_ms_total,"
-        f" llm_type, llm_model, host) VALUES (?, ?, ?, ?, {marks}, ?, ?, ?, ?)"
-        " ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id) DO UPDATE SET"
-        f" {adds}, latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
-        " llm_type = COALESCE(excluded.llm_type, llm_type),"
-        " llm_model = COALESCE(excluded.llm_model, llm_model),"
-        " host = COALESCE(excluded.host, host)"
-    )
     totals = store.TOTALS_FROM_MINUTE
-    total_columns = ", ".join(totals)
-    total_marks = ", ".join("?" for _ in totals)
-    total_adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in totals)
-    totals_sql = (
-        f"INSERT INTO usage_totals (ai_llm_id, {total_columns})"  # noqa: S608
-        f" VALUES (?, {total_marks}) ON CONFLICT (ai_llm_id) DO UPDATE SET {total_adds}"
-    )
     with transaction(conn):
         ids = sorted({key.ai_llm_id for key in buckets})
         live = {r[0] for r in conn.execute(
@@ -79,11 +59,11 @@ def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCo
         for key, counts in buckets.items():
             if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
                 continue
-            conn.execute(minute_sql, (
+            conn.execute(store.USAGE_MINUTE_UPSERT, (
                 key.minute, key.ai_llm_id, key.repo_id, key.repo_ai_api_key_id,
                 *(counts.counters[c] for c in counters), counts.latency_ms_total,
                 counts.llm_type, counts.llm_model, counts.host,
             ))
-            conn.execute(totals_sql, (
+            conn.execute(store.USAGE_TOTALS_UPSERT, (
                 key.ai_llm_id, *(counts.counters[src] for src in totals.values()),
             ))
