@@ -311,7 +311,11 @@ async def test_a_passed_client_is_reused_for_concurrent_probes(
 
     assert all(r.success and NOT_ENFORCED not in r.message for r in results)
     slow_20 = [r for r in fresh.requests_for("slow") if r.path.startswith("/slow/20/")]
-    assert len(slow_20) == 48
+    with_the_key = [r for r in slow_20 if r.auth_ok]
+    with_a_wrong_key = [r for r in slow_20 if not r.auth_ok]
+    assert len(with_the_key) == 24
+    # Once one probe has seen the endpoint reject a wrong key, later ones may skip that check.
+    assert 1 <= len(with_a_wrong_key) <= 24
     assert not shared_client.is_closed
 
 
