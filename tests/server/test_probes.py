@@ -24,6 +24,7 @@ from flashback_tui.server.probes import (
     bedrock_region,
     describe_transport_error,
     forget_auth_enforcement,
+    open_transport,
     probe,
 )
 from tests.support.fake_provider import (
@@ -56,10 +57,11 @@ def fresh(provider: FakeProvider) -> FakeProvider:
 
 
 @pytest.fixture
-async def shared_client() -> AsyncIterator[httpx.AsyncClient]:
-    """A pooled client like the one the server passes to many concurrent probes."""
-    async with httpx.AsyncClient() as client:
-        yield client
+async def shared_transport() -> AsyncIterator[httpx.AsyncBaseTransport]:
+    """A pooled transport like the one the server passes to many concurrent probes."""
+    transport = await open_transport()
+    yield transport
+    await transport.aclose()
 
 
 @pytest.fixture
@@ -300,13 +302,13 @@ async def test_other_without_endpoint_fails_clearly() -> None:
     )
 
 
-async def test_a_passed_client_is_reused_for_concurrent_probes(
-    fresh: FakeProvider, shared_client: httpx.AsyncClient
+async def test_a_passed_transport_is_reused_for_concurrent_probes(
+    fresh: FakeProvider, shared_transport: httpx.AsyncBaseTransport
 ) -> None:
     endpoint = fresh.endpoint("slow", 20)
 
     results = await asyncio.gather(
-        *(probe(AiType.OPENAI, endpoint, None, KEY, client=shared_client) for _ in range(24))
+        *(probe(AiType.OPENAI, endpoint, None, KEY, transport=shared_transport) for _ in range(24))
     )
 
     assert all(r.success and NOT_ENFORCED not in r.message for r in results)
@@ -316,7 +318,6 @@ async def test_a_passed_client_is_reused_for_concurrent_probes(
     assert len(with_the_key) == 24
     # Once one probe has seen the endpoint reject a wrong key, later ones may skip that check.
     assert 1 <= len(with_a_wrong_key) <= 24
-    assert not shared_client.is_closed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
-from flashback_tui import __version__
+from flashback_tui import USER_AGENT
 from flashback_tui.api.errors import (
     BadRequestError,
     FlashbackConnectionError,
@@ -67,7 +67,6 @@ __all__ = ["FlashbackClient", "Tokens", "TokensCallback"]
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"flashback-tui/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 #: Pauses between the tries of an idempotent GET: 3 tries in all.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5)

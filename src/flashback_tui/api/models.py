@@ -136,7 +136,8 @@ class WireModel(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown fields from servers are ignored."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False,
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -227,9 +227,9 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         try:
             yield
         finally:
-            client = getattr(app.state, "probe_client", None)
-            if client is not None:
-                await client.aclose()
+            transport = getattr(app.state, "probe_transport", None)
+            if transport is not None:
+                await transport.aclose()
             platform.close()
 
     app = FastAPI(

@@ -330,14 +330,20 @@ class Gateway:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, state: PlatformState) -> None:
-        """Open the upstream client and start writing usage in the background."""
-        import httpx
-
+        """Start writing usage in the background (the upstream pool opens on first use)."""
         self.state = state
         self.accumulator = UsageAccumulator.for_database(state.db.conn)
-        self.transport = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
         self._flusher = asyncio.create_task(self.accumulator.run_periodic())
+
+    def _upstream(self) -> httpx.AsyncHTTPTransport:
+        """The pooled upstream transport, created on the first call (httpx loads then, not
+        while the platform starts)."""
+        if self.transport is None:
+            import httpx
+
+            self.transport = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        return self.transport
 
     async def stop(self) -> None:
         """Let open streams finish (briefly), write every pending count, close the client."""
@@ -365,10 +371,9 @@ class Gateway:
         """
         import httpx
 
-        assert self.transport is not None
         request = httpx.Request(method, url, headers=headers, content=content,
                                 extensions={"timeout": UPSTREAM_TIMEOUTS})
-        response = await self.transport.handle_async_request(request)
+        response = await self._upstream().handle_async_request(request)
         response.request = request
         if not stream:
             try:

@@ -32,6 +32,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from flashback_tui import USER_AGENT
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
 
 if TYPE_CHECKING:
@@ -101,13 +102,14 @@ async def probe(
     secret: Any,
     *,
     timeout: float = 10.0,  # noqa: ASYNC109 - the interface callers use; a deadline inside
-    client: httpx.AsyncClient | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ProbeResult:
     """Validate one configuration against its provider; never raises for provider failures.
 
     ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds the whole
-    probe, both requests included. ``client`` is reused when given (its connection pool
-    serves many concurrent probes); otherwise a short-lived client is used.
+    probe, both requests included. ``transport`` is reused when given (its connection pool
+    serves many concurrent probes; see :func:`open_transport`); otherwise a short-lived one
+    is used.
     """
     ai_type = AiType(ai_type)
     key, secret = _reveal(key), _reveal(secret)
@@ -124,12 +126,8 @@ async def probe(
     wrong_key, wrong_secret = _wrong_credentials(ai_type)
     scrubber = _Scrubber([key, secret, wrong_key, wrong_secret])
 
-    import httpx
-
-    owned = client is None
-    http = client or httpx.AsyncClient(
-        follow_redirects=False, timeout=timeout, verify=await _shared_ssl_context()
-    )
+    owned = transport is None
+    http = transport or await open_transport()
     try:
         return await _probe_pair(http, target, (key, secret), (wrong_key, wrong_secret), scrubber)
     finally:
@@ -137,8 +135,20 @@ async def probe(
             await http.aclose()
 
 
+async def open_transport() -> httpx.AsyncHTTPTransport:
+    """A pooled transport for probes (close it with ``aclose()``).
+
+    Probes send through the transport itself, not an ``httpx.AsyncClient``: they need none of
+    its cookie, auth, redirect or hook machinery, and skipping it saves CPU on every probe
+    when many configurations are validated at once. Redirects are therefore never followed.
+    """
+    import httpx
+
+    return httpx.AsyncHTTPTransport(verify=await _shared_ssl_context())
+
+
 async def _probe_pair(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncBaseTransport,
     target: _Target,
     credentials: tuple[str | None, str | None],
     wrong: tuple[str, str],
@@ -202,7 +212,7 @@ _ssl_context: ssl.SSLContext | None = None
 
 
 async def _shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context for every short-lived client (building one costs ~60 ms of CPU)."""
+    """One TLS context for every transport (building one costs ~60 ms of CPU)."""
     global _ssl_context
     if _ssl_context is None:
         import httpx
@@ -260,7 +270,7 @@ async def _request_for(
     target: _Target, key: str | None, secret: str | None
 ) -> tuple[str, dict[str, str]]:
     """The URL and headers of one probe request."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     ai_type = target.ai_type
     if ai_type is AiType.AWS:
         url = _join(target.endpoint, "foundation-models")
@@ -308,7 +318,7 @@ def _sign_bedrock(url: str, headers: dict[str, str], key: str, secret: str) -> d
 
 
 async def _send_probe(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncBaseTransport,
     target: _Target,
     key: str | None,
     secret: str | None,
@@ -321,10 +331,15 @@ async def _send_probe(
     try:
         async with asyncio.timeout_at(target.deadline):
             remaining = max(target.deadline - asyncio.get_running_loop().time(), 0.001)
-            async with http.stream(
-                "GET", url, headers=headers, follow_redirects=False, timeout=remaining
-            ) as response:
+            request = httpx.Request("GET", url, headers=headers, extensions={"timeout": {
+                "connect": remaining, "read": remaining, "write": remaining, "pool": remaining,
+            }})
+            response = await http.handle_async_request(request)
+            response.request = request
+            try:
                 body = await _read_capped(response)
+            finally:
+                await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
         return _Answer(_Kind.TIMEOUT)
     except httpx.ConnectError as exc:

@@ -19,7 +19,6 @@ from flashback_tui.api.models import (
     ValidateResponse,
 )
 from flashback_tui.server import store
-from flashback_tui.server.app import ServerSettings
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.db import transaction
 from flashback_tui.server.deps import (
@@ -151,15 +150,18 @@ def _credentials_for(state: PlatformState, user: CurrentUser, llm_id: str
         raise HTTPException(404, LLM_NOT_FOUND) from None
 
 
-def _probe_client(request: Request, settings: ServerSettings) -> httpx.AsyncClient:
-    """One pooled HTTP client for all probes of this app (closed by the lifespan)."""
-    client = getattr(request.app.state, "probe_client", None)
-    if client is None:
-        import httpx
+async def _probe_transport(request: Request) -> httpx.AsyncBaseTransport:
+    """One pooled transport for all probes of this app (closed by the lifespan)."""
+    from flashback_tui.server.probes import open_transport
 
-        client = httpx.AsyncClient(follow_redirects=False, timeout=settings.probe_timeout)
-        request.app.state.probe_client = client
-    return client
+    app_state = request.app.state
+    if getattr(app_state, "probe_transport", None) is None:
+        opened = await open_transport()
+        if getattr(app_state, "probe_transport", None) is None:
+            app_state.probe_transport = opened
+        else:  # another validation opened one meanwhile
+            await opened.aclose()
+    return app_state.probe_transport
 
 
 def _record_outcome(state: PlatformState, llm_id: str, generation: int, success: bool,
@@ -178,14 +180,16 @@ async def validate_ai_llm(ai_llm_id: str, request: Request, user: User, state: S
     """
     from flashback_tui.server.probes import probe  # imported on first validation
 
-    creds = await run_in_threadpool(_credentials_for, state, user, ai_llm_id)
+    # Inline like the token check: primary-key reads in WAL mode never wait on writers, and
+    # a threadpool hop here costs bulk validation more than the reads themselves.
+    creds = _credentials_for(state, user, ai_llm_id)
     result = await probe(
         creds.ai_type,
         creds.endpoint,
         creds.key,
         creds.secret,
         timeout=settings.probe_timeout,
-        client=_probe_client(request, settings),
+        transport=await _probe_transport(request),
     )
     stored = await run_in_threadpool(
         _record_outcome, state, ai_llm_id, creds.generation, result.success, result.message
