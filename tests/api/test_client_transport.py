@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from flashback_tui.api.client import MAX_MESSAGE, USER_AGENT, FlashbackClient
+from flashback_tui.api.client import MAX_MESSAGE, USER_AGENT, FlashbackClient, proxy_for
 from flashback_tui.api.errors import (
     BadRequestError,
     FlashbackConnectionError,
@@ -241,3 +241,54 @@ async def test_a_malformed_login_email_is_refused_before_sending(closed_port: in
             await client.login(" ", "pw")
     assert caught.value.message.startswith("email:")
     assert caught.value.request == "POST /user/login"
+
+
+# -- proxies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "env", "expected"), [
+    ("https://backend.flashback.test", {"HTTPS_PROXY": "http://proxy.test:3128"},
+     "http://proxy.test:3128"),
+    ("http://backend.flashback.test", {"HTTP_PROXY": "http://proxy.test:3128"},
+     "http://proxy.test:3128"),
+    ("https://backend.flashback.test", {"HTTP_PROXY": "http://proxy.test:3128"}, None),
+    ("https://backend.flashback.test",
+     {"HTTPS_PROXY": "http://proxy.test:3128", "NO_PROXY": "flashback.test"}, None),
+    ("http://127.0.0.1:8787", {"HTTP_PROXY": "http://proxy.test:3128"}, None),
+    ("http://localhost:8787", {"HTTP_PROXY": "http://proxy.test:3128"}, None),
+    ("http://[::1]:8787", {"HTTP_PROXY": "http://proxy.test:3128"}, None),
+    ("https://backend.flashback.test", {}, None),
+])
+def test_proxy_comes_from_the_environment_except_for_loopback(
+    monkeypatch: pytest.MonkeyPatch, url: str, env: dict[str, str], expected: str | None
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert proxy_for(url) == expected
+
+
+async def test_a_remote_platform_is_reached_through_the_proxy(
+    stand_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", stand_in.url)  # the stand-in plays the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with FlashbackClient("http://backend.flashback.test", token="t") as client:
+        with pytest.raises(UnexpectedResponseError):
+            await client.get_workspaces()  # the stand-in's answer is not a workspace list
+    assert stand_in.requests[-1]["path"] == "http://backend.flashback.test/workspace"
+
+
+async def test_the_local_platform_is_reached_directly_whatever_the_proxy(
+    stand_in, monkeypatch: pytest.MonkeyPatch, closed_port: int
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")  # a dead proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with FlashbackClient(stand_in.url + "/shape", token="t") as client:
+        with pytest.raises(UnexpectedResponseError):
+            await client.get_workspaces()
+    assert stand_in.requests[-1]["path"] == "/shape/workspace"

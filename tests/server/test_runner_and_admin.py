@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from flashback_tui.cli import main
-from flashback_tui.server.runner import LocalServer, LocalServerError, is_loopback
+from flashback_tui.net import is_loopback
+from flashback_tui.server.runner import LocalServer, LocalServerError
 from tests.support.fake_provider import FakeProvider
 
 

@@ -26,6 +26,7 @@ from flashback_tui.commands.common import (
     read_credentials,
     refuse_argv_secrets,
 )
+from flashback_tui.net import is_loopback_url
 
 if TYPE_CHECKING:
     import httpx
@@ -82,19 +83,6 @@ def gateway_url(url: str) -> str:
         raise click.UsageError(f"--url: {str(exc).replace('endpoint', 'the URL', 1)}"
                                ) from None
     return base if base.endswith("/v1") else f"{base}/v1"
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is localhost or a loopback address."""
-    import ipaddress
-
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

@@ -20,8 +20,8 @@ import click
 def serve(ctx: click.Context, host: str, port: int, data_dir: str | None, allow_remote: bool,
           embedded: bool) -> None:
     """Run the local Flashback platform in the foreground."""
+    from flashback_tui.net import is_loopback
     from flashback_tui.paths import data_dir as resolve_data_dir
-    from flashback_tui.server.runner import is_loopback
 
     parent = (ctx.obj or {}).get("data_dir") if ctx.obj else None
     directory = resolve_data_dir(data_dir or parent)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -31,16 +30,6 @@ if TYPE_CHECKING:
 #: How long an embedded admin token lives.
 EMBEDDED_TOKEN_TTL = 30 * 24 * 3600
 LOG_FILENAME = "server.log"
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
