@@ -246,6 +246,20 @@ class Row:
 
 
 @dataclass
+class ValidationRun:
+    """The figures of one bulk validation run."""
+
+    wall: float
+    worst_stall: float
+    median_stall: float
+    probes: int
+    idle_probe: float
+    app_cpu: float
+    server_cpu: float
+    valid: int
+
+
+@dataclass
 class Bench:
     """The whole run: a tmux server, a temporary directory, the figures."""
 
@@ -376,48 +390,64 @@ class Bench:
         pane.stop()
 
     def validation(self) -> None:
+        """Validate 1,000 configurations (``V``) ``runs`` times; the median run is reported."""
         from tests.support.fake_provider import FakeProvider
 
+        results: list[ValidationRun] = []
         with FakeProvider(valid_keys={BENCH_KEY}) as provider:
-            data_dir = self.workdir / "dval"
             endpoint = provider.endpoint("slow", 50)
-            seed(data_dir, [f"val-{i:04d}" for i in range(1000)], endpoint)
-            pane = self.pane()
-            pane.start(self.app_argv(data_dir), self.env())
-            pane.wait_for(lambda s: re.search(r"val-\d{4}", s) is not None, what="rows")
-            time.sleep(1)
-            baseline = [self._probe(pane) for _ in range(5)]
-            app_pid = pane.pid()
-            tree = process_tree(app_pid)
-            cpu_before = {pid: cpu_seconds(pid) for pid in tree}
-            sent = pane.send("V")
-            pane.wait_for(lambda s: "Validating" in s, what="validation to start")
-            stalls = []
-            done_at = None
-            while done_at is None:
-                time.sleep(0.05)
-                latency, screen, at = self._probe(pane, with_screen=True)
-                stalls.append(latency)
-                if "Validating" not in screen:
-                    done_at = at
-                if time.perf_counter() - sent > 120:
-                    raise TimeoutError("validation did not finish in 120 s")
-            wall = done_at - sent
-            cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in tree}
-            app_cpu = cpu.pop(app_pid)
-            server_cpu = sum(cpu.values())
-            ideal = 1000 * 0.05 / 16
-            valid = count_valid(data_dir)
-            pane.stop()
-        self.add("validate 1,000 at concurrency 16: wall", f"{wall:.2f} s",
-                 f"<= {1.3 * ideal:.2f} s (1.3x ideal {ideal:.3f} s)", wall <= 1.3 * ideal,
-                 f"{wall / ideal:.2f}x ideal; {valid} of 1000 valid; CPU meanwhile: TUI "
-                 f"{app_cpu:.1f} s, server {server_cpu:.1f} s")
-        worst = max(stalls)
+            for run in range(self.runs):
+                result = self._validate_all(self.workdir / f"dval{run}", endpoint)
+                print(f"  run {run + 1}: {result.wall:.2f} s, longest stall "
+                      f"{result.worst_stall * 1000:.0f} ms", flush=True)
+                results.append(result)
+        ideal = 1000 * 0.05 / 16
+        walls = sorted(r.wall for r in results)
+        median = sorted(results, key=lambda r: r.wall)[len(results) // 2]
+        self.add("validate 1,000 at concurrency 16: wall", f"{median.wall:.2f} s",
+                 f"<= {1.3 * ideal:.2f} s (1.3x ideal {ideal:.3f} s)", median.wall <= 1.3 * ideal,
+                 f"{median.wall / ideal:.2f}x ideal; runs {', '.join(f'{w:.2f}' for w in walls)}"
+                 f" s; {median.valid} of 1000 valid; CPU meanwhile: TUI {median.app_cpu:.1f} s,"
+                 f" server {median.server_cpu:.1f} s")
+        stalls = sorted(r.worst_stall for r in results)
+        worst = statistics.median(stalls)
+        each = ", ".join(f"{x * 1000:.0f}" for x in stalls)
         self.add("validate 1,000: longest UI stall", f"{worst * 1000:.0f} ms", "<= 100 ms",
-                 worst <= 0.1, f"{len(stalls)} key probes, median "
-                 f"{statistics.median(stalls) * 1000:.0f} ms; idle probe "
-                 f"{statistics.median(baseline) * 1000:.0f} ms")
+                 worst <= 0.1, f"median of the runs' longest ({each} ms);"
+                 f" {median.probes} key probes, median {median.median_stall * 1000:.0f} ms;"
+                 f" idle probe {median.idle_probe * 1000:.0f} ms")
+
+    def _validate_all(self, data_dir: Path, endpoint: str) -> ValidationRun:
+        """One run: open the list, press V, probe the UI with Down until it is done."""
+        seed(data_dir, [f"val-{i:04d}" for i in range(1000)], endpoint)
+        pane = self.pane()
+        pane.start(self.app_argv(data_dir), self.env())
+        pane.wait_for(lambda s: re.search(r"val-\d{4}", s) is not None, what="rows")
+        time.sleep(1)
+        baseline = [self._probe(pane) for _ in range(5)]
+        app_pid = pane.pid()
+        tree = process_tree(app_pid)
+        cpu_before = {pid: cpu_seconds(pid) for pid in tree}
+        sent = pane.send("V")
+        pane.wait_for(lambda s: "Validating" in s, what="validation to start")
+        stalls = []
+        done_at = None
+        while done_at is None:
+            time.sleep(0.05)
+            latency, screen, at = self._probe(pane, with_screen=True)
+            stalls.append(latency)
+            if "Validating" not in screen:
+                done_at = at
+            if time.perf_counter() - sent > 120:
+                raise TimeoutError("validation did not finish in 120 s")
+        cpu = {pid: cpu_seconds(pid) - cpu_before[pid] for pid in tree}
+        app_cpu = cpu.pop(app_pid)
+        valid = count_valid(data_dir)
+        pane.stop()
+        return ValidationRun(wall=done_at - sent, worst_stall=max(stalls),
+                             median_stall=statistics.median(stalls), probes=len(stalls),
+                             idle_probe=statistics.median(baseline), app_cpu=app_cpu,
+                             server_cpu=sum(cpu.values()), valid=valid)
 
     @staticmethod
     def _probe(pane: Pane, with_screen: bool = False):
@@ -459,7 +489,8 @@ class Bench:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="start-up runs per figure")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs per start-up and validation figure (median reported)")
     parser.add_argument("--only", choices=["startup", "big", "validation"], action="append",
                         help="run only these parts (default: all)")
     args = parser.parse_args()
