@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import re
 import shutil
 import statistics
@@ -79,6 +80,8 @@ class Pane:
         self.started = 0.0
         self.changed = threading.Event()
         self.control: subprocess.Popen[bytes] | None = None
+        self._replies: queue.Queue[list[str]] = queue.Queue()
+        self._ask = threading.Lock()
 
     def tmux(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(["tmux", "-L", self.server, *args], capture_output=True,
@@ -96,14 +99,41 @@ class Pane:
         threading.Thread(target=self._follow, args=(self.control,), daemon=True).start()
 
     def _follow(self, control: subprocess.Popen[bytes]) -> None:
+        """Read the control client: output notices wake waiters; command replies are queued."""
         assert control.stdout is not None
+        block: list[str] | None = None
+        closing: tuple[bytes, bytes] = (b"", b"")
         for line in control.stdout:
-            if line.startswith(b"%output"):
+            if block is not None:
+                if line.startswith(closing):
+                    self._replies.put(block)
+                    block = None
+                else:
+                    block.append(line.decode(errors="replace").rstrip("\n"))
+            elif line.startswith(b"%begin "):
+                # %begin TIME NUMBER FLAGS ... %end TIME NUMBER FLAGS (or %error)
+                tag = line.split(b" ", 1)[1].rsplit(b" ", 1)[0]
+                closing = (b"%end " + tag, b"%error " + tag)
+                block = []
+            elif line.startswith(b"%output"):
                 self.changed.set()
         self.changed.set()
 
     def text(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+        """The pane's text, asked over the control client (no tmux process per capture)."""
+        control = self.control
+        if control is None or control.poll() is not None or control.stdin is None:
+            return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+        with self._ask:
+            control.stdin.write(f"capture-pane -p -t {self.name}\n".encode())
+            control.stdin.flush()
+            try:
+                # Skip the empty reply to the attach itself, which may still be queued.
+                while not (reply := self._replies.get(timeout=10)):
+                    pass
+            except queue.Empty:
+                return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
+            return "\n".join(reply)
 
     def send(self, *keys: str) -> float:
         """Send keys; return the time just before sending."""
