@@ -16,6 +16,7 @@ separately, the TUI plus its embedded server child.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import re
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -226,6 +227,38 @@ def idle_cpu(pane: Pane, seconds: float) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
+#: Runs the provider stand-in in a process of its own and prints its /slow/50 endpoint.
+PROVIDER_PROCESS = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.support.fake_provider import FakeProvider
+with FakeProvider(valid_keys={{{BENCH_KEY!r}}}) as provider:
+    print(provider.endpoint("slow", 50), flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def provider_process() -> Iterator[str]:
+    """The loopback provider stand-in in its own process; yields its 50 ms endpoint.
+
+    Its own process, so that its request threads do not compete with this process's screen
+    polling for the GIL (which would inflate the stalls measured).
+    """
+    child = subprocess.Popen([sys.executable, "-c", PROVIDER_PROCESS], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        endpoint = child.stdout.readline().strip()
+        if not endpoint:
+            raise RuntimeError("the provider stand-in did not start")
+        yield endpoint
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(10)
+
+
 def seed(data_dir: Path, names: list[str], endpoint: str, secret: str = BENCH_KEY) -> None:
     """Create configurations in workspace Default of a fresh data dir."""
     from pydantic import SecretStr
@@ -421,11 +454,8 @@ class Bench:
 
     def validation(self) -> None:
         """Validate 1,000 configurations (``V``) ``runs`` times; the median run is reported."""
-        from tests.support.fake_provider import FakeProvider
-
         results: list[ValidationRun] = []
-        with FakeProvider(valid_keys={BENCH_KEY}) as provider:
-            endpoint = provider.endpoint("slow", 50)
+        with provider_process() as endpoint:
             for run in range(self.runs):
                 result = self._validate_all(self.workdir / f"dval{run}", endpoint)
                 print(f"  run {run + 1}: {result.wall:.2f} s, longest stall "
