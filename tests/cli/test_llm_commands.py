@@ -54,6 +54,18 @@ def test_create_prints_only_the_id_and_list_shows_it(
         assert canary not in output
 
 
+def test_an_empty_list_says_so_on_stderr_and_how_to_add_one(cli: Cli, world: Any) -> None:
+    table = cli("llm", "list", "--workspace", world.workspace_name)
+    assert table.exit_code == 0, table.stderr
+    assert table.stdout == ""
+    assert f"No configurations in workspace {world.workspace_name}." in table.stderr
+    assert "flashback-tui llm create" in table.stderr
+
+    available = cli("llm", "list", "--workspace", world.workspace_name, "--available")
+    assert available.stdout == "" and "llm validate --all" in available.stderr
+    assert _listed(cli, "--workspace", world.workspace_name) == []
+
+
 def test_list_csv_has_a_header_and_one_row_per_configuration(
     cli: Cli, world: Any, create_llm: Callable[..., str]
 ) -> None:

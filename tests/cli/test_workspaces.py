@@ -34,3 +34,10 @@ def test_a_user_in_no_workspace_sees_an_empty_list(cli: Cli, world: Any) -> None
     result = cli.as_role(world.tokens["NONE"])("workspaces", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_a_user_in_no_workspace_is_told_so_in_the_table_form(cli: Cli, world: Any) -> None:
+    result = cli.as_role(world.tokens["NONE"])("workspaces")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "You belong to no workspace" in result.stderr

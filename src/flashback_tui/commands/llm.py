@@ -9,6 +9,7 @@ Arguments are checked locally with the wire models before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import shlex
 import sys
 import uuid
 from collections.abc import Sequence
@@ -187,6 +188,8 @@ def workspaces(ctx: click.Context, as_json: bool) -> None:
             ["ID", "NAME", "MEMBERS"],
             [[w.id, w.name, len(w.users)] for w in listed],
             right=[2],
+            empty="You belong to no workspace. An admin of one can add you "
+                  "(on the local platform: flashback-tui admin member add).",
         )
 
     run_with_session(ctx, body)
@@ -247,12 +250,13 @@ def list_(ctx: click.Context, workspace: str | None, available: bool, as_json: b
                 chosen_id = pick_workspace(all_workspaces, workspace).id
                 llms = [item for item in llms if item.workspace_id == chosen_id]
         names = {w.id: w.name for w in all_workspaces}
-        _print_list(llms, names, fmt)
+        _print_list(llms, names, fmt, _empty_list_note(workspace, available))
 
     run_with_session(ctx, body)
 
 
-def _print_list(llms: Sequence[AiLlm], workspace_names: dict[str, str], fmt: str) -> None:
+def _print_list(llms: Sequence[AiLlm], workspace_names: dict[str, str], fmt: str,
+                empty: str) -> None:
     if fmt == "json":
         output.echo_json([public(item) for item in llms])
         return
@@ -271,7 +275,19 @@ def _print_list(llms: Sequence[AiLlm], workspace_names: dict[str, str], fmt: str
           _workspace_label(workspace_names, item.workspace_id), status_of(item),
           len(item.repos), item.endpoint] for item in llms],
         right=[5],
+        empty=empty,
     )
+
+
+def _empty_list_note(workspace: str | None, available: bool) -> str:
+    """What an empty ``llm list`` tells the user, and what to do about it."""
+    where = f"in workspace {workspace}" if workspace else "in your workspaces"
+    if available:
+        return (f"No configuration is available {where} (validated and active). "
+                "Validate them with: flashback-tui llm validate --all")
+    target = shlex.quote(workspace) if workspace else "WORKSPACE"
+    return (f"No configurations {where}. Add one with: flashback-tui llm create --name NAME "
+            f"--type OPENAI --workspace {target} --secret-stdin")
 
 
 @llm.command("show")
@@ -627,6 +643,7 @@ def stats(ctx: click.Context, llm_id: str | None, as_json: bool) -> None:
               *(output.format_count(getattr(row, field)) for _, field in STATS_COLUMNS)]
              for row in rows],
             right=range(2, 2 + len(STATS_COLUMNS)),
+            empty="No configurations, so no usage yet.",
         )
 
     run_with_session(ctx, body)

@@ -73,10 +73,19 @@ def render_table(
 
 
 def echo_table(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, right: Iterable[int] = ()
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, right: Iterable[int] = (),
+    empty: str = "",
 ) -> None:
-    """Print an aligned table to stdout."""
-    for text in render_table(headers, rows, right=right):
+    """Print an aligned table to stdout; with no rows, only the ``empty`` note, on stderr.
+
+    Like ``kubectl get``: an empty answer prints nothing on stdout (a header alone reads
+    like a broken command) and says on stderr what there is not, and how to change that.
+    """
+    lines = render_table(headers, rows, right=right)
+    if len(lines) == 1 and empty:
+        click.echo(empty, err=True)
+        return
+    for text in lines:
         click.echo(text)
 
 
