@@ -215,3 +215,24 @@ def test_profile_field_docs_and_bounds() -> None:
     with pytest.raises(ValueError, match="validation_concurrency"):
         Profile(name="x", validation_concurrency=0)
     assert Settings.model_fields["profiles"].description
+
+
+SAVER = """
+import sys
+from flashback_tui.settings import Profile, save_profile
+for n in range(int(sys.argv[2])):
+    save_profile(Profile(name=f"{sys.argv[1]}-{n}", url="https://flashback.test"))
+"""
+
+
+def test_concurrent_saves_from_several_processes_keep_every_profile(config_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    writers, each = 4, 12
+    children = [subprocess.Popen([sys.executable, "-c", SAVER, f"w{i}", str(each)])
+                for i in range(writers)]
+    assert all(child.wait(60) == 0 for child in children)
+
+    names = set(load_settings().profiles)
+    assert {f"w{i}-{n}" for i in range(writers) for n in range(each)} <= names

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -235,30 +238,65 @@ def _profile_table(profile: Profile) -> dict[str, Any]:
 def save_profile(profile: Profile, *, make_default: bool = False) -> Path:
     """Create or replace ``profile`` in the settings file (atomically); returns the file path."""
     path = settings_path()
-    raw = _read_raw_file(path)
-    profiles = raw.setdefault("profiles", {})
-    if not isinstance(profiles, dict):
-        raise SettingsError(f"{path}: 'profiles' must be a table")
-    profiles[profile.name] = _profile_table(profile)
-    if make_default:
-        raw["default_profile"] = profile.name
-    _check_raw(raw, path)
-    write_atomically(path, _dump_toml(raw))
+    with _exclusive_edit(path):
+        raw = _read_raw_file(path)
+        profiles = raw.setdefault("profiles", {})
+        if not isinstance(profiles, dict):
+            raise SettingsError(f"{path}: 'profiles' must be a table")
+        profiles[profile.name] = _profile_table(profile)
+        if make_default:
+            raw["default_profile"] = profile.name
+        _check_raw(raw, path)
+        write_atomically(path, _dump_toml(raw))
     return path
 
 
 def delete_profile(name: str) -> bool:
     """Remove a profile from the settings file; False when it was not there."""
     path = settings_path()
-    raw = _read_raw_file(path)
-    profiles = raw.get("profiles")
-    if not isinstance(profiles, dict) or name not in profiles:
-        return False
-    del profiles[name]
-    if raw.get("default_profile") == name:
-        del raw["default_profile"]
-    write_atomically(path, _dump_toml(raw))
+    with _exclusive_edit(path):
+        raw = _read_raw_file(path)
+        profiles = raw.get("profiles")
+        if not isinstance(profiles, dict) or name not in profiles:
+            return False
+        del profiles[name]
+        if raw.get("default_profile") == name:
+            del raw["default_profile"]
+        write_atomically(path, _dump_toml(raw))
     return True
+
+
+#: How long an edit waits for another process's edit of the settings file.
+EDIT_LOCK_TIMEOUT = 10.0
+
+
+@contextmanager
+def _exclusive_edit(path: Path) -> Iterator[None]:
+    """Hold the settings file's lock for one read-modify-write (two logins at once must not
+    lose each other's profile). An advisory ``flock`` on a lock file beside it; where
+    ``fcntl`` does not exist (Windows) edits are not serialized."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        deadline = time.monotonic() + EDIT_LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SettingsError(f"{path}: another flashback-tui has been editing it "
+                                        f"for {EDIT_LOCK_TIMEOUT:g} s; try again") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _check_raw(raw: dict[str, Any], path: Path) -> None:
