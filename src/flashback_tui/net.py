@@ -20,3 +20,21 @@ def is_loopback(host: str) -> bool:
 def is_loopback_url(url: str) -> bool:
     """True when the URL's host is loopback (see :func:`is_loopback`)."""
     return is_loopback(urlsplit(url).hostname or "")
+
+
+def proxy_for(base_url: str) -> str | None:
+    """The proxy for ``base_url`` from the environment (stdlib rules), None for direct.
+
+    Loopback hosts never go through a proxy: the embedded platform must stay reachable even
+    when a proxy is set for everything else and ``NO_PROXY`` forgets localhost.
+    """
+    from urllib.request import getproxies, proxy_bypass  # loaded on first use
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if is_loopback(host):
+        return None
+    proxy = getproxies().get(parts.scheme)
+    if not proxy or proxy_bypass(host):
+        return None
+    return proxy

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from flashback_tui.api.client import MAX_MESSAGE, USER_AGENT, FlashbackClient, proxy_for
+from flashback_tui.api.client import MAX_MESSAGE, USER_AGENT, FlashbackClient
 from flashback_tui.api.errors import (
     BadRequestError,
     FlashbackConnectionError,
@@ -21,6 +21,7 @@ from flashback_tui.api.errors import (
     UnexpectedResponseError,
 )
 from flashback_tui.api.models import AiLlmCreate, AiLlmUpdate, AiType
+from flashback_tui.net import proxy_for
 
 FAST_RETRIES = (0.01, 0.01)
 WORKSPACES_OK = {"success": True, "workspaces": []}

@@ -67,7 +67,7 @@ from flashback_tui.api.models import (
     WorkspaceResponse,
     check_endpoint,
 )
-from flashback_tui.net import is_loopback
+from flashback_tui.net import proxy_for
 
 __all__ = ["FlashbackClient", "Tokens", "TokensCallback"]
 
@@ -130,24 +130,6 @@ def normalize_base_url(base_url: str) -> str:
         return check_endpoint(base_url)
     except ValueError as exc:
         raise ValueError(f"invalid base URL: {exc}") from None
-
-
-def proxy_for(base_url: str) -> str | None:
-    """The proxy for ``base_url`` from the environment (stdlib rules), None for direct.
-
-    Loopback hosts never go through a proxy: the embedded platform must stay reachable even
-    when a proxy is set for everything else and ``NO_PROXY`` forgets localhost.
-    """
-    from urllib.request import getproxies, proxy_bypass
-
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    if is_loopback(host):
-        return None
-    proxy = getproxies().get(parts.scheme)
-    if not proxy or proxy_bypass(host):
-        return None
-    return proxy
 
 
 def _path_id(value: str) -> str:

@@ -31,10 +31,11 @@ Hot path: key routes (key digest -> configuration and its opened secret) and com
 policies are cached in memory for ``CACHE_TTL`` seconds. Every change made through this
 server (any POST/PUT/DELETE outside ``/v1``, e.g. revoking a key or updating a configuration)
 clears both caches before its response is sent, so a revoked key is refused at once. Usage is
-written to SQLite off the request path (see :mod:`.accounting`). One pooled
-``httpx.AsyncHTTPTransport`` serves every upstream call: the gateway sends through the
-transport itself rather than an ``httpx.AsyncClient``, whose cookie, auth, redirect and hook
-layers it does not need and which cost about 0.6 ms of CPU per call.
+written to SQLite off the request path (see :mod:`.accounting`). One pooled transport
+(:class:`~flashback_tui.server.upstream.UpstreamTransport`) serves every upstream call: the
+gateway sends through it rather than an ``httpx.AsyncClient``, whose cookie, auth, redirect
+and hook layers it does not need and which cost about 0.6 ms of CPU per call; proxies come
+from the environment.
 """
 
 from __future__ import annotations
@@ -322,7 +323,7 @@ class Gateway:
         self.routes = TimedCache(CACHE_TTL)
         self.policies = TimedCache(CACHE_TTL)
         self.state: PlatformState | None = None
-        self.transport: httpx.AsyncHTTPTransport | None = None
+        self.transport: httpx.AsyncBaseTransport | None = None
         self.accumulator: UsageAccumulator | None = None
         self._relays: set[asyncio.Task[None]] = set()
         self._flusher: asyncio.Task[None] | None = None
@@ -335,13 +336,15 @@ class Gateway:
         self.accumulator = UsageAccumulator.for_database(state.db.conn)
         self._flusher = asyncio.create_task(self.accumulator.run_periodic())
 
-    def _upstream(self) -> httpx.AsyncHTTPTransport:
+    def _upstream(self) -> httpx.AsyncBaseTransport:
         """The pooled upstream transport, created on the first call (httpx loads then, not
-        while the platform starts)."""
+        while the platform starts); proxies come from the environment."""
         if self.transport is None:
             import httpx
 
-            self.transport = httpx.AsyncHTTPTransport(
+            from flashback_tui.server.upstream import UpstreamTransport
+
+            self.transport = UpstreamTransport(
                 limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
         return self.transport
 

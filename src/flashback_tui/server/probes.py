@@ -135,16 +135,14 @@ async def probe(
             await http.aclose()
 
 
-async def open_transport() -> httpx.AsyncHTTPTransport:
-    """A pooled transport for probes (close it with ``aclose()``).
+async def open_transport() -> httpx.AsyncBaseTransport:
+    """A pooled transport for probes, proxies from the environment (close with ``aclose()``).
 
-    Probes send through the transport itself, not an ``httpx.AsyncClient``: they need none of
-    its cookie, auth, redirect or hook machinery, and skipping it saves CPU on every probe
-    when many configurations are validated at once. Redirects are therefore never followed.
+    See :mod:`flashback_tui.server.upstream`; redirects are never followed.
     """
-    import httpx
+    from flashback_tui.server.upstream import UpstreamTransport
 
-    return httpx.AsyncHTTPTransport(verify=await _shared_ssl_context())
+    return UpstreamTransport(verify=await _shared_ssl_context())
 
 
 async def _probe_pair(
