@@ -126,3 +126,12 @@ def test_the_reason_drops_what_the_screen_already_says() -> None:
     refused = NoCredentialError(profile, ["credentials file /x has mode 644: chmod 600 /x"])
     assert concise_reason(str(refused)) == "credentials file /x has mode 644: chmod 600 /x"
     assert concise_reason("401 invalid or expired token") == "401 invalid or expired token"
+
+
+def test_a_lockout_is_shown_in_the_platforms_words() -> None:
+    from flashback_tui.tui.screens.sign_in import wrong_sign_in_text
+
+    assert wrong_sign_in_text("invalid email or password") == "Wrong e-mail or password."
+    assert wrong_sign_in_text("too many failed sign-ins for this email from this address; "
+                              "try again in 30 s") == (
+        "Too many failed sign-ins for this email from this address; try again in 30 s.")

@@ -27,6 +27,7 @@ from flashback_tui.server import store
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.throttle import LoginThrottle
 
 logger = logging.getLogger("flashback_tui.server")
 
@@ -57,6 +58,15 @@ class ServerSettings:
     access_token_ttl: float = 3600.0
     #: Lifetime of refresh tokens.
     refresh_token_ttl: float = 30 * 24 * 3600.0
+    #: Failed sign-ins of one email from one address before a lockout
+    #: (FLASHBACK_LOGIN_MAX_FAILURES).
+    login_max_failures: int = field(
+        default_factory=lambda: int(_env_float("FLASHBACK_LOGIN_MAX_FAILURES", 5))
+    )
+    #: Seconds of the first lockout, doubled by each further failure (FLASHBACK_LOGIN_LOCKOUT).
+    login_lockout: float = field(
+        default_factory=lambda: _env_float("FLASHBACK_LOGIN_LOCKOUT", 30.0)
+    )
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -224,6 +234,8 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.settings = settings
         app.state.answer_cache = AnswerCache()
         app.state.item_cache = ItemJsonCache()
+        app.state.login_throttle = LoginThrottle(settings.login_max_failures,
+                                                 settings.login_lockout)
         try:
             yield
         finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+import math
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from flashback_tui.api.models import (
@@ -22,6 +24,7 @@ from flashback_tui.server.deps import (
     error_responses,
 )
 from flashback_tui.server.security import token_digest, verify_password
+from flashback_tui.server.throttle import LoginThrottle
 
 _ERRORS = error_responses(400, 401, 500)
 
@@ -31,13 +34,27 @@ BAD_LOGIN = "invalid email or password"
 
 
 @router.post("/login", response_model=LoginResponse, summary="Sign in with email and password")
-def login(body: LoginRequest, state: State, settings: Settings) -> LoginResponse:
-    """Issue an access token and a refresh token. Users without a password cannot sign in."""
+def login(body: LoginRequest, request: Request, state: State, settings: Settings
+          ) -> LoginResponse:
+    """Issue an access token and a refresh token. Users without a password cannot sign in.
+
+    Repeated failures for one email from one address lock that pair out for a while
+    (401 saying how long; see :mod:`flashback_tui.server.throttle`).
+    """
+    throttle: LoginThrottle = request.app.state.login_throttle
+    attempt = throttle.key(body.email, request.client.host if request.client else "")
+    wait = throttle.wait_seconds(attempt)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise HTTPException(401, f"too many failed sign-ins for this email from this address; "
+                                 f"try again in {seconds} s", headers={"Retry-After": str(seconds)})
     conn = state.db.conn()
     row = store.user_by_email(conn, body.email)
     password = body.password.get_secret_value()
     if not verify_password(password, row["password_hash"] if row else None) or row is None:
+        throttle.failed(attempt)
         raise HTTPException(401, BAD_LOGIN)
+    throttle.succeeded(attempt)
     access = store.issue_token(conn, row["id"], "access", settings.access_token_ttl)
     refresh = store.issue_token(conn, row["id"], "refresh", settings.refresh_token_ttl)
     return LoginResponse(

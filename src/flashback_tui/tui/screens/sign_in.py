@@ -69,6 +69,14 @@ def concise_reason(reason: str) -> str:
     return " ".join(notes) or "No credential is stored for this profile yet."
 
 
+def wrong_sign_in_text(server_message: str) -> str:
+    """What the screen says when the platform refuses a sign-in: its own words when they say
+    more than "wrong password" (a lockout says how long to wait), else a plain sentence."""
+    if "try again" in server_message.lower():
+        return server_message[:1].upper() + server_message[1:].rstrip(".") + "."
+    return "Wrong e-mail or password."
+
+
 def wants_sign_in(profile: Profile, error: BaseException, credential_source: str | None) -> bool:
     """True when signing in again can fix ``error`` for this profile."""
     from flashback_tui.api.errors import UnauthorizedError
@@ -206,7 +214,7 @@ class SignInScreen(BaseModal[ResolvedCredential | None]):
                 "Could not check the keyring; the token will stay in memory for this session.")
             return
         if isinstance(error, UnauthorizedError):
-            message = "Wrong e-mail or password."
+            message = wrong_sign_in_text(error.message)
         elif isinstance(error, ValidationError | BadRequestError):
             message = "Enter a valid e-mail address."
         else:
