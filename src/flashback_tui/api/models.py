@@ -152,6 +152,10 @@ class RequestModel(WireModel):
         alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True
     )
 
+    def given_fields(self) -> dict[str, Any]:
+        """The fields the sender set, by Python name: a partial update's changes."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
 
 def _reject_null(value: Any, info: Any) -> Any:
     if value is None:

@@ -124,7 +124,7 @@ def update_ai_llm(ai_llm_id: str, body: AiLlmUpdate, user: User, state: State
     """Partial update; a new endpoint, type, key or secret makes it unvalidated again."""
     conn = state.db.conn()
     require_llm_access(conn, user, ai_llm_id, write=True)
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    changes = body.given_fields()
     unvalidated = store.update_ai_llm(conn, state.keyring, ai_llm_id, changes)
     message = ("AI LLM configuration updated; validate it again" if unvalidated
                else "AI LLM configuration updated")

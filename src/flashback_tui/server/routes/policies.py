@@ -77,7 +77,7 @@ def update_policy(policy_id: str, body: PolicyUpdate, user: User, state: State
     """Partial update; the gateway applies it from this answer on."""
     conn = state.db.conn()
     require_policy_access(conn, user, policy_id, write=True)
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    changes = body.given_fields()
     store_policies.update_policy(conn, policy_id, changes)
     return PolicyIdResponse(success=True, policy_id=policy_id, message="policy updated")
 
