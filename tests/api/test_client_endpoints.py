@@ -319,3 +319,27 @@ async def test_one_connection_serves_many_calls(platform, world) -> None:
             await client.get_ai_llms()
             await client.get_workspaces()
     assert len(local_ports) == 1
+
+
+async def test_an_unchanged_list_is_not_downloaded_again(platform, world, new_config) -> None:
+    """Repeated GETs are conditional: a 304 hands back the answer already parsed."""
+    statuses: list[int] = []
+
+    class Observed(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            statuses.append(response.status_code)
+            return response
+
+    client = FlashbackClient(platform.url, token=world.tokens["WRITE"], transport=Observed())
+    async with client:
+        first = await client.get_ai_llms(world.workspace_id)
+        again = await client.get_ai_llms(world.workspace_id)
+        assert again is first and statuses == [200, 304]
+
+        created = await new_config(client)
+        changed = await client.get_ai_llms(world.workspace_id)
+        assert changed is not first and created in {llm.id for llm in changed.ai_llms}
+        assert statuses[-1] == 200
+        everywhere = await client.get_ai_llms()  # another query: its own answer
+        assert everywhere is not changed and statuses[-1] == 200

@@ -323,6 +323,31 @@ def test_lists_follow_changes_made_outside_the_api(http: httpx.Client, platform:
     assert available() == []
 
 
+@pytest.mark.parametrize("path", ["/ai/llm", "/ai/llm/available", "/ai/llm/stats"])
+def test_cached_answers_carry_an_etag_and_a_matching_one_gets_304(
+    path: str, http: httpx.Client, platform: Any, world: Any
+) -> None:
+    headers = auth(world.tokens["WRITE"])
+    first = http.get(path, headers=headers)
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+
+    for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = http.get(path, headers={**headers, "If-None-Match": held})
+        assert again.status_code == 304, held
+        assert again.content == b"" and again.headers["etag"] == etag
+    assert http.get(path, headers={**headers, "If-None-Match": '"other"'}).content == first.content
+
+    created = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
+    with PlatformState.open(platform.data_dir) as state:  # counts for stats, and availability
+        generation = store.ai_llm_row(state.db.conn(), created)["generation"]
+        store.record_validation(state.db.conn(), created, generation, True, "Validated: test")
+        store.record_usage(state.db.conn(), created, api_calls=1)
+    changed = http.get(path, headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert created in changed.text
+
+
 def test_an_unreadable_secret_is_a_generic_500_and_a_new_secret_repairs_it(
     http: httpx.Client, platform: Any, world: Any
 ) -> None:

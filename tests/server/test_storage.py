@@ -392,7 +392,7 @@ def test_every_change_of_listed_data_bumps_the_data_version(state: PlatformState
 
 
 def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> None:
-    from flashback_tui.server.cache import AnswerCache
+    from flashback_tui.server.cache import Answer, AnswerCache
 
     cache = AnswerCache(max_entries=2)
     builds: list[str] = []
@@ -400,24 +400,26 @@ def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> No
     def build(text: str):
         return lambda: builds.append(text) or text.encode()
 
-    assert cache.get_or_build("a", 1, build("a1")) == b"a1"
-    assert cache.get_or_build("a", 1, build("again")) == b"a1"
-    assert cache.get_or_build("a", 2, build("a2")) == b"a2"
-    cache.put("b", 1, b"b1")
-    cache.put("c", 1, b"c1")
+    first = cache.get_or_build("a", 1, build("a1"))
+    assert first == Answer.of(b"a1") and first.etag.startswith('"') and first.etag.endswith('"')
+    assert cache.get_or_build("a", 1, build("again")) == first
+    assert cache.get_or_build("a", 2, build("a2")).body == b"a2"
+    assert Answer.of(b"a2").etag != first.etag
+    cache.put("b", 1, Answer.of(b"b1"))
+    cache.put("c", 1, Answer.of(b"c1"))
     assert cache.get("a", 2) is None  # evicted: least recently used
-    assert cache.get("c", 1) == b"c1"
+    assert cache.get("c", 1) == Answer.of(b"c1")
     assert builds == ["a1", "a2"]
     assert (cache.hits, cache.misses) == (2, 3)
 
     small = AnswerCache(max_entries=10, max_bytes=10)
-    small.put("x", 1, b"12345")
-    small.put("y", 1, b"123456")  # over the byte budget: x goes
-    assert small.get("x", 1) is None and small.get("y", 1) == b"123456"
-    small.put("y", 2, b"1234")  # replacing an entry frees its bytes
+    small.put("x", 1, Answer.of(b"12345"))
+    small.put("y", 1, Answer.of(b"123456"))  # over the byte budget: x goes
+    assert small.get("x", 1) is None and small.get("y", 1).body == b"123456"
+    small.put("y", 2, Answer.of(b"1234"))  # replacing an entry frees its bytes
     assert small.size == 4
-    small.put("huge", 1, b"x" * 11)  # larger than the whole budget: not kept
-    assert small.get("huge", 1) is None and small.get("y", 2) == b"1234"
+    small.put("huge", 1, Answer.of(b"x" * 11))  # larger than the whole budget: not kept
+    assert small.get("huge", 1) is None and small.get("y", 2).body == b"1234"
 
 
 def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -> None:

@@ -30,6 +30,7 @@ import asyncio
 import hmac
 import inspect
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,8 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5)
 #: A server message longer than this is cut (it ends up on one line of a screen).
 MAX_MESSAGE = 500
+#: GET answers kept for conditional requests (one per path and query).
+MAX_HELD_ANSWERS = 16
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 JsonBody = dict[str, Any] | Callable[[], dict[str, Any]] | None
@@ -201,6 +204,8 @@ class FlashbackClient:
         self._transport = transport
         self._retry_delays = tuple(retry_delays)
         self._http: httpx.AsyncBaseTransport | None = None
+        self._answers: OrderedDict[tuple[str, tuple[tuple[str, str], ...]],
+                                   tuple[str, BaseModel]] = OrderedDict()
         self._base_headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
                               "Accept-Encoding": "gzip, deflate"}
         self._timeouts = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"),
@@ -438,17 +443,44 @@ class FlashbackClient:
         json: JsonBody = None,
         authenticated: bool = True,
     ) -> ResponseT:
-        """Send one API request (refreshing once on 401) and decode the answer."""
+        """Send one API request (refreshing once on 401) and decode the answer.
+
+        A GET whose earlier answer came with an ETag is sent conditionally; on ``304 Not
+        Modified`` that earlier answer is returned again (the same object: answers are
+        read-only), saving the download and the parsing.
+        """
         label = f"{method} {path}"
-        response, sent_token = await self._send(method, path, label, params, json, authenticated)
+        key = (path, tuple(sorted((params or {}).items()))) if method == "GET" else None
+        held = self._answers.get(key) if key is not None else None
+        etag = held[0] if held is not None else None
+        response, sent_token = await self._send(method, path, label, params, json,
+                                                authenticated, etag)
         if (
             response.status_code == 401
             and authenticated
             and self._refresh_token is not None
             and await self._refresh_after_401(sent_token)
         ):
-            response, _ = await self._send(method, path, label, params, json, authenticated)
-        return self._decode(response, model, label)
+            response, _ = await self._send(method, path, label, params, json, authenticated,
+                                           etag)
+        if held is not None and response.status_code == 304:
+            self._answers.move_to_end(key)
+            return held[1]  # type: ignore[return-value] - stored for this path and model
+        answer = self._decode(response, model, label)
+        if key is not None:
+            self._remember(key, response.headers.get("etag"), answer)
+        return answer
+
+    def _remember(self, key: tuple[str, tuple[tuple[str, str], ...]], etag: str | None,
+                  answer: BaseModel) -> None:
+        """Keep a GET answer with its ETag for the next conditional GET (a few, LRU)."""
+        if not etag:
+            self._answers.pop(key, None)
+            return
+        self._answers[key] = (etag, answer)
+        self._answers.move_to_end(key)
+        while len(self._answers) > MAX_HELD_ANSWERS:
+            self._answers.popitem(last=False)
 
     async def _refresh_after_401(self, rejected: SecretStr | None) -> bool:
         """Refresh once for any number of concurrent 401s; True when a retry makes sense."""
@@ -472,6 +504,7 @@ class FlashbackClient:
         params: dict[str, str] | None,
         json: JsonBody,
         authenticated: bool,
+        etag: str | None = None,
     ) -> tuple[httpx.Response, SecretStr | None]:
         """One request, with the retries an idempotent GET is allowed."""
         delays = self._retry_delays if method == "GET" else ()
@@ -480,7 +513,7 @@ class FlashbackClient:
             token = self._token if authenticated else None
             body = json() if callable(json) else json
             try:
-                response = await self._exchange(method, path, params, body, token)
+                response = await self._exchange(method, path, params, body, token, etag)
             except httpx.RequestError as exc:
                 if is_last or not isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS):
                     raise self._transport_error(exc, label) from exc
@@ -491,11 +524,16 @@ class FlashbackClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _exchange(self, method: str, path: str, params: dict[str, str] | None,
-                        body: Any, token: SecretStr | None) -> httpx.Response:
+                        body: Any, token: SecretStr | None, etag: str | None = None
+                        ) -> httpx.Response:
         """One HTTP exchange, the answer read in full (redirects are never followed)."""
         headers = self._base_headers
-        if token is not None:
-            headers = {**headers, "Authorization": f"Bearer {token.get_secret_value()}"}
+        if token is not None or etag is not None:
+            headers = dict(headers)
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+            if etag is not None:
+                headers["If-None-Match"] = etag
         request = httpx.Request(method, self._base_url + path, params=params, json=body,
                                 headers=headers, extensions=self._timeouts)
         response = await self._pool().handle_async_request(request)

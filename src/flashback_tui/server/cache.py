@@ -4,15 +4,18 @@ Every write to the tables a cached answer is built from bumps a counter (SQLite 
 so writes by the ``admin`` commands or the gateway in other processes count too). An answer is
 stored with the counter value read in the same snapshot as its data, and served only while
 the counter still has that value; a TUI polling an unchanged list every few seconds then
-costs one indexed read instead of rebuilding a thousand rows.
+costs one indexed read instead of rebuilding a thousand rows. Each answer carries an ETag (a
+digest of its bytes, computed once when it is built), so a client that already holds those
+bytes gets ``304 Not Modified`` and skips the download and the parsing too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel
 from pydantic_core import to_json
@@ -32,11 +35,23 @@ MAX_ENTRIES = 64
 MAX_BYTES = 16 * 1024 * 1024
 
 
+class Answer(NamedTuple):
+    """A serialized answer and its ETag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Answer:
+        """The answer for ``body``, its strong ETag a digest of the bytes."""
+        return cls(body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"')
+
+
 class AnswerCache:
-    """Thread-safe LRU map from a key to ``(data version, JSON bytes)``, bounded in size."""
+    """Thread-safe LRU map from a key to ``(data version, answer)``, bounded in size."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, Answer]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
@@ -44,7 +59,7 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, version: Hashable) -> bytes | None:
+    def get(self, key: Hashable, version: Hashable) -> Answer | None:
         """The answer stored for ``key`` at ``version``, or None."""
         with self._lock:
             entry = self._entries.get(key)
@@ -55,27 +70,28 @@ class AnswerCache:
             self.hits += 1
             return entry[1]
 
-    def put(self, key: Hashable, version: Hashable, body: bytes) -> None:
+    def put(self, key: Hashable, version: Hashable, answer: Answer) -> None:
         """Store an answer built from data at ``version``."""
-        if len(body) > self.max_bytes:
+        if len(answer.body) > self.max_bytes:
             return
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
-                self.size -= len(previous[1])
-            self._entries[key] = (version, body)
-            self.size += len(body)
+                self.size -= len(previous[1].body)
+            self._entries[key] = (version, answer)
+            self.size += len(answer.body)
             while len(self._entries) > self.max_entries or self.size > self.max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
-                self.size -= len(dropped)
+                self.size -= len(dropped.body)
 
-    def get_or_build(self, key: Hashable, version: Hashable, build: Callable[[], bytes]) -> bytes:
+    def get_or_build(self, key: Hashable, version: Hashable,
+                     build: Callable[[], bytes]) -> Answer:
         """The cached answer, or ``build()`` stored under ``version``."""
-        body = self.get(key, version)
-        if body is None:
-            body = build()
-            self.put(key, version, body)
-        return body
+        answer = self.get(key, version)
+        if answer is None:
+            answer = Answer.of(build())
+            self.put(key, version, answer)
+        return answer
 
 
 class ItemJsonCache:

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flashback_tui.api.models import ErrorResponse, Role
@@ -27,6 +27,9 @@ READ_ONLY = "your role in this workspace (READ) does not allow changes"
 
 #: The ``workspaceId`` filter of list endpoints.
 WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
+#: The ETags a client already holds (conditional GET of a cached answer).
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=4096,
+                                           description="ETags the client holds: 304 if current")]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -25,6 +25,7 @@ from flashback_tui.server.deps import (
     LLM_NOT_FOUND,
     Cache,
     CurrentUser,
+    IfNoneMatch,
     Items,
     Settings,
     State,
@@ -67,18 +68,28 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
 
 
 def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...],
-                   build: Callable[[sqlite3.Connection], bytes], *, usage: bool = False
-                   ) -> Response:
+                   build: Callable[[sqlite3.Connection], bytes], if_none_match: str | None,
+                   *, usage: bool = False) -> Response:
     """The JSON answer for ``key``, rebuilt only when the data changed since it was cached.
 
     The version and the data are read in one snapshot, so an answer is never stored under a
-    version older than the data it shows.
+    version older than the data it shows. A client that sends the answer's ETag in
+    ``If-None-Match`` gets ``304 Not Modified`` with no body.
     """
     conn = state.db.conn()
     with transaction(conn, immediate=False):
         version = store.data_version(conn, usage=usage)
-        body = cache.get_or_build(key, version, lambda: build(conn))
-    return Response(body, media_type="application/json")
+        answer = cache.get_or_build(key, version, lambda: build(conn))
+    headers = {"ETag": answer.etag}
+    if if_none_match and _etag_matches(if_none_match, answer.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` list names ``etag`` (weak comparison, as RFC 9110 asks)."""
+    held = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in held or etag in held
 
 
 def _llm_list_json(items: ItemJsonCache, records: list[store.AiLlmRecord]) -> bytes:
@@ -88,26 +99,30 @@ def _llm_list_json(items: ItemJsonCache, records: list[store.AiLlmRecord]) -> by
 @router.get("", response_model=AiLlmListResponse, summary="List configurations")
 def list_ai_llms(
     user: User, state: State, cache: Cache, items: Items,
-    workspace_id: WorkspaceIdQuery = None,
+    workspace_id: WorkspaceIdQuery = None, if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Configurations of every workspace the caller belongs to, or of one workspace."""
     workspace_id = workspace_id or None  # ?workspaceId= means no filter
     if workspace_id is not None:
         require_workspace_role(state.db.conn(), user, workspace_id, write=False)
     return _cached_answer(state, cache, ("list", user.id, workspace_id), lambda conn: (
-        _llm_list_json(items, store.ai_llm_records(conn, user.id, workspace_id=workspace_id))))
+        _llm_list_json(items, store.ai_llm_records(conn, user.id, workspace_id=workspace_id))),
+        if_none_match)
 
 
 @router.get("/available", response_model=AiLlmListResponse, summary="Configurations ready to use")
-def list_available_ai_llms(user: User, state: State, cache: Cache, items: Items) -> Response:
+def list_available_ai_llms(user: User, state: State, cache: Cache, items: Items,
+                           if_none_match: IfNoneMatch = None) -> Response:
     """Configurations whose last validation succeeded and that have not changed since."""
     return _cached_answer(state, cache, ("available", user.id), lambda conn: (
-        _llm_list_json(items, store.ai_llm_records(conn, user.id, available_only=True))))
+        _llm_list_json(items, store.ai_llm_records(conn, user.id, available_only=True))),
+        if_none_match)
 
 
 @router.get("/stats", response_model=StatsResponse, summary="Usage totals")
 def ai_llm_stats(
-    user: User, state: State, cache: Cache, ai_llm_id: AiLlmIdQuery = None
+    user: User, state: State, cache: Cache, ai_llm_id: AiLlmIdQuery = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Usage totals of every visible configuration, or of ``aiLlmId``."""
     ai_llm_id = ai_llm_id or None
@@ -115,7 +130,7 @@ def ai_llm_stats(
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
         StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))
-        .model_dump_json(by_alias=True).encode()), usage=True)
+        .model_dump_json(by_alias=True).encode()), if_none_match, usage=True)
 
 
 @router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
