@@ -7,9 +7,11 @@ log line that names only the exception type.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -222,6 +224,18 @@ def _openapi_without_422(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+#: Seconds after start-up when the outbound HTTP stack is loaded in the background: late
+#: enough to leave the CPU to the first answers, early enough for a first validation.
+WARM_UP_DELAY = 1.0
+
+
+def _warm_up_in_background() -> None:
+    """Load what validation and the gateway need, in a thread, so their first call is quick."""
+    from flashback_tui.server.probes import warm_up
+
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+
+
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
     from flashback_tui.server import gateway
@@ -236,9 +250,11 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.item_cache = ItemJsonCache()
         app.state.login_throttle = LoginThrottle(settings.login_max_failures,
                                                  settings.login_lockout)
+        warm_up = asyncio.get_running_loop().call_later(WARM_UP_DELAY, _warm_up_in_background)
         try:
             yield
         finally:
+            warm_up.cancel()
             transport = getattr(app.state, "probe_transport", None)
             if transport is not None:
                 await transport.aclose()

@@ -211,12 +211,25 @@ _ssl_context: ssl.SSLContext | None = None
 
 async def _shared_ssl_context() -> ssl.SSLContext:
     """One TLS context for every transport (building one costs ~60 ms of CPU)."""
-    global _ssl_context
     if _ssl_context is None:
-        import httpx
-
-        _ssl_context = await asyncio.to_thread(httpx.create_ssl_context)
+        await asyncio.to_thread(warm_up)
+    assert _ssl_context is not None
     return _ssl_context
+
+
+def warm_up() -> None:
+    """Load the outbound HTTP stack and build the TLS context, ahead of the first validation.
+
+    Blocking (run it in a thread): together they cost ~150 ms of CPU, which the first
+    validations of a session would otherwise wait for. Safe to call more than once.
+    """
+    global _ssl_context
+    import httpx
+
+    from flashback_tui.server import upstream  # noqa: F401 - loaded for the first probe
+
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
 
 
 # ---------------------------------------------------------------------------------------------
