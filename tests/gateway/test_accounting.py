@@ -10,6 +10,7 @@ from flashback_tui.server.accounting import (
     CallUsage,
     UsageAccumulator,
     choice_texts,
+    conversation_of,
     count_tokens,
     message_texts,
 )
@@ -107,3 +108,39 @@ async def test_stream_relay_splits_events_on_any_line_end_and_drops_unasked_usag
     assert sent == chunk + b"\n\ndata: [DONE]\n\n"
     assert finished and finished[0].llm_tokens_in == 7 and finished[0].llm_tokens_out == 2
     assert finished[0].tokens_out == 2 and finished[0].llm_model == "m1"
+
+
+def test_a_conversation_is_its_key_and_its_opening() -> None:
+    system = {"role": "system", "content": "Be brief."}
+    ask = {"role": "user", "content": [{"type": "text", "text": "Hi"}]}
+    later = [system, ask, {"role": "assistant", "content": "Hello"},
+             {"role": "user", "content": "More?"}]
+    assert conversation_of("k1", [system, ask]) == conversation_of("k1", later)
+    assert conversation_of("k1", [system, ask]) != conversation_of("k2", [system, ask])
+    assert conversation_of("k1", [ask]) != conversation_of("k1", [system, ask])
+    assert conversation_of("k1", [system, {"role": "user", "content": "Bye"}]) != (
+        conversation_of("k1", [system, ask]))
+
+
+async def test_a_conversation_counts_once_per_minute_across_flushes() -> None:
+    written: list[dict[BucketKey, BucketCounts]] = []
+    accumulator = UsageAccumulator(written.append)
+    minute = 20 * store.MINUTE_MS
+    chat, other = b"chat", b"other"
+    accumulator.add(usage(conversation=chat), at_ms=minute + 1)
+    await accumulator.flush()
+    accumulator.add(usage(conversation=chat), at_ms=minute + 2)  # same chat, after a flush
+    accumulator.add(usage(conversation=other), at_ms=minute + 3)
+    accumulator.add(usage(conversation=chat), at_ms=minute + store.MINUTE_MS)  # next minute
+    accumulator.add(usage(), at_ms=minute + 4)  # a call without one (e.g. no messages)
+    await accumulator.flush()
+    totals: dict[int, int] = {}
+    for batch in written:
+        for key, counts in batch.items():
+            totals[key.minute] = (totals.get(key.minute, 0)
+                                  + counts.counters["active_conversations"])
+    assert totals == {minute: 2, minute + store.MINUTE_MS: 1}
+
+    far = minute + 10 * store.MINUTE_MS  # old minutes are forgotten as time moves on
+    accumulator.add(usage(conversation=chat), at_ms=far)
+    assert {key.minute for key in accumulator._conversations} == {far - far % store.MINUTE_MS}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import openai
 import pytest
 
@@ -74,6 +76,26 @@ def test_minute_series_carries_calls_tokens_latency_model_and_host(
     assert point["latency_ms"] > 0
     daily = linked.api.call("GET", "/aistats/daily", params={"aiLlmId": linked.llm_id})["data"]
     assert sum(p["apiCalls"] for p in daily) == 1
+
+
+def test_active_conversations_count_each_chat_once_a_minute(
+        linked: Linked, provider: FakeProvider) -> None:
+    client = client_for(linked)
+    if time.time() % 60 > 50:  # keep the three calls inside one minute
+        time.sleep(60 - time.time() % 60 + 0.1)
+    system = {"role": "system", "content": "You are terse."}
+    opening = {"role": "user", "content": "What is a gateway?"}
+    first = client.chat.completions.create(model="fake-gpt-small", messages=[system, opening])
+    client.chat.completions.create(model="fake-gpt-small", messages=[  # the same chat, later
+        system, opening, {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": "And a proxy?"}])
+    client.chat.completions.create(model="fake-gpt-small", messages=[  # another chat
+        system, {"role": "user", "content": "What is a policy?"}])
+
+    (point,) = linked.api.call("GET", "/aistats/minute", params={"aiLlmId": linked.llm_id})["data"]
+    assert point["apiCalls"] == 3 and point["activeConversations"] == 2
+    daily = linked.api.call("GET", "/aistats/daily", params={"aiLlmId": linked.llm_id})["data"]
+    assert [p["activeConversations"] for p in daily] == [2]
 
 
 def test_models_are_listed_through_the_gateway(linked: Linked) -> None:

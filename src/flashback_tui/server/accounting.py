@@ -12,6 +12,14 @@ Token counts
     relayed. No network, no model-specific tokenizer: the figures are comparable across
     providers and stable across versions, and they differ from the provider's on purpose.
 
+Conversations
+    Chat calls are stateless: each turn of a chat sends the whole history again. A call's
+    conversation is therefore identified by its key and its opening (the text of the first
+    system message and of the first user message): every later turn of the same chat repeats
+    them. ``activeConversations`` of a minute bucket is the number of distinct conversations
+    with a call in that minute. Two chats that open with the same words through the same key
+    count as one; a server restart within a minute may count a conversation twice in it.
+
 Recording
     Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
     request path). A background task writes the pending buckets to SQLite every second in
@@ -24,6 +32,7 @@ Recording
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import threading
@@ -40,6 +49,9 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 #: Seconds between background writes of pending usage.
 FLUSH_INTERVAL = 1.0
+#: How far back (ms) the conversations seen per bucket are remembered; calls are counted in
+#: the minute they finish, so only the last minute or two can still receive calls.
+CONVERSATION_MEMORY_MS = 3 * 60_000
 
 
 def count_tokens(text: str) -> int:
@@ -60,6 +72,24 @@ def message_texts(messages: Iterable[Any]) -> list[str]:
             texts.extend(part["text"] for part in content
                          if isinstance(part, dict) and isinstance(part.get("text"), str))
     return texts
+
+
+def conversation_of(key_id: str, messages: Iterable[Any]) -> bytes:
+    """A digest identifying the chat a call belongs to (see the module docstring)."""
+    opening: dict[str, str] = {}
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role in ("system", "user") and role not in opening:
+            opening[role] = "\n".join(message_texts([message]))
+        if len(opening) == 2:
+            break
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (key_id, opening.get("system", ""), opening.get("user", "")):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.digest()
 
 
 def choice_texts(choices: Any, part: str) -> list[str]:
@@ -99,6 +129,7 @@ class CallUsage:
     num_blocks: int = 0
     severities: dict[str, int] = field(default_factory=dict)
     latency_ms: float = 0.0
+    conversation: bytes | None = None
 
     def add_provider_usage(self, usage: Any) -> None:
         """Take the provider's ``usage`` object (ignored unless it is one)."""
@@ -137,6 +168,8 @@ class UsageAccumulator:
         self._pending: dict[BucketKey, BucketCounts] = {}
         self._lock = threading.Lock()
         self._flush_lock: asyncio.Lock | None = None
+        #: Conversations already counted per bucket, for the last few minutes only.
+        self._conversations: dict[BucketKey, set[bytes]] = {}
 
     @classmethod
     def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
@@ -150,11 +183,26 @@ class UsageAccumulator:
                         repo_id=usage.repo_id, repo_ai_api_key_id=usage.repo_ai_api_key_id)
         counts = usage.bucket()
         with self._lock:
+            if usage.conversation is not None and self._first_in_bucket(key, usage.conversation):
+                counts.counters["active_conversations"] = 1
             existing = self._pending.get(key)
             if existing is None:
                 self._pending[key] = counts
             else:
                 existing.merge(counts)
+
+    def _first_in_bucket(self, key: BucketKey, conversation: bytes) -> bool:
+        """Whether ``conversation`` is new in ``key``'s minute (remembering it if so)."""
+        seen = self._conversations.get(key)
+        if seen is None:
+            horizon = key.minute - CONVERSATION_MEMORY_MS
+            for old in [k for k in self._conversations if k.minute < horizon]:
+                del self._conversations[old]
+            seen = self._conversations[key] = set()
+        if conversation in seen:
+            return False
+        seen.add(conversation)
+        return True
 
     @property
     def pending(self) -> int:

@@ -63,6 +63,7 @@ from flashback_tui.server.accounting import (
     CallUsage,
     UsageAccumulator,
     choice_texts,
+    conversation_of,
     count_tokens,
     message_texts,
 )
@@ -470,7 +471,8 @@ class Gateway:
         usage = CallUsage(ai_llm_id=route.llm_id, repo_id=route.repo_id,
                           repo_ai_api_key_id=route.key_id, llm_type=route.ai_type.value,
                           host=upstream.host, llm_model=model if isinstance(model, str) else None,
-                          tokens_in=count_tokens("\n".join(texts)))
+                          tokens_in=count_tokens("\n".join(texts)),
+                          conversation=conversation_of(route.key_id, payload["messages"]))
         policies = await self.workspace_policies(route.workspace_id)
         if policies:
             refusal = self._apply_policies(policies, texts, usage)

@@ -861,7 +861,8 @@ def usage_points(
     """Usage buckets in ``[start_ms, end_ms)`` of configurations the user can see.
 
     ``bucket_ms`` of a minute returns the stored rows; a day sums minutes per day, per
-    configuration, repository and key. ``latency_ms`` is the mean per call.
+    configuration, repository and key, except ``active_conversations``: the busiest minute's
+    (distinct conversations do not add up across minutes). ``latency_ms`` is the mean per call.
     """
     params: list[Any] = [bucket_ms, bucket_ms, user_id, start_ms, end_ms]
     extra = ""
@@ -871,7 +872,8 @@ def usage_points(
             return []
         extra = f" AND u.ai_llm_id IN ({', '.join('?' for _ in ids)})"
         params.extend(ids)
-    sums = ", ".join(f"SUM(u.{c}) AS {c}" for c in MINUTE_COUNTERS)
+    sums = ", ".join(f"{'MAX' if c == 'active_conversations' else 'SUM'}(u.{c}) AS {c}"
+                     for c in MINUTE_COUNTERS)
     rows = conn.execute(
         f"SELECT (u.minute / ?) * ? AS bucket, u.ai_llm_id, u.repo_id, u.repo_ai_api_key_id,"  # noqa: S608
         f" {sums}, SUM(u.latency_ms_total) AS latency_total, MAX(u.llm_type) AS llm_type,"
