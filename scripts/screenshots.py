@@ -109,7 +109,8 @@ def record_usage(data_dir: Path, ids: dict[str, str], minutes: int) -> None:
             store.record_usage(conn, ids["Production OpenAI"], at_ms=at,
                                latency_ms=calls * (420.0 + 7 * (minute % 6)), api_calls=calls,
                                tokens_in=calls * 160, tokens_out=calls * 410,
-                               llm_tokens_in=calls * 151, llm_tokens_out=calls * 402)
+                               llm_tokens_in=calls * 151, llm_tokens_out=calls * 402,
+                               active_conversations=calls // 3)
             if minute % 4 == 0:
                 flagged = 1 if minute % 8 == 0 else 0
                 store.record_usage(conn, ids["Claude for support"], at_ms=at,
@@ -133,7 +134,7 @@ def live_traffic(data_dir: Path, ids: dict[str, str], stop: threading.Event) -> 
             store.record_usage(conn, ids["Production OpenAI"], latency_ms=calls * 380.0,
                                api_calls=calls, tokens_in=calls * 160,
                                tokens_out=calls * 410, llm_tokens_in=calls * 151,
-                               llm_tokens_out=calls * 402)
+                               llm_tokens_out=calls * 402, active_conversations=1)
             if tick % 5 == 0:
                 blocked = 1 if tick % 15 == 0 else 0
                 store.record_usage(conn, ids["On-prem vLLM"], latency_ms=95.0, api_calls=1,

@@ -81,7 +81,8 @@ async def test_tiles_and_table_show_only_the_workspace_usage(platform, world, tw
                api_calls=3, tokens_in=30, tokens_out=60, llm_tokens_in=25, llm_tokens_out=55,
                policy_violations=2, num_alerts=1)
     seed_usage(platform.data_dir, beta, at_ms=now_ms, latency_ms=4 * 80.0, api_calls=4,
-               tokens_in=40, tokens_out=70, llm_tokens_in=35, llm_tokens_out=65)
+               tokens_in=40, tokens_out=70, llm_tokens_in=35, llm_tokens_out=65,
+               active_conversations=2)
     seed_usage(platform.data_dir, elsewhere, api_calls=1000, num_blocks=9)
 
     app = make_app(platform.url, token)
@@ -117,7 +118,7 @@ async def test_tiles_and_table_show_only_the_workspace_usage(platform, world, tw
         summary = static_text(screen, "#series-summary")
         assert "7 calls" in summary
         assert "latency 63 ms" in summary  # (3 x 40 + 4 x 80) / 7
-        assert "latest minute 80 ms" in summary
+        assert "latest minute: 80 ms, 2 conversations" in summary
         assert "2 configurations" in static_text(screen, "#stats-status")
 
         before = app.theme_variables["error"]

@@ -11,6 +11,7 @@ Network calls run in a worker; failures become a message and the refresh timer c
 from __future__ import annotations
 
 import asyncio
+import textwrap
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -122,6 +123,8 @@ class MinuteSeries:
     tokens: list[int]
     latency_ms: float | None
     last_latency_ms: float | None
+    last_conversations: int = 0
+    """Conversations active in the last minute that had calls."""
 
     @property
     def has_traffic(self) -> bool:
@@ -149,6 +152,7 @@ def summarize_minutes(
     calls = [0] * minutes
     tokens = [0] * minutes
     latency_sum = [0.0] * minutes
+    conversations = [0] * minutes
     for point in points:
         if ai_llm_ids is not None and point.ai_llm_id not in ai_llm_ids:
             continue
@@ -158,11 +162,13 @@ def summarize_minutes(
         calls[index] += point.api_calls
         tokens[index] += point.tokens_in + point.tokens_out
         latency_sum[index] += point.latency_ms * point.api_calls
+        conversations[index] += point.active_conversations
     total_calls = sum(calls)
     latency = sum(latency_sum) / total_calls if total_calls else None
     last = next((i for i in range(minutes - 1, -1, -1) if calls[i]), None)
     last_latency = latency_sum[last] / calls[last] if last is not None else None
-    return MinuteSeries(calls, tokens, latency, last_latency)
+    last_conversations = conversations[last] if last is not None else 0
+    return MinuteSeries(calls, tokens, latency, last_latency, last_conversations)
 
 
 class StatsScreen(BaseScreen):
@@ -516,17 +522,24 @@ class StatsScreen(BaseScreen):
             if list(sparkline.data or []) != values:
                 sparkline.data = values
         text = self._series_text(series)
-        if text != str(summary.render()):
-            summary.update(text, layout=False)
+        shown = str(summary.render())
+        if text != shown:
+            # A new layout only when the summary wraps onto a different number of lines.
+            width = max(summary.size.width, 1)
+            relayout = len(textwrap.wrap(text, width)) != len(textwrap.wrap(shown, width))
+            summary.update(text, layout=relayout)
 
     @staticmethod
     def _series_text(series: MinuteSeries) -> str:
         if not series.has_traffic:
             return "Last hour: no traffic."
-        text = (f"Last hour: {sum(series.calls):,} calls, {sum(series.tokens):,} tokens"
-                f" · latency {series.latency_ms:,.0f} ms")
+        text = (f"Last hour: {fit_count(sum(series.calls), 7)} calls,"
+                f" {fit_count(sum(series.tokens), 7)} tokens, latency {series.latency_ms:,.0f} ms")
         if series.last_latency_ms is not None:
-            text += f" (latest minute {series.last_latency_ms:,.0f} ms)"
+            text += f" · latest minute: {series.last_latency_ms:,.0f} ms"
+            if series.last_conversations:
+                plural = "s" if series.last_conversations != 1 else ""
+                text += f", {series.last_conversations:,} conversation{plural}"
         return text
 
     def _on_theme_changed(self, _theme: Any) -> None:
