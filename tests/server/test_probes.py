@@ -24,9 +24,9 @@ from flashback_tui.server.probes import (
     bedrock_region,
     describe_transport_error,
     forget_auth_enforcement,
-    open_transport,
     probe,
 )
+from flashback_tui.server.upstream import UpstreamTransport
 from tests.support.fake_provider import (
     BEDROCK_MODELS,
     OPENAI_MODELS,
@@ -59,7 +59,7 @@ def fresh(provider: FakeProvider) -> FakeProvider:
 @pytest.fixture
 async def shared_transport() -> AsyncIterator[httpx.AsyncBaseTransport]:
     """A pooled transport like the one the server passes to many concurrent probes."""
-    transport = await open_transport()
+    transport = UpstreamTransport()
     yield transport
     await transport.aclose()
 

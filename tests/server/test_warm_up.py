@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flashback_tui.server import app as app_module
-from flashback_tui.server import probes
+from flashback_tui.server import upstream
 from flashback_tui.server.app import ServerSettings, create_app
 
 
@@ -24,7 +24,7 @@ async def test_the_platform_warms_up_in_a_thread_soon_after_it_starts(
         warmed.set()
 
     monkeypatch.setattr(app_module, "WARM_UP_DELAY", 0.05)
-    monkeypatch.setattr(probes, "warm_up", fake_warm_up)
+    monkeypatch.setattr(app_module, "_warm_up", fake_warm_up)
     app = create_app(ServerSettings(data_dir=tmp_path / "data"))
     async with app.router.lifespan_context(app):
         assert not warmed.is_set()  # not during start-up itself
@@ -35,10 +35,10 @@ async def test_the_platform_warms_up_in_a_thread_soon_after_it_starts(
 async def test_after_warming_up_the_first_probe_reuses_the_tls_context(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(probes, "_ssl_context", None)
-    probes.warm_up()
-    built = probes._ssl_context
+    monkeypatch.setattr(upstream, "_ssl_context", None)
+    upstream.warm_up()
+    built = upstream._ssl_context
     assert built is not None
-    probes.warm_up()  # a second call changes nothing
-    assert probes._ssl_context is built
-    assert await probes._shared_ssl_context() is built
+    upstream.warm_up()  # a second call changes nothing
+    assert upstream._ssl_context is built
+    assert await upstream.shared_ssl_context() is built

@@ -229,11 +229,17 @@ def _openapi_without_422(app: FastAPI) -> None:
 WARM_UP_DELAY = 1.0
 
 
-def _warm_up_in_background() -> None:
-    """Load what validation and the gateway need, in a thread, so their first call is quick."""
-    from flashback_tui.server.probes import warm_up
+def _warm_up() -> None:
+    """Load the outbound HTTP stack and build its TLS context (~150 ms of CPU, blocking)."""
+    from flashback_tui.server import probes  # noqa: F401 - what the first validation needs
+    from flashback_tui.server.upstream import warm_up
 
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    warm_up()
+
+
+def _warm_up_in_background() -> None:
+    """Run :func:`_warm_up` in a thread, so the first validation or gateway call is quick."""
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:

@@ -108,8 +108,8 @@ async def probe(
 
     ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds the whole
     probe, both requests included. ``transport`` is reused when given (its connection pool
-    serves many concurrent probes; see :func:`open_transport`); otherwise a short-lived one
-    is used.
+    serves many concurrent probes; see :class:`~flashback_tui.server.upstream.
+    UpstreamTransport`); otherwise a short-lived one is used. Redirects are never followed.
     """
     ai_type = AiType(ai_type)
     key, secret = _reveal(key), _reveal(secret)
@@ -126,23 +126,15 @@ async def probe(
     wrong_key, wrong_secret = _wrong_credentials(ai_type)
     scrubber = _Scrubber([key, secret, wrong_key, wrong_secret])
 
+    from flashback_tui.server.upstream import UpstreamTransport
+
     owned = transport is None
-    http = transport or await open_transport()
+    http = transport or UpstreamTransport()
     try:
         return await _probe_pair(http, target, (key, secret), (wrong_key, wrong_secret), scrubber)
     finally:
         if owned:
             await http.aclose()
-
-
-async def open_transport() -> httpx.AsyncBaseTransport:
-    """A pooled transport for probes, proxies from the environment (close with ``aclose()``).
-
-    See :mod:`flashback_tui.server.upstream`; redirects are never followed.
-    """
-    from flashback_tui.server.upstream import UpstreamTransport
-
-    return UpstreamTransport(verify=await _shared_ssl_context())
 
 
 async def _probe_pair(
@@ -204,32 +196,6 @@ _auth_enforcement = _AuthEnforcementMemory()
 def forget_auth_enforcement() -> None:
     """Forget which endpoints were seen rejecting wrong keys (the next probes ask again)."""
     _auth_enforcement.forget_all()
-
-
-_ssl_context: ssl.SSLContext | None = None
-
-
-async def _shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context for every transport (building one costs ~60 ms of CPU)."""
-    if _ssl_context is None:
-        await asyncio.to_thread(warm_up)
-    assert _ssl_context is not None
-    return _ssl_context
-
-
-def warm_up() -> None:
-    """Load the outbound HTTP stack and build the TLS context, ahead of the first validation.
-
-    Blocking (run it in a thread): together they cost ~150 ms of CPU, which the first
-    validations of a session would otherwise wait for. Safe to call more than once.
-    """
-    global _ssl_context
-    import httpx
-
-    from flashback_tui.server import upstream  # noqa: F401 - loaded for the first probe
-
-    if _ssl_context is None:
-        _ssl_context = httpx.create_ssl_context()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -165,17 +165,13 @@ def _credentials_for(state: PlatformState, user: CurrentUser, llm_id: str
         raise HTTPException(404, LLM_NOT_FOUND) from None
 
 
-async def _probe_transport(request: Request) -> httpx.AsyncBaseTransport:
+def _probe_transport(request: Request) -> httpx.AsyncBaseTransport:
     """One pooled transport for all probes of this app (closed by the lifespan)."""
-    from flashback_tui.server.probes import open_transport
+    from flashback_tui.server.upstream import UpstreamTransport
 
     app_state = request.app.state
     if getattr(app_state, "probe_transport", None) is None:
-        opened = await open_transport()
-        if getattr(app_state, "probe_transport", None) is None:
-            app_state.probe_transport = opened
-        else:  # another validation opened one meanwhile
-            await opened.aclose()
+        app_state.probe_transport = UpstreamTransport()
     return app_state.probe_transport
 
 
@@ -204,7 +200,7 @@ async def validate_ai_llm(ai_llm_id: str, request: Request, user: User, state: S
         creds.key,
         creds.secret,
         timeout=settings.probe_timeout,
-        transport=await _probe_transport(request),
+        transport=_probe_transport(request),
     )
     stored = await run_in_threadpool(
         _record_outcome, state, ai_llm_id, creds.generation, result.success, result.message
