@@ -93,8 +93,8 @@ class FastTable(ScrollView, can_focus=True):
 
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
-    class Highlighted(Message):
-        """The cursor moved to another row (``key`` None when the table is empty)."""
+    class _RowMessage(Message):
+        """A message about one row of a table, named by its key."""
 
         def __init__(self, table: FastTable, key: str | None) -> None:
             super().__init__()
@@ -106,18 +106,13 @@ class FastTable(ScrollView, can_focus=True):
             """The table that sent the message (for ``@on`` selectors)."""
             return self.table
 
-    class Selected(Message):
-        """Enter (or a double click) on a row."""
+    class Highlighted(_RowMessage):
+        """The cursor moved to another row (``key`` None when the table is empty)."""
 
-        def __init__(self, table: FastTable, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
+    class Selected(_RowMessage):
+        """Enter (or a double click) on a row (``key`` is never None)."""
 
-        @property
-        def control(self) -> FastTable:
-            """The table that sent the message (for ``@on`` selectors)."""
-            return self.table
+        key: str
 
     def __init__(
         self,
