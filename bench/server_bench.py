@@ -25,9 +25,10 @@ from pathlib import Path
 
 import httpx
 
-from flashback_tui.server import admin, store
+from flashback_tui.server import admin
 from flashback_tui.server.runner import LocalServer
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import usage as usage_store
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -100,7 +101,7 @@ def seed(client: httpx.Client, data_dir: Path, workspace_id: str, count: int) ->
         admin.add_repo(data_dir, f"repo-{n}", workspace_id, llm_id)
     with PlatformState.open(data_dir) as state:
         for llm_id in ids[::5]:
-            store.record_usage(state.db.conn(), llm_id, api_calls=3, tokens_in=120,
+            usage_store.record_usage(state.db.conn(), llm_id, api_calls=3, tokens_in=120,
                                tokens_out=480, latency_ms=350.0)
     return ids
 

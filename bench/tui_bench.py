@@ -264,16 +264,17 @@ def seed(data_dir: Path, names: list[str], endpoint: str, secret: str = BENCH_KE
     from pydantic import SecretStr
 
     from flashback_tui.api.models import AiType
-    from flashback_tui.server import store
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import ai_llms as llm_store
+    from flashback_tui.server.store import workspaces as workspace_store
 
     types = list(AiType)
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        workspace_id = store.find_workspace(conn, "Default")["id"]
+        workspace_id = workspace_store.find_workspace(conn, "Default")["id"]
         for index, name in enumerate(names):
             ai_type = types[index % len(types)] if endpoint.startswith("https") else AiType.OTHER
-            store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
+            llm_store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
                                 name=name, ai_type=ai_type, endpoint=endpoint,
                                 secret=SecretStr(secret))
 

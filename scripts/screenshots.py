@@ -44,8 +44,11 @@ def seed(data_dir: Path, provider: FakeProvider) -> dict[str, str]:
     from pydantic import SecretStr
 
     from flashback_tui.api.models import AiType
-    from flashback_tui.server import admin, store
+    from flashback_tui.server import admin
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import ai_llms as llm_store
+    from flashback_tui.server.store import users as user_store
+    from flashback_tui.server.store import workspaces as workspace_store
 
     good = DEFAULT_VALID_KEY
     demo = {
@@ -75,7 +78,7 @@ def seed(data_dir: Path, provider: FakeProvider) -> dict[str, str]:
     ids: dict[str, str] = {}
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        admin_id = store.require_user(conn, "admin@localhost")["id"]
+        admin_id = user_store.require_user(conn, "admin@localhost")["id"]
     admin.add_workspace(data_dir, "Research")
     admin.add_member(data_dir, "Research", "admin@localhost", "WRITE")
     admin.add_workspace(data_dir, "Production")
@@ -83,9 +86,9 @@ def seed(data_dir: Path, provider: FakeProvider) -> dict[str, str]:
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
         for workspace, configs in demo.items():
-            workspace_id = store.find_workspace(conn, workspace)["id"]
+            workspace_id = workspace_store.find_workspace(conn, workspace)["id"]
             for name, ai_type, endpoint, key, secret in configs:
-                ids[name] = store.create_ai_llm(
+                ids[name] = llm_store.create_ai_llm(
                     conn, state.keyring, workspace_id=workspace_id, user_id=admin_id,
                     name=name, ai_type=ai_type, endpoint=endpoint,
                     key=SecretStr(key) if key else None,
@@ -97,8 +100,8 @@ def seed(data_dir: Path, provider: FakeProvider) -> dict[str, str]:
 
 def record_usage(data_dir: Path, ids: dict[str, str], minutes: int) -> None:
     """Traffic over the last ``minutes`` minutes, as the gateway records it."""
-    from flashback_tui.server import store
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import usage as usage_store
 
     now_ms = int(time.time() * 1000)
     with PlatformState.open(data_dir) as state:
@@ -106,14 +109,14 @@ def record_usage(data_dir: Path, ids: dict[str, str], minutes: int) -> None:
         for minute in range(1, minutes + 1):
             at = now_ms - minute * 60_000
             calls = 480 + round(200 * math.sin(minute / 5)) + (minute * 37) % 60
-            store.record_usage(conn, ids["Production OpenAI"], at_ms=at,
+            usage_store.record_usage(conn, ids["Production OpenAI"], at_ms=at,
                                latency_ms=calls * (420.0 + 7 * (minute % 6)), api_calls=calls,
                                tokens_in=calls * 160, tokens_out=calls * 410,
                                llm_tokens_in=calls * 151, llm_tokens_out=calls * 402,
                                active_conversations=calls // 3)
             if minute % 4 == 0:
                 flagged = 1 if minute % 8 == 0 else 0
-                store.record_usage(conn, ids["Claude for support"], at_ms=at,
+                usage_store.record_usage(conn, ids["Claude for support"], at_ms=at,
                                    latency_ms=5 * 910.0, api_calls=5, tokens_in=1700,
                                    tokens_out=3100, llm_tokens_in=1690, llm_tokens_out=3080,
                                    policy_violations=flagged, num_alerts=flagged,
@@ -122,8 +125,8 @@ def record_usage(data_dir: Path, ids: dict[str, str], minutes: int) -> None:
 
 def live_traffic(data_dir: Path, ids: dict[str, str], stop: threading.Event) -> None:
     """A few calls every fraction of a second, with a slow swell, until ``stop`` is set."""
-    from flashback_tui.server import store
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import usage as usage_store
 
     tick = 0
     with PlatformState.open(data_dir) as state:
@@ -131,13 +134,13 @@ def live_traffic(data_dir: Path, ids: dict[str, str], stop: threading.Event) -> 
         while not stop.wait(0.25):
             tick += 1
             calls = 1 + round(1.5 + 1.5 * math.sin(tick / 3))
-            store.record_usage(conn, ids["Production OpenAI"], latency_ms=calls * 380.0,
+            usage_store.record_usage(conn, ids["Production OpenAI"], latency_ms=calls * 380.0,
                                api_calls=calls, tokens_in=calls * 160,
                                tokens_out=calls * 410, llm_tokens_in=calls * 151,
                                llm_tokens_out=calls * 402, active_conversations=1)
             if tick % 5 == 0:
                 blocked = 1 if tick % 15 == 0 else 0
-                store.record_usage(conn, ids["On-prem vLLM"], latency_ms=95.0, api_calls=1,
+                usage_store.record_usage(conn, ids["On-prem vLLM"], latency_ms=95.0, api_calls=1,
                                    tokens_in=150, tokens_out=250 * (1 - blocked),
                                    llm_tokens_in=148, llm_tokens_out=248 * (1 - blocked),
                                    policy_violations=blocked, num_blocks=blocked,

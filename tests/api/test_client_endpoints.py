@@ -22,8 +22,9 @@ from flashback_tui.api.models import (
     AiType,
     Role,
 )
-from flashback_tui.server import admin, store
+from flashback_tui.server import admin
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import usage as usage_store
 
 UNKNOWN_ID = str(uuid.uuid4())
 
@@ -221,7 +222,7 @@ async def test_usage_counts_arrive_as_exact_integers(clients, new_config, platfo
     config_id = await new_config(writer)
     big = 2**53 + 1  # not representable as a JSON double
     with PlatformState.open(platform.data_dir) as state:
-        store.record_usage(state.db.conn(), config_id, tokens_in=big, api_calls=3,
+        usage_store.record_usage(state.db.conn(), config_id, tokens_in=big, api_calls=3,
                            latency_ms=3 * 120.0, llm_model="fake-gpt-small")
 
     totals = (await writer.get_ai_llm_stats(config_id)).stats

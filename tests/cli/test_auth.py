@@ -244,16 +244,16 @@ def test_login_by_url_alone_names_the_profile_after_the_host(
 def test_an_expired_access_token_is_refreshed_and_written_back(
     run, use_keyring, platform, account: Account
 ) -> None:
-    from flashback_tui.server import store
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import users as user_store
 
     backend = use_keyring(MemoryKeyring())
     assert login(run, platform.url, account).exit_code == 0
     document = stored_document(backend)
     with PlatformState.open(platform.data_dir) as state:
         conn = state.db.conn()
-        user_id = store.user_by_email(conn, account.email)["id"]
-        expired = store.issue_token(conn, user_id, "access", -60).token.get_secret_value()
+        user_id = user_store.user_by_email(conn, account.email)["id"]
+        expired = user_store.issue_token(conn, user_id, "access", -60).token.get_secret_value()
     document["accessToken"] = expired
     backend.values[(KEYRING_SERVICE, "work")] = json.dumps(document)
 

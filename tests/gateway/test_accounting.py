@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from flashback_tui.server import store
 from flashback_tui.server.accounting import (
     CallUsage,
     UsageAccumulator,
@@ -15,7 +14,8 @@ from flashback_tui.server.accounting import (
     message_texts,
 )
 from flashback_tui.server.policies import PolicyRuleError, compile_rule
-from flashback_tui.server.store_usage import BucketCounts, BucketKey
+from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store.usage import BucketCounts, BucketKey
 
 
 def test_gateway_token_count_is_words_and_punctuation() -> None:
@@ -45,10 +45,10 @@ async def test_failed_write_keeps_counts_and_the_next_write_has_them_once() -> N
         written.append(batch)
 
     accumulator = UsageAccumulator(writer)
-    minute = 10 * store.MINUTE_MS
+    minute = 10 * usage_store.MINUTE_MS
     accumulator.add(usage(tokens_in=3, llm_tokens_out=5), at_ms=minute + 1)
     accumulator.add(usage(tokens_in=4, num_blocks=1), at_ms=minute + 59_999)
-    accumulator.add(usage(tokens_in=1), at_ms=minute + store.MINUTE_MS)  # next minute
+    accumulator.add(usage(tokens_in=1), at_ms=minute + usage_store.MINUTE_MS)  # next minute
     with pytest.raises(OSError):
         await accumulator.flush()
     assert accumulator.pending == 2
@@ -62,7 +62,7 @@ async def test_failed_write_keeps_counts_and_the_next_write_has_them_once() -> N
     assert by_minute[minute]["tokens_in"] == 17
     assert by_minute[minute]["llm_tokens_out"] == 5
     assert by_minute[minute]["num_blocks"] == 1
-    assert by_minute[minute + store.MINUTE_MS]["api_calls"] == 1
+    assert by_minute[minute + usage_store.MINUTE_MS]["api_calls"] == 1
 
 
 @pytest.mark.parametrize("content", ["re:(a+)+$", r"re:(\w+\s?)*x", "re:(?:a|aa)*{2}",
@@ -125,13 +125,13 @@ def test_a_conversation_is_its_key_and_its_opening() -> None:
 async def test_a_conversation_counts_once_per_minute_across_flushes() -> None:
     written: list[dict[BucketKey, BucketCounts]] = []
     accumulator = UsageAccumulator(written.append)
-    minute = 20 * store.MINUTE_MS
+    minute = 20 * usage_store.MINUTE_MS
     chat, other = b"chat", b"other"
     accumulator.add(usage(conversation=chat), at_ms=minute + 1)
     await accumulator.flush()
     accumulator.add(usage(conversation=chat), at_ms=minute + 2)  # same chat, after a flush
     accumulator.add(usage(conversation=other), at_ms=minute + 3)
-    accumulator.add(usage(conversation=chat), at_ms=minute + store.MINUTE_MS)  # next minute
+    accumulator.add(usage(conversation=chat), at_ms=minute + usage_store.MINUTE_MS)  # next minute
     accumulator.add(usage(), at_ms=minute + 4)  # a call without one (e.g. no messages)
     await accumulator.flush()
     totals: dict[int, int] = {}
@@ -139,8 +139,8 @@ async def test_a_conversation_counts_once_per_minute_across_flushes() -> None:
         for key, counts in batch.items():
             totals[key.minute] = (totals.get(key.minute, 0)
                                   + counts.counters["active_conversations"])
-    assert totals == {minute: 2, minute + store.MINUTE_MS: 1}
+    assert totals == {minute: 2, minute + usage_store.MINUTE_MS: 1}
 
-    far = minute + 10 * store.MINUTE_MS  # old minutes are forgotten as time moves on
+    far = minute + 10 * usage_store.MINUTE_MS  # old minutes are forgotten as time moves on
     accumulator.add(usage(conversation=chat), at_ms=far)
-    assert {key.minute for key in accumulator._conversations} == {far - far % store.MINUTE_MS}
+    assert {key.minute for key in accumulator._conversations} == {far - far % usage_store.MINUTE_MS}

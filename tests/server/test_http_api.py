@@ -16,8 +16,11 @@ import httpx
 import pytest
 
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
-from flashback_tui.server import admin, store
+from flashback_tui.server import admin
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import usage as usage_store
 
 
 @pytest.fixture
@@ -305,14 +308,14 @@ def test_lists_follow_changes_made_outside_the_api(http: httpx.Client, platform:
     assert [r["name"] for r in listed()["repos"]] == ["late-repo"]
 
     with PlatformState.open(platform.data_dir) as state:
-        generation = store.ai_llm_row(state.db.conn(), llm_id)["generation"]
-        store.record_validation(state.db.conn(), llm_id, generation, True, "Validated: test")
+        generation = llm_store.ai_llm_row(state.db.conn(), llm_id)["generation"]
+        llm_store.record_validation(state.db.conn(), llm_id, generation, True, "Validated: test")
     assert listed()["validationStatus"] == "VALID" and available() == [llm_id]
 
     stats = http.get("/ai/llm/stats", params={"aiLlmId": llm_id}, headers=headers)
     assert stats.json()["stats"][0]["totalApiCalls"] == "0"
     with PlatformState.open(platform.data_dir) as state:
-        store.record_usage(state.db.conn(), llm_id, api_calls=4)
+        usage_store.record_usage(state.db.conn(), llm_id, api_calls=4)
     stats = http.get("/ai/llm/stats", params={"aiLlmId": llm_id}, headers=headers)
     assert stats.json()["stats"][0]["totalApiCalls"] == "4"
 
@@ -340,9 +343,9 @@ def test_cached_answers_carry_an_etag_and_a_matching_one_gets_304(
 
     created = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
     with PlatformState.open(platform.data_dir) as state:  # counts for stats, and availability
-        generation = store.ai_llm_row(state.db.conn(), created)["generation"]
-        store.record_validation(state.db.conn(), created, generation, True, "Validated: test")
-        store.record_usage(state.db.conn(), created, api_calls=1)
+        generation = llm_store.ai_llm_row(state.db.conn(), created)["generation"]
+        llm_store.record_validation(state.db.conn(), created, generation, True, "Validated: test")
+        usage_store.record_usage(state.db.conn(), created, api_calls=1)
     changed = http.get(path, headers={**headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert created in changed.text
@@ -421,7 +424,7 @@ def test_login_refresh_and_logout(http: httpx.Client, platform: Any) -> None:
 
 def test_the_local_admin_cannot_sign_in_with_a_password(http: httpx.Client) -> None:
     for password in ("", "admin", "password"):
-        answer = http.post("/user/login", json={"email": store.LOCAL_ADMIN_EMAIL,
+        answer = http.post("/user/login", json={"email": store_base.LOCAL_ADMIN_EMAIL,
                                                 "password": password})
         assert_error(answer, 401)
 
@@ -432,7 +435,7 @@ def test_usage_series_and_totals(http: httpx.Client, platform: Any, world: Any) 
                        headers=auth(world.tokens["WRITE"])).json()["aiLlmId"]
     at = 1_750_000_000_000
     with PlatformState.open(platform.data_dir) as state:
-        store.record_usage(state.db.conn(), llm_id, at_ms=at, api_calls=2, tokens_in=7,
+        usage_store.record_usage(state.db.conn(), llm_id, at_ms=at, api_calls=2, tokens_in=7,
                            tokens_out=9, num_blocks=1, latency_ms=40.0, host="127.0.0.1")
     params = {"startDate": "2025-06-15T00:00:00Z", "endDate": "2025-06-16T00:00:00Z",
               "aiLlmId": llm_id}

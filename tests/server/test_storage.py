@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from flashback_tui.api.models import AiType, Role
-from flashback_tui.server import admin, store
+from flashback_tui.server import admin
 from flashback_tui.server.crypto import (
     KEY_FILENAME,
     MASTER_KEY_ENV,
@@ -24,6 +24,12 @@ from flashback_tui.server.crypto import (
 from flashback_tui.server.db import MIGRATIONS, SCHEMA_VERSION, connect, migrate, schema_version
 from flashback_tui.server.security import hash_password, token_digest, verify_password
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import repos as repo_store
+from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import users as user_store
+from flashback_tui.server.store import workspaces as workspace_store
 
 SECRET = "sk-storage-secret-0123456789"
 
@@ -36,8 +42,8 @@ def state(tmp_path: Path):
 
 def default_ids(state: PlatformState) -> tuple[str, str]:
     conn = state.db.conn()
-    return (store.find_workspace(conn, "Default")["id"],
-            store.require_user(conn, store.LOCAL_ADMIN_EMAIL)["id"])
+    return (workspace_store.find_workspace(conn, "Default")["id"],
+            user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)["id"])
 
 
 def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
@@ -45,7 +51,7 @@ def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
     values = {"ai_type": AiType.OPENAI, "endpoint": None, "key": SecretStr("AKIA-key-123456"),
               "secret": SecretStr(SECRET)}
     values.update(fields)
-    return store.create_ai_llm(state.db.conn(), state.keyring, workspace_id=workspace_id,
+    return llm_store.create_ai_llm(state.db.conn(), state.keyring, workspace_id=workspace_id,
                                user_id=user_id, name=name, **values)
 
 
@@ -57,10 +63,10 @@ def test_fresh_database_is_migrated_and_bootstrapped(state: PlatformState) -> No
     assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    admin_user = store.require_user(conn, store.LOCAL_ADMIN_EMAIL)
+    admin_user = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)
     assert admin_user["password_hash"] is None
-    workspace = store.find_workspace(conn, "Default")
-    assert store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
+    workspace = workspace_store.find_workspace(conn, "Default")
+    assert workspace_store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
 
 
 def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
@@ -70,7 +76,7 @@ def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
         conn = second.db.conn()
         assert conn.execute("SELECT COUNT(*) FROM orgs").fetchone()[0] == 1
         assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
-        creds = store.load_credentials(conn, second.keyring, llm_id)
+        creds = llm_store.load_credentials(conn, second.keyring, llm_id)
         assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
 
 
@@ -120,12 +126,12 @@ def test_environment_master_key_is_used_instead_of_a_key_file(tmp_path: Path) ->
         llm_id = new_llm(opened)
     assert not (tmp_path / KEY_FILENAME).exists()
     with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: key}) as reopened:
-        creds = store.load_credentials(reopened.db.conn(), reopened.keyring, llm_id)
+        creds = llm_store.load_credentials(reopened.db.conn(), reopened.keyring, llm_id)
         assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
     other = base64.b64encode(os.urandom(32)).decode()
     with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: other}) as wrong_key:
         with pytest.raises(CryptoError, match="unknown key id"):
-            store.load_credentials(wrong_key.db.conn(), wrong_key.keyring, llm_id)
+            llm_store.load_credentials(wrong_key.db.conn(), wrong_key.keyring, llm_id)
 
 
 @pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"short").decode()])
@@ -163,12 +169,12 @@ def test_ciphertext_moved_to_another_row_fails_to_open(state: PlatformState) -> 
         (source, source, target),
     )
     with pytest.raises(CryptoError, match="failed authentication"):
-        store.load_credentials(conn, state.keyring, target)
+        llm_store.load_credentials(conn, state.keyring, target)
     # Swapping the key and secret columns of one row fails too (the field is bound as well).
     conn.execute("UPDATE ai_llms SET secret_kid = key_kid, secret_blob = key_blob WHERE id = ?",
                  (source,))
     with pytest.raises(CryptoError):
-        store.load_credentials(conn, state.keyring, source)
+        llm_store.load_credentials(conn, state.keyring, source)
 
 
 def test_rotate_key_reseals_everything_and_keeps_it_usable(tmp_path: Path) -> None:
@@ -190,12 +196,12 @@ def test_rotate_key_reseals_everything_and_keeps_it_usable(tmp_path: Path) -> No
             "SELECT secret_kid FROM ai_llms WHERE secret_kid IS NOT NULL")}
         assert kids == {new_kid}
         for i, llm_id in enumerate(ids):
-            creds = store.load_credentials(conn, reopened.keyring, llm_id)
+            creds = llm_store.load_credentials(conn, reopened.keyring, llm_id)
             assert creds.secret is not None
             assert creds.secret.get_secret_value() == f"sk-{i}-secret"
             assert conn.execute("SELECT secret_blob FROM ai_llms WHERE id = ?",
                                 (llm_id,)).fetchone()[0] != old_blobs[llm_id]
-        assert store.load_credentials(conn, reopened.keyring, keyless).secret is None
+        assert llm_store.load_credentials(conn, reopened.keyring, keyless).secret is None
 
 
 def test_rotate_key_is_refused_while_the_key_comes_from_the_environment(tmp_path: Path) -> None:
@@ -209,7 +215,7 @@ def test_a_keyring_follows_a_rotation_made_by_another_process(tmp_path: Path) ->
     with PlatformState.open(tmp_path) as server_side:
         llm_id = new_llm(server_side)
         admin.rotate_key(tmp_path)  # as the admin command would, with its own keyring
-        creds = store.load_credentials(server_side.db.conn(), server_side.keyring, llm_id)
+        creds = llm_store.load_credentials(server_side.db.conn(), server_side.keyring, llm_id)
         assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
         sealed = server_side.keyring.seal("x", aad=b"a")
         assert sealed.kid == Keyring(tmp_path).current_kid
@@ -221,16 +227,16 @@ def test_a_keyring_follows_a_rotation_made_by_another_process(tmp_path: Path) ->
 def test_credential_changes_bump_the_generation_and_drop_validation(state: PlatformState) -> None:
     conn = state.db.conn()
     llm_id = new_llm(state)
-    generation = store.ai_llm_row(conn, llm_id)["generation"]
-    assert store.record_validation(conn, llm_id, generation, True, "Validated")
+    generation = llm_store.ai_llm_row(conn, llm_id)["generation"]
+    assert llm_store.record_validation(conn, llm_id, generation, True, "Validated")
 
-    assert store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"}) is False
-    assert store.update_ai_llm(conn, state.keyring, llm_id,
+    assert llm_store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"}) is False
+    assert llm_store.update_ai_llm(conn, state.keyring, llm_id,
                                {"secret": SecretStr(SECRET)}) is False  # same value
-    assert store.ai_llm_row(conn, llm_id)["validation_status"] == "VALID"
+    assert llm_store.ai_llm_row(conn, llm_id)["validation_status"] == "VALID"
 
-    assert store.update_ai_llm(conn, state.keyring, llm_id, {"key": None}) is True
-    row = store.ai_llm_row(conn, llm_id)
+    assert llm_store.update_ai_llm(conn, state.keyring, llm_id, {"key": None}) is True
+    row = llm_store.ai_llm_row(conn, llm_id)
     assert row["generation"] == generation + 1
     assert row["validation_status"] == "NOT_VALIDATED"
     assert row["key_mask"] is None and row["key_blob"] is None
@@ -239,10 +245,10 @@ def test_credential_changes_bump_the_generation_and_drop_validation(state: Platf
 def test_a_stale_validation_outcome_is_not_stored(state: PlatformState) -> None:
     conn = state.db.conn()
     llm_id = new_llm(state)
-    creds = store.load_credentials(conn, state.keyring, llm_id)
-    store.update_ai_llm(conn, state.keyring, llm_id, {"endpoint": "https://changed.test/v1"})
-    assert store.record_validation(conn, llm_id, creds.generation, True, "Validated") is False
-    row = store.ai_llm_row(conn, llm_id)
+    creds = llm_store.load_credentials(conn, state.keyring, llm_id)
+    llm_store.update_ai_llm(conn, state.keyring, llm_id, {"endpoint": "https://changed.test/v1"})
+    assert llm_store.record_validation(conn, llm_id, creds.generation, True, "Validated") is False
+    row = llm_store.ai_llm_row(conn, llm_id)
     assert row["validation_status"] == "NOT_VALIDATED"
 
 
@@ -253,11 +259,11 @@ def test_changing_the_type_moves_a_default_endpoint_but_keeps_a_custom_one(
     default = new_llm(state, "default")
     custom = new_llm(state, "custom", endpoint="https://proxy.test/v1")
     for llm_id in (default, custom):
-        store.update_ai_llm(conn, state.keyring, llm_id, {"ai_type": AiType.ANTHROPIC})
-    assert store.ai_llm_row(conn, default)["endpoint"] == "https://api.anthropic.com/v1"
-    assert store.ai_llm_row(conn, custom)["endpoint"] == "https://proxy.test/v1"
-    with pytest.raises(store.Invalid, match="endpoint"):
-        store.update_ai_llm(conn, state.keyring, default, {"ai_type": AiType.OTHER})
+        llm_store.update_ai_llm(conn, state.keyring, llm_id, {"ai_type": AiType.ANTHROPIC})
+    assert llm_store.ai_llm_row(conn, default)["endpoint"] == "https://api.anthropic.com/v1"
+    assert llm_store.ai_llm_row(conn, custom)["endpoint"] == "https://proxy.test/v1"
+    with pytest.raises(store_base.Invalid, match="endpoint"):
+        llm_store.update_ai_llm(conn, state.keyring, default, {"ai_type": AiType.OTHER})
 
 
 def test_list_loads_repos_for_all_configurations_at_once(state: PlatformState) -> None:
@@ -265,11 +271,11 @@ def test_list_loads_repos_for_all_configurations_at_once(state: PlatformState) -
     workspace_id, user_id = default_ids(state)
     ids = [new_llm(state, f"cfg-{i}") for i in range(30)]
     for i, llm_id in enumerate(ids[:10]):
-        store.add_repo(conn, f"repo-{i % 3}", workspace_id, llm_id)
+        repo_store.add_repo(conn, f"repo-{i % 3}", workspace_id, llm_id)
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        llms = store.list_ai_llms(conn, user_id)
+        llms = llm_store.list_ai_llms(conn, user_id)
     finally:
         conn.set_trace_callback(None)
     assert len(statements) == 2  # configurations, then all their repos
@@ -283,12 +289,12 @@ def test_delete_is_refused_while_a_repo_uses_the_configuration(state: PlatformSt
     conn = state.db.conn()
     workspace_id, _ = default_ids(state)
     llm_id = new_llm(state)
-    store.add_repo(conn, "docs-bot", workspace_id, llm_id)
-    with pytest.raises(store.InUse, match="1 repository"):
-        store.delete_ai_llm(conn, llm_id)
+    repo_store.add_repo(conn, "docs-bot", workspace_id, llm_id)
+    with pytest.raises(store_base.InUse, match="1 repository"):
+        llm_store.delete_ai_llm(conn, llm_id)
     conn.execute("DELETE FROM repo_ai_llms")
-    store.delete_ai_llm(conn, llm_id)
-    assert store.ai_llm_row(conn, llm_id) is None
+    llm_store.delete_ai_llm(conn, llm_id)
+    assert llm_store.ai_llm_row(conn, llm_id) is None
 
 
 # -- usage -----------------------------------------------------------------------------------
@@ -298,30 +304,30 @@ def test_usage_minutes_feed_totals_and_daily_sums(state: PlatformState) -> None:
     conn = state.db.conn()
     _, user_id = default_ids(state)
     llm_id = new_llm(state)
-    day = 1_700_000_000_000 // store.DAY_MS * store.DAY_MS
-    store.record_usage(conn, llm_id, at_ms=day + 5_000, api_calls=1, tokens_in=10,
+    day = 1_700_000_000_000 // usage_store.DAY_MS * usage_store.DAY_MS
+    usage_store.record_usage(conn, llm_id, at_ms=day + 5_000, api_calls=1, tokens_in=10,
                        tokens_out=20, latency_ms=100.0, num_alerts=1)
-    store.record_usage(conn, llm_id, at_ms=day + 30_000, api_calls=1, tokens_in=5,
+    usage_store.record_usage(conn, llm_id, at_ms=day + 30_000, api_calls=1, tokens_in=5,
                        latency_ms=300.0, llm_model="gpt-test")
-    store.record_usage(conn, llm_id, at_ms=day + 3 * store.MINUTE_MS, api_calls=2,
+    usage_store.record_usage(conn, llm_id, at_ms=day + 3 * usage_store.MINUTE_MS, api_calls=2,
                        repo_id="repo-1")
 
-    minutes = store.usage_points(conn, user_id, start_ms=day, end_ms=day + store.DAY_MS)
+    minutes = usage_store.usage_points(conn, user_id, start_ms=day, end_ms=day + usage_store.DAY_MS)
     assert [(p.timestamp, p.api_calls, p.repo_id) for p in minutes] == [
-        (day, 2, None), (day + 3 * store.MINUTE_MS, 2, "repo-1")]
+        (day, 2, None), (day + 3 * usage_store.MINUTE_MS, 2, "repo-1")]
     assert minutes[0].tokens_in == 15 and minutes[0].latency_ms == 200.0
     assert minutes[0].llm_model == "gpt-test"
 
-    daily = store.usage_points(conn, user_id, start_ms=day, end_ms=day + store.DAY_MS,
-                               bucket_ms=store.DAY_MS)
+    daily = usage_store.usage_points(conn, user_id, start_ms=day, end_ms=day + usage_store.DAY_MS,
+                               bucket_ms=usage_store.DAY_MS)
     assert sum(p.api_calls for p in daily) == 4
     assert {p.timestamp for p in daily} == {day}
 
-    (totals,) = store.stats_totals(conn, user_id, llm_id)
+    (totals,) = usage_store.stats_totals(conn, user_id, llm_id)
     assert (totals.total_api_calls, totals.total_tokens_in, totals.total_tokens_out,
             totals.total_alerts) == (4, 15, 20, 1)
     with pytest.raises(ValueError, match="unknown usage counters"):
-        store.record_usage(conn, llm_id, bogus=1)
+        usage_store.record_usage(conn, llm_id, bogus=1)
 
 
 # -- passwords and tokens --------------------------------------------------------------------
@@ -338,22 +344,22 @@ def test_passwords_are_scrypt_hashed_and_verified() -> None:
 def test_tokens_are_stored_only_as_digests(state: PlatformState) -> None:
     conn = state.db.conn()
     _, user_id = default_ids(state)
-    issued = store.issue_token(conn, user_id, "access", 60)
+    issued = user_store.issue_token(conn, user_id, "access", 60)
     token = issued.token.get_secret_value()
     stored = [r[0] for r in conn.execute("SELECT token_hash FROM tokens")]
     assert token_digest(token) in stored and token not in stored
-    assert store.user_for_token(conn, token)["id"] == user_id
-    assert store.user_for_token(conn, token, kind="refresh") is None
-    expired = store.issue_token(conn, user_id, "access", -1)
-    assert store.user_for_token(conn, expired.token.get_secret_value()) is None
+    assert user_store.user_for_token(conn, token)["id"] == user_id
+    assert user_store.user_for_token(conn, token, kind="refresh") is None
+    expired = user_store.issue_token(conn, user_id, "access", -1)
+    assert user_store.user_for_token(conn, expired.token.get_secret_value()) is None
 
 
 def test_refresh_tokens_are_single_use(state: PlatformState) -> None:
     conn = state.db.conn()
     _, user_id = default_ids(state)
-    refresh = store.issue_token(conn, user_id, "refresh", 60).token.get_secret_value()
-    assert store.consume_refresh_token(conn, refresh) == user_id
-    assert store.consume_refresh_token(conn, refresh) is None
+    refresh = user_store.issue_token(conn, user_id, "refresh", 60).token.get_secret_value()
+    assert user_store.consume_refresh_token(conn, refresh) == user_id
+    assert user_store.consume_refresh_token(conn, refresh) is None
 
 
 # -- change counter and answer cache ---------------------------------------------------------
@@ -362,32 +368,32 @@ def test_refresh_tokens_are_single_use(state: PlatformState) -> None:
 def test_every_change_of_listed_data_bumps_the_data_version(state: PlatformState) -> None:
     conn = state.db.conn()
     workspace_id, user_id = default_ids(state)
-    seen = [store.data_version(conn)]
+    seen = [store_base.data_version(conn)]
 
     def bumped() -> bool:
-        seen.append(store.data_version(conn))
+        seen.append(store_base.data_version(conn))
         return seen[-1] != seen[-2]
 
     llm_id = new_llm(state)
     assert bumped()
-    store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"})
+    llm_store.update_ai_llm(conn, state.keyring, llm_id, {"name": "renamed"})
     assert bumped()
-    store.record_validation(conn, llm_id, 1, True, "ok")
+    llm_store.record_validation(conn, llm_id, 1, True, "ok")
     assert bumped()
-    store.add_repo(conn, "repo", workspace_id, llm_id)
+    repo_store.add_repo(conn, "repo", workspace_id, llm_id)
     assert bumped()
-    usage_before = store.data_version(conn, usage=True)
-    store.record_usage(conn, llm_id, api_calls=1)
+    usage_before = store_base.data_version(conn, usage=True)
+    usage_store.record_usage(conn, llm_id, api_calls=1)
     assert not bumped()  # lists do not show usage
-    assert store.data_version(conn, usage=True) != usage_before
-    other = store.create_user(conn, "member@example.test")
+    assert store_base.data_version(conn, usage=True) != usage_before
+    other = user_store.create_user(conn, "member@example.test")
     assert bumped()
-    store.set_membership(conn, workspace_id, other, Role.READ)
+    workspace_store.set_membership(conn, workspace_id, other, Role.READ)
     assert bumped()
-    store.issue_token(conn, user_id, "access", 60)
+    user_store.issue_token(conn, user_id, "access", 60)
     assert not bumped()  # signing in changes nothing that is listed
     conn.execute("DELETE FROM repo_ai_llms")
-    store.delete_ai_llm(conn, llm_id)
+    llm_store.delete_ai_llm(conn, llm_id)
     assert bumped()
 
 
@@ -430,25 +436,25 @@ def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -
     workspace_id, user_id = default_ids(state)
     plain = new_llm(state, "plain", key=None, secret=None)
     validated = new_llm(state, "validated", endpoint="https://x.test/v1")
-    store.record_validation(conn, validated, 1, True, 'Validated: "quoted" \u00e9')
+    llm_store.record_validation(conn, validated, 1, True, 'Validated: "quoted" \u00e9')
     failed = new_llm(state, "failed")
-    store.record_validation(conn, failed, 1, False, "Validation failed: 401")
+    llm_store.record_validation(conn, failed, 1, False, "Validation failed: 401")
     new_llm(state, 'na\u00efve "quoted" \\ back\tslash \u2603 \U0001f600 </script>',
             ai_type=AiType.AWS, endpoint="https://bedrock.eu-west-1.amazonaws.com")
-    store.add_repo(conn, "repo-a", workspace_id, plain)
-    store.add_repo(conn, "repo-b", workspace_id, plain)
+    repo_store.add_repo(conn, "repo-a", workspace_id, plain)
+    repo_store.add_repo(conn, "repo-b", workspace_id, plain)
     items = ItemJsonCache()
 
     def both() -> tuple[bytes, bytes]:
-        records = store.ai_llm_records(conn, user_id)
+        records = llm_store.ai_llm_records(conn, user_id)
         spliced = items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
-        full = AiLlmListResponse(success=True, ai_llms=store.list_ai_llms(conn, user_id))
+        full = AiLlmListResponse(success=True, ai_llms=llm_store.list_ai_llms(conn, user_id))
         return spliced, full.model_dump_json(by_alias=True).encode()
 
     spliced, full = both()
     assert spliced == full
-    store.update_ai_llm(conn, state.keyring, validated, {"endpoint": "https://y.test/v1"})
-    store.update_ai_llm(conn, state.keyring, plain, {"name": "plain renamed"})
+    llm_store.update_ai_llm(conn, state.keyring, validated, {"endpoint": "https://y.test/v1"})
+    llm_store.update_ai_llm(conn, state.keyring, plain, {"name": "plain renamed"})
     spliced, full = both()  # two items re-serialized, one reused
     assert spliced == full
     assert b"plain renamed" in spliced and b'"validationStatus":"NOT_VALIDATED"' in spliced

@@ -10,7 +10,8 @@ import pytest
 
 from flashback_tui.server import app as app_module
 from flashback_tui.server import upstream
-from flashback_tui.server.app import ServerSettings, create_app
+from flashback_tui.server.app import create_app
+from flashback_tui.server.config import ServerSettings
 
 
 async def test_the_platform_warms_up_in_a_thread_soon_after_it_starts(

@@ -19,9 +19,9 @@ import httpx
 
 from flashback_tui.api.client import FlashbackClient
 from flashback_tui.connect import Session
-from flashback_tui.server import store
 from flashback_tui.server.runner import LocalServer
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import usage as usage_store
 from flashback_tui.settings import Profile
 
 
@@ -71,7 +71,7 @@ def seed_usage(data_dir: Path, ai_llm_id: str, *, at_ms: int | None = None,
                latency_ms: float = 0.0, **counters: int) -> None:
     """Record usage of a configuration directly in the data dir, as the gateway does."""
     with PlatformState.open(data_dir) as state:
-        store.record_usage(state.db.conn(), ai_llm_id, at_ms=at_ms, latency_ms=latency_ms,
+        usage_store.record_usage(state.db.conn(), ai_llm_id, at_ms=at_ms, latency_ms=latency_ms,
                            **counters)
 
 

@@ -16,9 +16,11 @@ import pytest
 from pydantic import SecretStr
 
 from flashback_tui.api.models import AiType
-from flashback_tui.server import store
 from flashback_tui.server.runner import LocalServer
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import workspaces as workspace_store
 from flashback_tui.settings import Profile
 from flashback_tui.tui.app import FlashbackApp
 from flashback_tui.tui.screens import stats as stats_module
@@ -44,24 +46,24 @@ def seed(data_dir: Path) -> str:
     now_ms = int(FIXED_NOW.timestamp() * 1000)
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        workspace_id = store.find_workspace(conn, "Default")["id"]
+        workspace_id = workspace_store.find_workspace(conn, "Default")["id"]
         ids = [
-            store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
+            llm_store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
                                 name=name, ai_type=ai_type, endpoint=endpoint,
                                 secret=SecretStr("sk-snapshot-secret"))
             for name, ai_type, endpoint in CONFIGS
         ]
         for minute in range(0, 60, 3):
             calls = 2 + (minute * 7) % 11
-            store.record_usage(conn, ids[0], at_ms=now_ms - minute * MINUTE_MS,
+            usage_store.record_usage(conn, ids[0], at_ms=now_ms - minute * MINUTE_MS,
                                latency_ms=calls * (300.0 + minute), api_calls=calls,
                                tokens_in=calls * 120, tokens_out=calls * 340,
                                llm_tokens_in=calls * 118, llm_tokens_out=calls * 337)
-        store.record_usage(conn, ids[1], at_ms=now_ms - 5 * MINUTE_MS, latency_ms=4 * 650.0,
+        usage_store.record_usage(conn, ids[1], at_ms=now_ms - 5 * MINUTE_MS, latency_ms=4 * 650.0,
                            api_calls=4, tokens_in=800, tokens_out=1600, llm_tokens_in=790,
                            llm_tokens_out=1590, policy_violations=3, num_alerts=2,
                            num_blocks=1)
-        store.record_usage(conn, ids[4], at_ms=now_ms - 2 * MINUTE_MS, latency_ms=9 * 90.0,
+        usage_store.record_usage(conn, ids[4], at_ms=now_ms - 2 * MINUTE_MS, latency_ms=9 * 90.0,
                            api_calls=9, tokens_in=900, tokens_out=450, llm_tokens_in=880,
                            llm_tokens_out=440)
     return workspace_id

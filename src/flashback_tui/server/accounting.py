@@ -40,8 +40,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flashback_tui.server import store
-from flashback_tui.server.store_usage import BucketCounts, BucketKey, write_buckets
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store.usage import BucketCounts, BucketKey, write_buckets
 
 logger = logging.getLogger("flashback_tui.server.accounting")
 
@@ -130,6 +131,8 @@ class CallUsage:
     severities: dict[str, int] = field(default_factory=dict)
     latency_ms: float = 0.0
     conversation: bytes | None = None
+    #: The chat request's ``user`` field, or ``""``.
+    user_uuid: str = ""
 
     def add_provider_usage(self, usage: Any) -> None:
         """Take the provider's ``usage`` object (ignored unless it is one)."""
@@ -178,8 +181,8 @@ class UsageAccumulator:
 
     def add(self, usage: CallUsage, at_ms: int | None = None) -> None:
         """Count one call in the bucket of the minute it finished in."""
-        at = store.now_ms() if at_ms is None else at_ms
-        key = BucketKey(minute=at - at % store.MINUTE_MS, ai_llm_id=usage.ai_llm_id,
+        at = store_base.now_ms() if at_ms is None else at_ms
+        key = BucketKey(minute=at - at % usage_store.MINUTE_MS, ai_llm_id=usage.ai_llm_id,
                         repo_id=usage.repo_id, repo_ai_api_key_id=usage.repo_ai_api_key_id)
         counts = usage.bucket()
         with self._lock:

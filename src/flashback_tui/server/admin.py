@@ -2,7 +2,7 @@
 
 Plain functions used by the ``flashback-tui admin`` commands and by tests. They open the
 data dir directly and work while the server runs (SQLite WAL plus a busy timeout). Errors
-are :class:`flashback_tui.server.store.StoreError` subclasses with a readable message.
+are :class:`flashback_tui.server.store_base.StoreError` subclasses with a readable message.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from flashback_tui.api.models import Role
-from flashback_tui.server import store
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import repos as repo_store
+from flashback_tui.server.store import users as user_store
+from flashback_tui.server.store import workspaces as workspace_store
 
 #: Lifetime of tokens made by ``admin token create`` (meant for scripts): 30 days.
 ADMIN_TOKEN_TTL = 30 * 24 * 3600
@@ -32,13 +36,14 @@ def add_user(
         password = password.get_secret_value()
     password_hash = hash_password(password) if password else None
     with PlatformState.open(data_dir) as state:
-        return store.create_user(state.db.conn(), email, password_hash=password_hash, name=name)
+        return user_store.create_user(state.db.conn(), email, password_hash=password_hash,
+                                      name=name)
 
 
 def add_workspace(data_dir: Path, name: str) -> str:
     """Add a workspace; return its id."""
     with PlatformState.open(data_dir) as state:
-        return store.create_workspace(state.db.conn(), name)
+        return workspace_store.create_workspace(state.db.conn(), name)
 
 
 def add_member(data_dir: Path, workspace: str, email: str, role: Role | str) -> None:
@@ -46,20 +51,20 @@ def add_member(data_dir: Path, workspace: str, email: str, role: Role | str) -> 
     try:
         role = Role(str(role).upper())
     except ValueError:
-        raise store.Invalid("role: must be READ, WRITE or ADMIN") from None
+        raise store_base.Invalid("role: must be READ, WRITE or ADMIN") from None
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        ws = store.find_workspace(conn, workspace)
-        user = store.require_user(conn, email)
-        store.set_membership(conn, ws["id"], user["id"], role)
+        ws = workspace_store.find_workspace(conn, workspace)
+        user = user_store.require_user(conn, email)
+        workspace_store.set_membership(conn, ws["id"], user["id"], role)
 
 
 def create_token(data_dir: Path, email: str, *, ttl_seconds: float = ADMIN_TOKEN_TTL) -> str:
     """Issue a bearer access token for ``email`` and return it."""
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        user = store.require_user(conn, email)
-        issued = store.issue_token(conn, user["id"], "access", ttl_seconds)
+        user = user_store.require_user(conn, email)
+        issued = user_store.issue_token(conn, user["id"], "access", ttl_seconds)
     return issued.token.get_secret_value()
 
 
@@ -67,8 +72,8 @@ def add_repo(data_dir: Path, name: str, workspace: str, llm_id: str) -> str:
     """Create (or reuse) repository ``name`` in ``workspace`` and link configuration ``llm_id``."""
     with PlatformState.open(data_dir) as state:
         conn = state.db.conn()
-        ws = store.find_workspace(conn, workspace)
-        return store.add_repo(conn, name, ws["id"], llm_id)
+        ws = workspace_store.find_workspace(conn, workspace)
+        return repo_store.add_repo(conn, name, ws["id"], llm_id)
 
 
 def rotate_key(data_dir: Path) -> int:
@@ -79,4 +84,4 @@ def rotate_key(data_dir: Path) -> int:
     """
     with PlatformState.open(data_dir) as state:
         state.keyring.rotate()
-        return store.reseal_all(state.db.conn(), state.keyring)
+        return llm_store.reseal_all(state.db.conn(), state.keyring)

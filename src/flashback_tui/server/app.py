@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,10 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui import __version__
-from flashback_tui.server import store
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
+from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import base as store_base
 from flashback_tui.server.throttle import LoginThrottle
 
 logger = logging.getLogger("flashback_tui.server")
@@ -39,47 +37,15 @@ MAX_BODY_BYTES = 1024 * 1024
 BODY_LIMIT_OVERRIDES: dict[str, int] = {"/v1/": 32 * 1024 * 1024}
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    """How one server instance runs."""
-
-    #: Directory holding the database and the key file.
-    data_dir: Path
-    #: Seconds a validation probe may take (FLASHBACK_PROBE_TIMEOUT).
-    probe_timeout: float = field(
-        default_factory=lambda: _env_float("FLASHBACK_PROBE_TIMEOUT", 10.0)
-    )
-    #: Lifetime of access tokens issued by /user/login and /user/refresh.
-    access_token_ttl: float = 3600.0
-    #: Lifetime of refresh tokens.
-    refresh_token_ttl: float = 30 * 24 * 3600.0
-    #: Failed sign-ins of one email from one address before a lockout
-    #: (FLASHBACK_LOGIN_MAX_FAILURES).
-    login_max_failures: int = field(
-        default_factory=lambda: int(_env_float("FLASHBACK_LOGIN_MAX_FAILURES", 5))
-    )
-    #: Seconds of the first lockout, doubled by each further failure (FLASHBACK_LOGIN_LOCKOUT).
-    login_lockout: float = field(
-        default_factory=lambda: _env_float("FLASHBACK_LOGIN_LOCKOUT", 30.0)
-    )
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"success": False, "message": message}, status_code=status)
 
 
-_STORE_STATUS: dict[type[store.StoreError], int] = {
-    store.NotFound: 404,
-    store.Conflict: 400,
-    store.Invalid: 400,
-    store.InUse: 403,
+_STORE_STATUS: dict[type[store_base.StoreError], int] = {
+    store_base.NotFound: 404,
+    store_base.Conflict: 400,
+    store_base.Invalid: 400,
+    store_base.InUse: 403,
 }
 
 
@@ -195,8 +161,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
-    @app.exception_handler(store.StoreError)
-    async def on_store_error(request: Request, exc: store.StoreError) -> JSONResponse:
+    @app.exception_handler(store_base.StoreError)
+    async def on_store_error(request: Request, exc: store_base.StoreError) -> JSONResponse:
         return _error(_STORE_STATUS.get(type(exc), 400), str(exc))
 
     @app.exception_handler(json.JSONDecodeError)
@@ -277,6 +243,10 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
     for module in (ai_llm, workspaces, users, stats):
         app.include_router(module.router)
     gateway.install(app)  # /v1 gateway, /repo, /policy, usage accounting
+    if settings.strict_wire:
+        from flashback_tui.server.strict_wire import StrictWire
+
+        app.add_middleware(StrictWire)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodySizeLimit)
     return app

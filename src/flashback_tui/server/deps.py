@@ -14,10 +14,12 @@ from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from flashback_tui.api.models import ErrorResponse, Role
-from flashback_tui.server import store
-from flashback_tui.server.app import ServerSettings
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
+from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import users as user_store
+from flashback_tui.server.store import workspaces as workspace_store
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /user/login.")
 
@@ -45,7 +47,7 @@ class CurrentUser:
     email: str
     name: str | None
     org_id: str
-    org_role: str
+    org_role: int
 
 
 async def get_state(request: Request) -> PlatformState:
@@ -90,7 +92,7 @@ async def current_user(state: State, credentials: bearer_credentials) -> Current
     """
     if credentials is None or not credentials.credentials:
         raise _unauthorized("missing bearer token")
-    row = store.user_for_token(state.db.conn(), credentials.credentials)
+    row = user_store.user_for_token(state.db.conn(), credentials.credentials)
     if row is None:
         raise _unauthorized("invalid or expired token")
     return CurrentUser(id=row["id"], email=row["email"], name=row["name"], org_id=row["org_id"],
@@ -104,7 +106,7 @@ def require_workspace_role(
     conn: sqlite3.Connection, user: CurrentUser, workspace_id: str, *, write: bool
 ) -> Role:
     """The caller's role in a workspace: 404 if none, 403 if ``write`` and only READ."""
-    role = store.role_in(conn, user.id, workspace_id)
+    role = workspace_store.role_in(conn, user.id, workspace_id)
     if role is None:
         raise HTTPException(404, WORKSPACE_NOT_FOUND)
     if write and not role.can_write:
@@ -121,7 +123,7 @@ def require_row_access(
     not_found: str,
 ) -> sqlite3.Row:
     """A workspace-owned row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    role = store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
+    role = workspace_store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
     if row is None or role is None:
         raise HTTPException(404, not_found)
     if write and not role.can_write:
@@ -133,5 +135,5 @@ def require_llm_access(
     conn: sqlite3.Connection, user: CurrentUser, llm_id: str, *, write: bool
 ) -> sqlite3.Row:
     """A configuration row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    return require_row_access(conn, user, store.ai_llm_row(conn, llm_id), write=write,
+    return require_row_access(conn, user, llm_store.ai_llm_row(conn, llm_id), write=write,
                               not_found=LLM_NOT_FOUND)

@@ -58,7 +58,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui.api.models import AiType
-from flashback_tui.server import store_policies, store_repos
 from flashback_tui.server.accounting import (
     CallUsage,
     UsageAccumulator,
@@ -69,6 +68,8 @@ from flashback_tui.server.accounting import (
 )
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.policies import CompiledPolicy, evaluate
+from flashback_tui.server.store import policies as policy_store
+from flashback_tui.server.store import repos as repo_store
 
 if TYPE_CHECKING:
     import httpx
@@ -113,7 +114,7 @@ def _scrubber(values: list[str | None]) -> Any:
 class Upstream:
     """Where the calls of one key go, with the configuration's credentials opened."""
 
-    route: store_repos.KeyRoute
+    route: repo_store.KeyRoute
     chat_url: str
     models_url: str
     host: str
@@ -139,7 +140,7 @@ class Upstream:
         return _scrubber(values).scrub(text)
 
 
-def upstream_for(route: store_repos.KeyRoute) -> Upstream | JSONResponse:
+def upstream_for(route: repo_store.KeyRoute) -> Upstream | JSONResponse:
     """The upstream of a key route, or the error to answer with."""
     if route.credentials is None or route.llm_id is None:
         return openai_error(400, f"The repository of this key has no {route.ai_type.value}"
@@ -406,7 +407,7 @@ class Gateway:
             return openai_error(401, "You didn't provide an API key. Send a repository AI API"
                                 " key as 'Authorization: Bearer <secret>'.",
                                 "invalid_request_error", "invalid_api_key")
-        digest = store_repos.secret_digest(token)
+        digest = repo_store.secret_digest(token)
         cached = self.routes.get(digest)
         if cached is not None:
             return cached
@@ -424,9 +425,9 @@ class Gateway:
         self.routes.put(digest, upstream, generation)
         return upstream
 
-    def _route(self, digest: str) -> store_repos.KeyRoute | None:
+    def _route(self, digest: str) -> repo_store.KeyRoute | None:
         assert self.state is not None
-        return store_repos.route_for_digest(self.state.db.conn(), self.state.keyring, digest)
+        return repo_store.route_for_digest(self.state.db.conn(), self.state.keyring, digest)
 
     async def workspace_policies(self, workspace_id: str) -> list[CompiledPolicy]:
         """The workspace's compiled policies (cached)."""
@@ -437,7 +438,7 @@ class Gateway:
         assert self.state is not None
         db = self.state.db
         compiled = await run_in_threadpool(
-            lambda: store_policies.compiled_policies(db.conn(), workspace_id))
+            lambda: policy_store.compiled_policies(db.conn(), workspace_id))
         self.policies.put(workspace_id, compiled, generation)
         return compiled
 
@@ -472,7 +473,8 @@ class Gateway:
                           repo_ai_api_key_id=route.key_id, llm_type=route.ai_type.value,
                           host=upstream.host, llm_model=model if isinstance(model, str) else None,
                           tokens_in=count_tokens("\n".join(texts)),
-                          conversation=conversation_of(route.key_id, payload["messages"]))
+                          conversation=conversation_of(route.key_id, payload["messages"]),
+                          user_uuid=_user_of(payload))
         policies = await self.workspace_policies(route.workspace_id)
         if policies:
             refusal = self._apply_policies(policies, texts, usage)
@@ -571,6 +573,12 @@ class Gateway:
             return JSONResponse(_anthropic_models(response.content))
         return Response(response.content, status_code=200,
                         media_type=response.headers.get("content-type", "application/json"))
+
+
+def _user_of(payload: dict[str, Any]) -> str:
+    """The chat request's ``user`` field (an end-user id the caller chose), bounded."""
+    user = payload.get("user")
+    return user[:128] if isinstance(user, str) else ""
 
 
 def _chat_payload(body: bytes) -> dict[str, Any] | JSONResponse:

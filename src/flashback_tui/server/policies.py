@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from flashback_tui.api.models import POLICY_BLOCK
+from flashback_tui.api.models import PolicyAction
 
 REGEX_PREFIX = "re:"
 MAX_PATTERN_LENGTH = 500
@@ -130,12 +130,12 @@ class Verdict:
     @property
     def blocked(self) -> bool:
         """True when any matching policy blocks."""
-        return any(p.action_type == POLICY_BLOCK for p in self.matched)
+        return any(p.action_type == PolicyAction.BLOCK for p in self.matched)
 
     @property
     def blocking_policy(self) -> CompiledPolicy | None:
         """The first blocking policy that matched, if any."""
-        return next((p for p in self.matched if p.action_type == POLICY_BLOCK), None)
+        return next((p for p in self.matched if p.action_type == PolicyAction.BLOCK), None)
 
     @property
     def violations(self) -> int:
@@ -145,7 +145,7 @@ class Verdict:
     @property
     def alerts(self) -> int:
         """Matching alert policies."""
-        return sum(1 for p in self.matched if p.action_type != POLICY_BLOCK)
+        return sum(1 for p in self.matched if p.action_type != PolicyAction.BLOCK)
 
     def severity(self, risk_type: str) -> int:
         """Matching policies of one risk type (LOW, MEDIUM or HIGH)."""

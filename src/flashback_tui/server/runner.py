@@ -89,7 +89,8 @@ def run_foreground(data_dir: Path, host: str, port: int) -> None:
     """Serve until interrupted; prints where it listens."""
     import click
 
-    from flashback_tui.server.app import ServerSettings, create_app
+    from flashback_tui.server.app import create_app
+    from flashback_tui.server.config import ServerSettings
     from flashback_tui.server.state import PlatformState
 
     _configure_logging()
@@ -120,15 +121,16 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
     kernel queues them until the app serves, so the parent's start-up and ours overlap. A
     second line, ``{"serving": true}``, follows when the app answers.
     """
-    from flashback_tui.server import store
     from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import base as store_base
+    from flashback_tui.server.store import users as user_store
 
     _configure_logging()
     state = PlatformState.open(data_dir)
     conn = state.db.conn()
-    admin_id = store.require_user(conn, store.LOCAL_ADMIN_EMAIL)["id"]
-    access = store.issue_token(conn, admin_id, "access", EMBEDDED_TOKEN_TTL)
-    refresh = store.issue_token(conn, admin_id, "refresh", EMBEDDED_TOKEN_TTL)
+    admin_id = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)["id"]
+    access = user_store.issue_token(conn, admin_id, "access", EMBEDDED_TOKEN_TTL)
+    refresh = user_store.issue_token(conn, admin_id, "refresh", EMBEDDED_TOKEN_TTL)
     sock = bind_socket(host, port)
     _announce({
         "url": base_url(host, sock.getsockname()[1]),
@@ -138,7 +140,8 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
         "pid": os.getpid(),
     })
 
-    from flashback_tui.server.app import ServerSettings, create_app
+    from flashback_tui.server.app import create_app
+    from flashback_tui.server.config import ServerSettings
 
     server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
 

@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flashback_tui.server import store
 from flashback_tui.server.crypto import Keyring
 from flashback_tui.server.db import Database, ensure_data_dir
+from flashback_tui.server.store import users as user_store
 
 
 @dataclass
@@ -28,7 +28,7 @@ class PlatformState:
         os.close(os.open(db.path, os.O_CREAT | os.O_RDWR, 0o600))
         try:
             db.migrate()
-            store.bootstrap(db.conn())
+            user_store.bootstrap(db.conn())
             keyring = Keyring(data_dir, env=env)
         except BaseException:
             db.close()

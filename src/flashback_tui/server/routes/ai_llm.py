@@ -18,7 +18,6 @@ from flashback_tui.api.models import (
     SuccessResponse,
     ValidateResponse,
 )
-from flashback_tui.server import store
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.db import transaction
 from flashback_tui.server.deps import (
@@ -36,6 +35,9 @@ from flashback_tui.server.deps import (
     require_workspace_role,
 )
 from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import usage as usage_store
 
 if TYPE_CHECKING:
     import httpx
@@ -52,7 +54,7 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
     """Create a configuration in a workspace where the caller may write."""
     conn = state.db.conn()
     require_workspace_role(conn, user, body.workspace_id, write=True)
-    llm_id = store.create_ai_llm(
+    llm_id = llm_store.create_ai_llm(
         conn,
         state.keyring,
         workspace_id=body.workspace_id,
@@ -78,7 +80,7 @@ def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...
     """
     conn = state.db.conn()
     with transaction(conn, immediate=False):
-        version = store.data_version(conn, usage=usage)
+        version = store_base.data_version(conn, usage=usage)
         answer = cache.get_or_build(key, version, lambda: build(conn))
     headers = {"ETag": answer.etag}
     if if_none_match and _etag_matches(if_none_match, answer.etag):
@@ -92,7 +94,7 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
     return "*" in held or etag in held
 
 
-def _llm_list_json(items: ItemJsonCache, records: list[store.AiLlmRecord]) -> bytes:
+def _llm_list_json(items: ItemJsonCache, records: list[llm_store.AiLlmRecord]) -> bytes:
     return items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
 
 
@@ -106,7 +108,7 @@ def list_ai_llms(
     if workspace_id is not None:
         require_workspace_role(state.db.conn(), user, workspace_id, write=False)
     return _cached_answer(state, cache, ("list", user.id, workspace_id), lambda conn: (
-        _llm_list_json(items, store.ai_llm_records(conn, user.id, workspace_id=workspace_id))),
+        _llm_list_json(items, llm_store.ai_llm_records(conn, user.id, workspace_id=workspace_id))),
         if_none_match)
 
 
@@ -115,7 +117,7 @@ def list_available_ai_llms(user: User, state: State, cache: Cache, items: Items,
                            if_none_match: IfNoneMatch = None) -> Response:
     """Configurations whose last validation succeeded and that have not changed since."""
     return _cached_answer(state, cache, ("available", user.id), lambda conn: (
-        _llm_list_json(items, store.ai_llm_records(conn, user.id, available_only=True))),
+        _llm_list_json(items, llm_store.ai_llm_records(conn, user.id, available_only=True))),
         if_none_match)
 
 
@@ -129,7 +131,7 @@ def ai_llm_stats(
     if ai_llm_id is not None:
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
-        StatsResponse(success=True, stats=store.stats_totals(conn, user.id, ai_llm_id))
+        StatsResponse(success=True, stats=usage_store.stats_totals(conn, user.id, ai_llm_id))
         .model_dump_json(by_alias=True).encode()), if_none_match, usage=True)
 
 
@@ -140,7 +142,7 @@ def update_ai_llm(ai_llm_id: str, body: AiLlmUpdate, user: User, state: State
     conn = state.db.conn()
     require_llm_access(conn, user, ai_llm_id, write=True)
     changes = body.given_fields()
-    unvalidated = store.update_ai_llm(conn, state.keyring, ai_llm_id, changes)
+    unvalidated = llm_store.update_ai_llm(conn, state.keyring, ai_llm_id, changes)
     message = ("AI LLM configuration updated; validate it again" if unvalidated
                else "AI LLM configuration updated")
     return AiLlmIdResponse(success=True, ai_llm_id=ai_llm_id, message=message)
@@ -151,17 +153,17 @@ def delete_ai_llm(ai_llm_id: str, user: User, state: State) -> SuccessResponse:
     """Delete a configuration and its sealed credentials; 403 while a repository uses it."""
     conn = state.db.conn()
     require_llm_access(conn, user, ai_llm_id, write=True)
-    store.delete_ai_llm(conn, ai_llm_id)
+    llm_store.delete_ai_llm(conn, ai_llm_id)
     return SuccessResponse(success=True, message="AI LLM configuration deleted")
 
 
 def _credentials_for(state: PlatformState, user: CurrentUser, llm_id: str
-                     ) -> store.Credentials:
+                     ) -> llm_store.Credentials:
     conn = state.db.conn()
     require_llm_access(conn, user, llm_id, write=False)
     try:
-        return store.load_credentials(conn, state.keyring, llm_id)
-    except store.NotFound:
+        return llm_store.load_credentials(conn, state.keyring, llm_id)
+    except store_base.NotFound:
         raise HTTPException(404, LLM_NOT_FOUND) from None
 
 
@@ -177,7 +179,7 @@ def _probe_transport(request: Request) -> httpx.AsyncBaseTransport:
 
 def _record_outcome(state: PlatformState, llm_id: str, generation: int, success: bool,
                     message: str) -> bool:
-    return store.record_validation(state.db.conn(), llm_id, generation, success, message)
+    return llm_store.record_validation(state.db.conn(), llm_id, generation, success, message)
 
 
 @router.post("/{ai_llm_id}/validate", response_model=ValidateResponse,

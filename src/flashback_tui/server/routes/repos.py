@@ -14,12 +14,13 @@ from flashback_tui.api.models import (
     RepoAiApiKeyCreate,
     RepoAiApiKeyCreated,
     RepoAiApiKeyListResponse,
-    RepoCreate,
     RepoIdResponse,
     RepoListResponse,
     SuccessResponse,
 )
-from flashback_tui.server import store_repos
+from flashback_tui.api.models import (
+    RepoWrite as RepoCreate,
+)
 from flashback_tui.server.deps import (
     CurrentUser,
     State,
@@ -29,6 +30,7 @@ from flashback_tui.server.deps import (
     require_row_access,
     require_workspace_role,
 )
+from flashback_tui.server.store import repos as repo_store
 
 _ERRORS = error_responses(400, 401, 403, 404, 500)
 
@@ -38,8 +40,8 @@ router = APIRouter(prefix="/repo", tags=["Repositories"], responses=_ERRORS)
 def require_repo_access(conn: sqlite3.Connection, user: CurrentUser, repo_id: str, *,
                         write: bool) -> sqlite3.Row:
     """A repository row the caller may see (404 otherwise), writable if ``write`` (403)."""
-    return require_row_access(conn, user, store_repos.repo_row(conn, repo_id), write=write,
-                              not_found=store_repos.REPO_NOT_FOUND)
+    return require_row_access(conn, user, repo_store.repo_row(conn, repo_id), write=write,
+                              not_found=repo_store.REPO_NOT_FOUND)
 
 
 @router.post("", response_model=RepoIdResponse, summary="Create a repository")
@@ -47,7 +49,7 @@ def create_repo(body: RepoCreate, user: User, state: State) -> RepoIdResponse:
     """Create a repository linked to configurations of the same workspace."""
     conn = state.db.conn()
     require_workspace_role(conn, user, body.workspace_id, write=True)
-    repo_id = store_repos.create_repo(conn, workspace_id=body.workspace_id, name=body.name,
+    repo_id = repo_store.create_repo(conn, workspace_id=body.workspace_id, name=body.name,
                                       llm_ids=[link.ai_llm_id for link in body.repo_ai_llms])
     return RepoIdResponse(success=True, repo_id=repo_id, message="repository created")
 
@@ -60,7 +62,7 @@ def list_repos(user: User, state: State, workspace_id: WorkspaceIdQuery = None
     if workspace_id is not None:
         require_workspace_role(conn, user, workspace_id, write=False)
     return RepoListResponse(success=True,
-                            repos=store_repos.list_repos(conn, user.id, workspace_id))
+                            repos=repo_store.list_repos(conn, user.id, workspace_id))
 
 
 @router.delete("/{repo_id}", response_model=SuccessResponse, summary="Delete a repository")
@@ -68,7 +70,7 @@ def delete_repo(repo_id: str, user: User, state: State) -> SuccessResponse:
     """Delete a repository with its links and AI API keys (its keys stop working at once)."""
     conn = state.db.conn()
     require_repo_access(conn, user, repo_id, write=True)
-    store_repos.delete_repo(conn, repo_id)
+    repo_store.delete_repo(conn, repo_id)
     return SuccessResponse(success=True, message="repository deleted")
 
 
@@ -79,7 +81,7 @@ def create_api_key(repo_id: str, body: RepoAiApiKeyCreate, user: User, state: St
     """Issue a key for the gateway; only a digest of its secret is stored."""
     conn = state.db.conn()
     require_repo_access(conn, user, repo_id, write=True)
-    issued = store_repos.create_api_key(conn, repo_id=repo_id, user_id=user.id,
+    issued = repo_store.create_api_key(conn, repo_id=repo_id, user_id=user.id,
                                         name=body.name, ai_type=body.ai_type)
     return RepoAiApiKeyCreated(success=True, id=issued.id, key=issued.key, secret=issued.secret,
                                message="store the secret now: it is not shown again")
@@ -92,7 +94,7 @@ def list_api_keys(repo_id: str, user: User, state: State) -> RepoAiApiKeyListRes
     conn = state.db.conn()
     require_repo_access(conn, user, repo_id, write=False)
     return RepoAiApiKeyListResponse(success=True,
-                                    api_keys=store_repos.list_api_keys(conn, repo_id))
+                                    api_keys=repo_store.list_api_keys(conn, repo_id))
 
 
 @router.delete("/{repo_id}/ai/apikey/{key_id}", response_model=SuccessResponse,
@@ -101,5 +103,5 @@ def delete_api_key(repo_id: str, key_id: str, user: User, state: State) -> Succe
     """Revoke a key: the gateway refuses it from this answer on."""
     conn = state.db.conn()
     require_repo_access(conn, user, repo_id, write=True)
-    store_repos.delete_api_key(conn, repo_id, key_id)
+    repo_store.delete_api_key(conn, repo_id, key_id)
     return SuccessResponse(success=True, message="AI API key revoked")

@@ -15,7 +15,6 @@ from flashback_tui.api.models import (
     RefreshResponse,
     SuccessResponse,
 )
-from flashback_tui.server import store
 from flashback_tui.server.deps import (
     Settings,
     State,
@@ -24,6 +23,7 @@ from flashback_tui.server.deps import (
     error_responses,
 )
 from flashback_tui.server.security import token_digest, verify_password
+from flashback_tui.server.store import users as user_store
 from flashback_tui.server.throttle import LoginThrottle
 
 _ERRORS = error_responses(400, 401, 500)
@@ -49,14 +49,14 @@ def login(body: LoginRequest, request: Request, state: State, settings: Settings
         raise HTTPException(401, f"too many failed sign-ins for this email from this address; "
                                  f"try again in {seconds} s", headers={"Retry-After": str(seconds)})
     conn = state.db.conn()
-    row = store.user_by_email(conn, body.email)
+    row = user_store.user_by_email(conn, body.email)
     password = body.password.get_secret_value()
     if not verify_password(password, row["password_hash"] if row else None) or row is None:
         throttle.failed(attempt)
         raise HTTPException(401, BAD_LOGIN)
     throttle.succeeded(attempt)
-    access = store.issue_token(conn, row["id"], "access", settings.access_token_ttl)
-    refresh = store.issue_token(conn, row["id"], "refresh", settings.refresh_token_ttl)
+    access = user_store.issue_token(conn, row["id"], "access", settings.access_token_ttl)
+    refresh = user_store.issue_token(conn, row["id"], "refresh", settings.refresh_token_ttl)
     return LoginResponse(
         success=True,
         access_token=access.token,
@@ -71,11 +71,11 @@ def login(body: LoginRequest, request: Request, state: State, settings: Settings
 def refresh(body: RefreshRequest, state: State, settings: Settings) -> RefreshResponse:
     """A new access token and a new refresh token; the old refresh token stops working."""
     conn = state.db.conn()
-    user_id = store.consume_refresh_token(conn, body.refresh_token.get_secret_value())
+    user_id = user_store.consume_refresh_token(conn, body.refresh_token.get_secret_value())
     if user_id is None:
         raise HTTPException(401, "invalid or expired refresh token")
-    access = store.issue_token(conn, user_id, "access", settings.access_token_ttl)
-    new_refresh = store.issue_token(conn, user_id, "refresh", settings.refresh_token_ttl)
+    access = user_store.issue_token(conn, user_id, "access", settings.access_token_ttl)
+    new_refresh = user_store.issue_token(conn, user_id, "refresh", settings.refresh_token_ttl)
     return RefreshResponse(success=True, token=access.token, access_token=access.token,
                            refresh_token=new_refresh.token, expires_at=access.expires_at)
 
@@ -88,5 +88,5 @@ def logout(body: RefreshRequest, user: User, state: State,
     digests = [token_digest(body.refresh_token.get_secret_value())]
     if isinstance(credentials, HTTPAuthorizationCredentials):
         digests.append(token_digest(credentials.credentials))
-    store.revoke_tokens(conn, user.id, digests)
+    user_store.revoke_tokens(conn, user.id, digests)
     return SuccessResponse(success=True, message="signed out")

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flashback_tui.api.models import Policy
-from flashback_tui.server import store
 from flashback_tui.server.db import transaction
 from flashback_tui.server.policies import CompiledPolicy, PolicyRuleError, compile_rule
+from flashback_tui.server.store import base as store_base
 
 POLICY_NOT_FOUND = "policy not found"
 _COLUMNS = {"name": "name", "content": "content", "risk_type": "risk_type",
@@ -24,12 +24,13 @@ def _check_rule(content: str) -> None:
     try:
         compile_rule(content)
     except PolicyRuleError as exc:
-        raise store.Invalid(str(exc)) from None
+        raise store_base.Invalid(str(exc)) from None
 
 
-def _conflict(exc: sqlite3.IntegrityError, name: object) -> store.StoreError | None:
+def _conflict(exc: sqlite3.IntegrityError, name: object) -> store_base.StoreError | None:
     if "UNIQUE" in str(exc):
-        return store.Conflict(f"name: a policy named {name!r} already exists in this workspace")
+        return store_base.Conflict(
+            f"name: a policy named {name!r} already exists in this workspace")
     return None
 
 
@@ -37,13 +38,13 @@ def create_policy(conn: sqlite3.Connection, *, workspace_id: str, user_id: str |
                   name: str, content: str, risk_type: str, action_type: int) -> str:
     """Insert a policy after checking its rule."""
     _check_rule(content)
-    policy_id = store.new_id()
-    now = store.now_iso()
+    policy_id = store_base.new_id()
+    now = store_base.now_iso()
     with transaction(conn):
         ws = conn.execute("SELECT org_id FROM workspaces WHERE id = ?", (workspace_id,)
                           ).fetchone()
         if ws is None:
-            raise store.NotFound("workspace not found")
+            raise store_base.NotFound("workspace not found")
         try:
             conn.execute(
                 "INSERT INTO policies (id, org_id, workspace_id, user_id, name, content,"
@@ -99,9 +100,9 @@ def update_policy(conn: sqlite3.Connection, policy_id: str, changes: Mapping[str
         _check_rule(sets["content"])
     if not sets:
         if policy_row(conn, policy_id) is None:
-            raise store.NotFound(POLICY_NOT_FOUND)
+            raise store_base.NotFound(POLICY_NOT_FOUND)
         return
-    sets["updated_at"] = store.now_iso()
+    sets["updated_at"] = store_base.now_iso()
     assignments = ", ".join(f"{column} = ?" for column in sets)
     with transaction(conn):
         try:
@@ -110,14 +111,14 @@ def update_policy(conn: sqlite3.Connection, policy_id: str, changes: Mapping[str
         except sqlite3.IntegrityError as exc:
             raise (_conflict(exc, sets.get("name")) or exc) from None
         if cursor.rowcount == 0:
-            raise store.NotFound(POLICY_NOT_FOUND)
+            raise store_base.NotFound(POLICY_NOT_FOUND)
 
 
 def delete_policy(conn: sqlite3.Connection, policy_id: str) -> None:
     """Remove a policy."""
     with transaction(conn):
         if conn.execute("DELETE FROM policies WHERE id = ?", (policy_id,)).rowcount == 0:
-            raise store.NotFound(POLICY_NOT_FOUND)
+            raise store_base.NotFound(POLICY_NOT_FOUND)
 
 
 def compiled_policies(conn: sqlite3.Connection, workspace_id: str) -> list[CompiledPolicy]:

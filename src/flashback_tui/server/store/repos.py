@@ -15,12 +15,60 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, TypeAdapter
 
-from flashback_tui.api.models import AiType, Repo, RepoAiApiKey, mask_key
-from flashback_tui.server import store
+from flashback_tui.api.models import (
+    AiLlm,
+    AiLlmStats,
+    AiType,
+    Repo,
+    RepoAiApiKey,
+    mask_key,
+)
 from flashback_tui.server.crypto import Keyring
 from flashback_tui.server.db import transaction
+from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store.base import Invalid, NotFound, new_id, now_iso
+
+#: What the first start on an empty data dir creates.
+LOCAL_ADMIN_EMAIL = "admin@localhost"
+DEFAULT_WORKSPACE = "Default"
+DEFAULT_ORG = "Local"
+
+#: Validates a list of ``AiLlm`` wire dicts in one pass.
+AI_LLM_LIST = TypeAdapter(list[AiLlm])
+_STATS_LIST = TypeAdapter(list[AiLlmStats])
+
+
+def add_repo(conn: sqlite3.Connection, name: str, workspace_id: str, llm_id: str) -> str:
+    """Create (or reuse) a repository by name in a workspace and link a configuration."""
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise Invalid("name: must be 1 to 255 characters")
+    with transaction(conn):
+        llm = conn.execute("SELECT workspace_id FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
+        if llm is None:
+            raise NotFound(f"no configuration {llm_id}")
+        if llm["workspace_id"] != workspace_id:
+            raise Invalid("llm: the configuration belongs to another workspace")
+        row = conn.execute("SELECT id FROM repos WHERE workspace_id = ? AND name = ?",
+                           (workspace_id, name)).fetchone()
+        now = now_iso()
+        repo_id = row["id"] if row else new_id()
+        if row is None:
+            conn.execute(
+                "INSERT INTO repos (id, workspace_id, name, created_at) VALUES (?, ?, ?, ?)",
+                (repo_id, workspace_id, name, now),
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO repo_ai_llms (repo_id, ai_llm_id, created_at)"
+            " VALUES (?, ?, ?)",
+            (repo_id, llm_id, now),
+        )
+    return repo_id
+
+
 
 PUBLIC_KEY_PREFIX = "fbk_"
 SECRET_PREFIX = "fbsk_"
@@ -41,14 +89,14 @@ def secret_digest(secret: str) -> str:
 def create_repo(conn: sqlite3.Connection, *, workspace_id: str, name: str,
                 llm_ids: list[str]) -> str:
     """Insert a repository and link configurations of the same workspace to it."""
-    repo_id = store.new_id()
-    now = store.now_iso()
+    repo_id = store_base.new_id()
+    now = store_base.now_iso()
     with transaction(conn):
         for index, llm_id in enumerate(dict.fromkeys(llm_ids)):
             row = conn.execute("SELECT workspace_id FROM ai_llms WHERE id = ?", (llm_id,)
                                ).fetchone()
             if row is None or row["workspace_id"] != workspace_id:
-                raise store.Invalid(
+                raise store_base.Invalid(
                     f"repoAiLlms.{index}.aiLlmId: no configuration {llm_id} in this workspace")
         try:
             conn.execute(
@@ -57,7 +105,7 @@ def create_repo(conn: sqlite3.Connection, *, workspace_id: str, name: str,
             )
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
-                raise store.Conflict(
+                raise store_base.Conflict(
                     f"name: a repository named {name!r} already exists in this workspace"
                 ) from None
             raise
@@ -114,7 +162,7 @@ def delete_repo(conn: sqlite3.Connection, repo_id: str) -> None:
     """Remove a repository, its links and its AI API keys (usage history stays)."""
     with transaction(conn):
         if conn.execute("DELETE FROM repos WHERE id = ?", (repo_id,)).rowcount == 0:
-            raise store.NotFound(REPO_NOT_FOUND)
+            raise store_base.NotFound(REPO_NOT_FOUND)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,7 +184,7 @@ def create_api_key(conn: sqlite3.Connection, *, repo_id: str, user_id: str | Non
     """Issue a key for a repository that has a configuration of ``ai_type`` linked."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     public_key = PUBLIC_KEY_PREFIX + secrets.token_hex(8)
-    key_id = store.new_id()
+    key_id = store_base.new_id()
     with transaction(conn):
         linked = conn.execute(
             "SELECT 1 FROM repo_ai_llms l JOIN ai_llms a ON a.id = l.ai_llm_id"
@@ -144,18 +192,18 @@ def create_api_key(conn: sqlite3.Connection, *, repo_id: str, user_id: str | Non
             (repo_id, ai_type.value),
         ).fetchone()
         if linked is None:
-            raise store.Invalid(
+            raise store_base.Invalid(
                 f"aiType: the repository has no {ai_type.value} configuration linked")
         try:
             conn.execute(
                 "INSERT INTO repo_ai_api_keys (id, repo_id, user_id, name, ai_type, public_key,"
                 " secret_hash, secret_mask, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (key_id, repo_id, user_id, name, ai_type.value, public_key,
-                 secret_digest(secret), mask_key(secret), store.now_iso()),
+                 secret_digest(secret), mask_key(secret), store_base.now_iso()),
             )
         except sqlite3.IntegrityError as exc:
             if "repo_ai_api_keys.repo_id" in str(exc):
-                raise store.Conflict(
+                raise store_base.Conflict(
                     f"name: this repository already has a key named {name!r}") from None
             raise
     return IssuedApiKey(id=key_id, key=public_key, secret=SecretStr(secret))
@@ -183,7 +231,7 @@ def delete_api_key(conn: sqlite3.Connection, repo_id: str, key_id: str) -> None:
         cursor = conn.execute("DELETE FROM repo_ai_api_keys WHERE id = ? AND repo_id = ?",
                               (key_id, repo_id))
         if cursor.rowcount == 0:
-            raise store.NotFound(API_KEY_NOT_FOUND)
+            raise store_base.NotFound(API_KEY_NOT_FOUND)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +248,7 @@ class KeyRoute:
     workspace_id: str
     ai_type: AiType
     llm_id: str | None
-    credentials: store.Credentials | None
+    credentials: llm_store.Credentials | None
 
 
 def route_for_digest(conn: sqlite3.Connection, keyring: Keyring, digest: str
@@ -222,6 +270,6 @@ def route_for_digest(conn: sqlite3.Connection, keyring: Keyring, digest: str
     ).fetchone()
     credentials = None
     if llm is not None:
-        credentials = store.load_credentials(conn, keyring, llm["id"])
+        credentials = llm_store.load_credentials(conn, keyring, llm["id"])
     return KeyRoute(key_id=row["id"], repo_id=row["repo_id"], workspace_id=row["workspace_id"],
                     ai_type=ai_type, llm_id=llm["id"] if llm else None, credentials=credentials)

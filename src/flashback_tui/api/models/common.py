@@ -1,0 +1,381 @@
+"""Scalar types, enums and base classes shared by every wire model.
+
+Field names are camelCase on the wire (``by_alias``) and snake_case in Python. Secrets are
+``SecretStr`` from the moment they are read; they serialize to plaintext only in JSON mode,
+i.e. only when a request is actually sent. Nothing here imports FastAPI or textual.
+
+Answers are read tolerantly, because a newer platform may send more than this version knows:
+unknown fields are ignored, an unknown enum value (a sixth ``aiType``, a new role) is kept as
+it came (:data:`Open`), and one row that does not decode never fails a whole list
+(:data:`Rows`). Requests are read strictly: they are what the local server accepts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    ValidationError,
+    WrapValidator,
+    model_serializer,
+)
+from pydantic.alias_generators import to_camel
+
+logger = logging.getLogger("flashback_tui.api")
+
+T = TypeVar("T")
+
+# ---------------------------------------------------------------------------------------------
+# Enums
+# ---------------------------------------------------------------------------------------------
+
+
+class AiType(StrEnum):
+    """The provider family of a configuration."""
+
+    OPENAI = "OPENAI"
+    GOOGLE = "GOOGLE"
+    ANTHROPIC = "ANTHROPIC"
+    AWS = "AWS"
+    OTHER = "OTHER"
+
+
+class Role(StrEnum):
+    """A member's access to a workspace (``AccessType``). READ < WRITE < ADMIN."""
+
+    READ = "READ"
+    WRITE = "WRITE"
+    ADMIN = "ADMIN"
+
+    @property
+    def can_write(self) -> bool:
+        """WRITE and ADMIN may create, update and delete configurations."""
+        return self in (Role.WRITE, Role.ADMIN)
+
+
+class OrgRole(IntEnum):
+    """A user's role in the organisation (``orgRole``, a number on the wire)."""
+
+    USER = 0
+    BILLING = 1
+    WORKSPACES = 2
+    ADMINISTRATORS = 254
+    OWNER = 255
+
+    @property
+    def manages_workspaces(self) -> bool:
+        """OWNER and ADMINISTRATORS create, rename and delete workspaces."""
+        return self in (OrgRole.ADMINISTRATORS, OrgRole.OWNER)
+
+
+def org_role_name(value: int | None) -> str:
+    """``OWNER`` for 255, the number itself for a role this version does not know."""
+    if value is None:
+        return "-"
+    try:
+        return OrgRole(value).name
+    except ValueError:
+        return str(value)
+
+
+class RiskType(StrEnum):
+    """A policy's risk, and a violation's severity."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class PolicyAction(IntEnum):
+    """What a matching policy does (``actionType``)."""
+
+    LOG = 0
+    ALERT = 1
+    BLOCK = 2
+
+
+class StorageType(StrEnum):
+    """A repository's storage kind (opaque to AI features)."""
+
+    S3 = "S3"
+    GCS = "GCS"
+    BLOB = "BLOB"
+
+
+class ModeType(StrEnum):
+    """A repository's storage mode (opaque to AI features)."""
+
+    NORMAL = "NORMAL"
+    MIRROR = "MIRROR"
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalars
+# ---------------------------------------------------------------------------------------------
+
+#: The usual endpoint of each provider; OTHER has none and must be given one.
+DEFAULT_ENDPOINTS: dict[AiType, str | None] = {
+    AiType.OPENAI: "https://api.openai.com/v1",
+    AiType.ANTHROPIC: "https://api.anthropic.com/v1",
+    AiType.GOOGLE: "https://generativelanguage.googleapis.com/v1beta",
+    AiType.AWS: "https://bedrock.us-east-1.amazonaws.com",
+    AiType.OTHER: None,
+}
+
+NAME_MAX_LENGTH = 255
+ENDPOINT_MAX_LENGTH = 2048
+SECRET_MAX_LENGTH = 8192
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a ``Z``, as the platform writes it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+#: A timestamp that is a datetime in Python and an ISO string on the wire.
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+
+#: A 64-bit counter: an int in Python, a decimal string on the wire.
+BigCount = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
+
+
+def _reveal(value: SecretStr | str) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+#: A secret that masks itself in repr/str/python dumps and is plaintext only in JSON dumps
+#: (that is, only in the body of a request actually sent, or a token actually issued).
+WireSecret = Annotated[SecretStr, PlainSerializer(_reveal, return_type=str, when_used="json")]
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+]
+IdString = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def _keep_unknown(value: Any, handler: Any) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return value
+        raise
+
+
+#: An enum of answers: a known value becomes the enum member, an unknown one is kept as is.
+Open = Annotated[T, WrapValidator(_keep_unknown)]
+
+
+def _skip_bad_rows(value: Any, handler: Any) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        if not isinstance(value, list):
+            raise
+    rows, skipped = [], 0
+    for item in value:
+        try:
+            rows.extend(handler([item]))
+        except ValidationError:
+            skipped += 1
+    logger.warning("skipped %d row(s) of an answer that did not decode", skipped)
+    return rows
+
+
+#: A list in an answer: a row that does not decode is skipped (and logged), never fatal.
+Rows = Annotated[list[T], WrapValidator(_skip_bad_rows)]
+
+
+def check_endpoint(value: str) -> str:
+    """Return the endpoint stripped of spaces and a trailing slash, or raise ValueError.
+
+    Endpoints must be absolute http or https URLs with a host. This is the one home of that
+    rule: the server, the client, the CLI and the TUI form all call it.
+    """
+    value = value.strip()
+    if not value:
+        raise ValueError("endpoint must not be empty")
+    if len(value) > ENDPOINT_MAX_LENGTH:
+        raise ValueError(f"endpoint is longer than {ENDPOINT_MAX_LENGTH} characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"endpoint is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("endpoint must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("endpoint must include a host, e.g. https://api.example.com/v1")
+    if any(ch.isspace() for ch in value):
+        raise ValueError("endpoint must not contain spaces")
+    del port
+    return value.rstrip("/")
+
+
+def mask_key(key: str | None) -> str | None:
+    """``None``, or ``****`` plus at most the last 4 characters (fewer for short keys)."""
+    if not key:
+        return None
+    visible = 4 if len(key) >= 12 else 0
+    return "****" + (key[-visible:] if visible else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Base classes
+# ---------------------------------------------------------------------------------------------
+
+#: Marks a field the local platform adds and the hosted one does not send. Strict-wire mode
+#: (``FLASHBACK_STRICT_WIRE``) drops every field so marked from answers.
+LOCAL_ONLY: dict[str, Any] = {"x-local-only": True}
+
+
+def local_field(default: Any = None, **kwargs: Any) -> Any:
+    """A field of the local platform's own (see :data:`LOCAL_ONLY`)."""
+    return Field(default=default, json_schema_extra=LOCAL_ONLY, **kwargs)
+
+
+class WireModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; unknown fields from servers are ignored.
+
+    Optional means absent: a field whose value is ``None`` is left out of what is written,
+    except the fields named in ``keep_null`` (those the contract types ``T | null``), which
+    are written as ``null``.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=False,
+        defer_build=True,
+    )
+
+    #: Python names of the fields written as ``null`` rather than left out when None.
+    keep_null: ClassVar[frozenset[str]] = frozenset()
+    #: False for requests, which send an explicit null as null (it means something there).
+    omit_none: ClassVar[bool] = True
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler,
+                     info: SerializationInfo) -> Any:
+        data = handler(self)
+        if not isinstance(data, dict) or not self.omit_none:
+            return data
+        keep = _kept_keys(type(self))
+        return {k: v for k, v in data.items() if v is not None or k in keep}
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body to send: aliases, only fields that were set, secrets revealed."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+_KEPT: dict[type, frozenset[str]] = {}
+
+
+def _kept_keys(model: type[WireModel]) -> frozenset[str]:
+    """``keep_null`` of ``model`` by Python name and by wire alias."""
+    kept = _KEPT.get(model)
+    if kept is None:
+        names = set(model.keep_null)
+        names |= {field.alias for name, field in model.model_fields.items()
+                  if name in model.keep_null and field.alias}
+        kept = _KEPT[model] = frozenset(names)
+    return kept
+
+
+class RequestModel(WireModel):
+    """A request body: strict about types, so ``{"name": 5}`` is a 400, not a coercion."""
+
+    omit_none: ClassVar[bool] = False
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True,
+        defer_build=True,
+    )
+
+    def given_fields(self) -> dict[str, Any]:
+        """The fields the sender set, by Python name: a partial update's changes."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def reject_null(value: Any, info: Any) -> Any:
+    """A field validator: the field may be omitted but not sent as null."""
+    if value is None:
+        raise ValueError(f"{info.field_name} must not be null")
+    return value
+
+
+def parse_enum(enum: type[StrEnum], field: str) -> Any:
+    """A before-validator that names the allowed values of ``enum`` when one is wrong."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and value in enum.__members__.values():
+            return enum(value)
+        if isinstance(value, str):
+            allowed = ", ".join(member.value for member in enum)
+            raise ValueError(f"{field} must be one of {allowed}")
+        return value
+
+    return parse
+
+
+def parse_secret(value: Any) -> Any:
+    """A before-validator for secrets: bounded length, wrapped in ``SecretStr``."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str) and len(raw) > SECRET_MAX_LENGTH:
+        raise ValueError(f"must be at most {SECRET_MAX_LENGTH} characters")
+    if isinstance(raw, str):
+        return SecretStr(raw)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic answers
+# ---------------------------------------------------------------------------------------------
+
+
+class SuccessResponse(WireModel):
+    """``{success, message?}``: delete calls and most acknowledgements."""
+
+    success: bool
+    message: str | None = None
+
+
+class SuccessOnly(WireModel):
+    """``{success}``: workspace deletes and member changes, marking events read."""
+
+    success: bool
+
+
+class MessageResponse(WireModel):
+    """``{success, message}`` with a message always present (key rename and revoke)."""
+
+    success: bool
+    message: str
+
+
+class ErrorResponse(WireModel):
+    """The generic error: an HTTP status plus ``{"success": false, "message": ...}``."""
+
+    success: Literal[False] = False
+    message: str
+
+
+class SignInError(WireModel):
+    """The sign-in error shape: ``{success: false, error_code?, message?}``."""
+
+    success: Literal[False] = False
+    error_code: str | None = Field(default=None, alias="error_code")
+    message: str | None = None

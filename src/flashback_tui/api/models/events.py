@@ -1,0 +1,76 @@
+"""Wire models of system events, the audit trail (``/systemevent``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from flashback_tui.api.models.common import RequestModel, Rows, WireModel
+
+#: ``context`` values, by the index a query names them with.
+EVENT_CONTEXTS = (
+    "workspace", "bucket", "repo", "user", "org", "workspaceuser", "apikey", "usersettings",
+    "orgsettings", "flashbacknode", "orgkey", "aillm", "aillmapikey", "conversation",
+)
+#: ``event`` values, by index.
+EVENT_KINDS = ("created", "updated", "deleted")
+EVENTS_PAGE_MAX = 100
+
+Id64 = Annotated[str, StringConstraints(max_length=64)]
+
+
+class SystemEventQuery(RequestModel):
+    """Body of ``POST /systemevent``: paging (required) and filters."""
+
+    skip: int = Field(ge=0)
+    take: int = Field(ge=0)
+    from_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, alias="from_timestamp")
+    to_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, alias="to_timestamp")
+    context_id: Id64 | None = None
+    context: int | None = Field(default=None, ge=0, lt=len(EVENT_CONTEXTS))
+    event: int | None = Field(default=None, ge=0, lt=len(EVENT_KINDS))
+    user_id: Id64 | None = None
+    workspace_id: Id64 | None = None
+    show_unread: bool | None = None
+
+
+class SystemEvent(WireModel):
+    """One change: who did what to which thing, and which fields changed (``jsonData``)."""
+
+    keep_null = frozenset({'workspace_id', 'json_data'})
+
+    id: int
+    timestamp: str
+    context_id: str
+    context: str
+    event: str
+    org_id: str
+    user_id: str
+    user_name: str = ""
+    user_email: str = ""
+    workspace_id: str | None = None
+    json_data: str | None = None
+    show_unread: bool = False
+
+
+class SystemEventPage(WireModel):
+    """Answer of ``POST /systemevent`` (no ``success``)."""
+
+    events: Rows[SystemEvent]
+    total: int
+    skip: int
+    take: int
+
+
+class SystemEventReadIds(RequestModel):
+    """Body of ``POST``/``DELETE /systemevent/read``: one id or several."""
+
+    id: int | None = None
+    ids: list[int] | None = Field(default=None, max_length=1000)
+
+    def all_ids(self) -> list[int]:
+        """Every id the body names."""
+        return ([self.id] if self.id is not None else []) + list(self.ids or [])

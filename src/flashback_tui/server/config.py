@@ -1,0 +1,37 @@
+"""How one server instance runs: one pydantic-settings model, read from ``FLASHBACK_*``.
+
+Every field can be set by the environment variable named after it (``FLASHBACK_`` plus the
+field name in capitals, e.g. ``FLASHBACK_PROBE_TIMEOUT``) or by keyword when the server is
+built in code (tests, the embedded runner).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseSettings):
+    """The settings of one local platform server."""
+
+    model_config = SettingsConfigDict(env_prefix="FLASHBACK_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(description="Directory holding the database and the key file.")
+    probe_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a validation probe may take.")
+    access_token_ttl: float = Field(
+        default=3600.0, gt=0, description="Lifetime in seconds of access tokens.")
+    refresh_token_ttl: float = Field(
+        default=30 * 24 * 3600.0, gt=0, description="Lifetime in seconds of refresh tokens.")
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed sign-ins of one email from one address before a lockout.")
+    login_lockout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds of the first lockout, doubled by each further failure.")
+    strict_wire: bool = Field(
+        default=False,
+        description="Answer with only the fields the hosted platform's client declares "
+                    "(drops the local platform's own additions, such as validationStatus).")

@@ -1,0 +1,83 @@
+"""What every store module shares: its errors, ids and clocks, and the data version.
+
+Store functions take a ``sqlite3.Connection`` (from :mod:`flashback_tui.server.db`) and return
+plain records; only the routes turn them into wire models. Failures that callers turn into
+HTTP statuses or CLI messages are :class:`StoreError` subclasses whose messages never contain
+a secret. Where SQL is assembled (``# noqa: S608``), only fixed column names and clauses
+written here are joined; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import TypeAdapter
+
+from flashback_tui.api.models import (
+    AiLlm,
+    AiLlmStats,
+)
+
+#: What the first start on an empty data dir creates.
+LOCAL_ADMIN_EMAIL = "admin@localhost"
+DEFAULT_WORKSPACE = "Default"
+DEFAULT_ORG = "Local"
+
+#: Validates a list of ``AiLlm`` wire dicts in one pass.
+AI_LLM_LIST = TypeAdapter(list[AiLlm])
+_STATS_LIST = TypeAdapter(list[AiLlmStats])
+
+
+class StoreError(Exception):
+    """A request the data cannot satisfy; the message is safe to show."""
+
+
+class NotFound(StoreError):
+    """No such row (or not visible to the caller)."""
+
+
+class Conflict(StoreError):
+    """A unique name or email is already taken."""
+
+
+class InUse(StoreError):
+    """The row is referenced and cannot be removed."""
+
+
+class Invalid(StoreError):
+    """A value is not acceptable; the message starts with the field name."""
+
+
+def new_id() -> str:
+    """A fresh UUID string."""
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    """Now as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (sorts lexicographically)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def now_ms() -> int:
+    """Now in Unix milliseconds."""
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
+    return "UNIQUE" in str(exc)
+
+
+def data_version(conn: sqlite3.Connection, *, usage: bool = False) -> tuple[int, ...]:
+    """Numbers that change whenever listed data changes (bumped by triggers).
+
+    Configurations, workspaces, members and repositories share one counter; usage totals
+    have their own, which only answers that show usage (``usage=True``) depend on.
+    """
+    if usage:
+        row = conn.execute("SELECT (SELECT value FROM change_counter WHERE id = 1),"
+                           " (SELECT value FROM usage_counter WHERE id = 1)").fetchone()
+        return (row[0], row[1])
+    return (conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0],)

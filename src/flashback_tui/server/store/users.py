@@ -1,0 +1,171 @@
+"""Users, the org they belong to, the first-start bootstrap, and bearer tokens."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydantic import SecretStr, TypeAdapter
+
+from flashback_tui.api.models import (
+    AiLlm,
+    AiLlmStats,
+)
+from flashback_tui.server.db import transaction
+from flashback_tui.server.security import new_token, token_digest
+from flashback_tui.server.store.base import (
+    Conflict,
+    Invalid,
+    NotFound,
+    is_unique_violation,
+    new_id,
+    now_iso,
+    now_ms,
+)
+
+#: What the first start on an empty data dir creates.
+LOCAL_ADMIN_EMAIL = "admin@localhost"
+DEFAULT_WORKSPACE = "Default"
+DEFAULT_ORG = "Local"
+
+#: Validates a list of ``AiLlm`` wire dicts in one pass.
+AI_LLM_LIST = TypeAdapter(list[AiLlm])
+_STATS_LIST = TypeAdapter(list[AiLlmStats])
+
+
+def default_org_id(conn: sqlite3.Connection) -> str:
+    """The first org (the local platform normally has exactly one)."""
+    row = conn.execute("SELECT id FROM orgs ORDER BY created_at, rowid LIMIT 1").fetchone()
+    if row is None:
+        raise NotFound("the data dir has no org yet; start the server once")
+    return row["id"]
+
+
+def bootstrap(conn: sqlite3.Connection) -> bool:
+    """On an empty database create the org, workspace Default and admin@localhost.
+
+    Returns True if it created them. Safe to call on every start and from racing processes.
+    """
+    if conn.execute("SELECT 1 FROM orgs LIMIT 1").fetchone():
+        return False  # the usual case, without taking the write lock
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM orgs LIMIT 1").fetchone():
+            return False
+        now = now_iso()
+        org_id, ws_id, user_id = new_id(), new_id(), new_id()
+        conn.execute("INSERT INTO orgs (id, name, created_at) VALUES (?, ?, ?)",
+                     (org_id, DEFAULT_ORG, now))
+        conn.execute(
+            "INSERT INTO workspaces (id, org_id, name, created_at) VALUES (?, ?, ?, ?)",
+            (ws_id, org_id, DEFAULT_WORKSPACE, now),
+        )
+        conn.execute(
+            "INSERT INTO users (id, org_id, email, name, org_role, password_hash, created_at)"
+            " VALUES (?, ?, ?, ?, 255, NULL, ?)",
+            (user_id, org_id, LOCAL_ADMIN_EMAIL, "Local admin", now),
+        )
+        conn.execute(
+            "INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'ADMIN')",
+            (ws_id, user_id),
+        )
+    return True
+
+
+def create_user(
+    conn: sqlite3.Connection,
+    email: str,
+    *,
+    password_hash: str | None = None,
+    name: str | None = None,
+    org_role: int = 0,
+) -> str:
+    """Add a user to the default org; Conflict if the email is taken."""
+    email = email.strip()
+    if not email or "@" not in email or len(email) > 320:
+        raise Invalid("email: must be an email address")
+    user_id = new_id()
+    with transaction(conn):
+        try:
+            conn.execute(
+                "INSERT INTO users (id, org_id, email, name, org_role, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (user_id, default_org_id(conn), email, name, org_role, password_hash, now_iso()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise Conflict(f"a user with email {email} already exists") from None
+            raise
+    return user_id
+
+
+def user_by_email(conn: sqlite3.Connection, email: str) -> sqlite3.Row | None:
+    """The user row for an email (case-insensitive), or None."""
+    return conn.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
+
+
+def user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row | None:
+    """The user row for an id, or None."""
+    return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+
+
+def require_user(conn: sqlite3.Connection, email: str) -> sqlite3.Row:
+    """The user row for an email, or NotFound."""
+    row = user_by_email(conn, email)
+    if row is None:
+        raise NotFound(f"no user with email {email}")
+    return row
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued bearer token (plaintext exists only here and on the wire)."""
+
+    token: SecretStr
+    expires_at: int  # Unix ms
+
+
+def issue_token(conn: sqlite3.Connection, user_id: str, kind: str, ttl_seconds: float
+                ) -> IssuedToken:
+    """Create an access or refresh token; only its digest is stored."""
+    token = new_token(kind)
+    now = now_ms()
+    expires = now + int(ttl_seconds * 1000)
+    with transaction(conn):
+        conn.execute("DELETE FROM tokens WHERE user_id = ? AND expires_at <= ?", (user_id, now))
+        conn.execute(
+            "INSERT INTO tokens (token_hash, user_id, kind, expires_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (token_digest(token), user_id, kind, expires, now_iso()),
+        )
+    return IssuedToken(token=SecretStr(token), expires_at=expires)
+
+
+def user_for_token(conn: sqlite3.Connection, token: str, kind: str = "access"
+                   ) -> sqlite3.Row | None:
+    """The user a live token of ``kind`` belongs to, or None (unknown or expired)."""
+    return conn.execute(
+        "SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.kind = ? AND t.expires_at > ?",
+        (token_digest(token), kind, now_ms()),
+    ).fetchone()
+
+
+def consume_refresh_token(conn: sqlite3.Connection, token: str) -> str | None:
+    """Delete a live refresh token and return its user id (None if unknown or expired)."""
+    with transaction(conn):
+        row = conn.execute(
+            "DELETE FROM tokens WHERE token_hash = ? AND kind = 'refresh' RETURNING user_id,"
+            " expires_at",
+            (token_digest(token),),
+        ).fetchone()
+    if row is None or row["expires_at"] <= now_ms():
+        return None
+    return row["user_id"]
+
+
+def revoke_tokens(conn: sqlite3.Connection, user_id: str, digests: Iterable[str]) -> None:
+    """Delete the user's tokens with these digests (others' tokens are left alone)."""
+    with transaction(conn):
+        conn.executemany("DELETE FROM tokens WHERE token_hash = ? AND user_id = ?",
+                         [(digest, user_id) for digest in digests])
