@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets as token_source
 import socket
 import ssl
@@ -34,23 +33,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flashback_tui import USER_AGENT
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
+from flashback_tui.server.bedrock import bedrock_control_endpoint, sign_bedrock
+from flashback_tui.server.bedrock import bedrock_region as bedrock_region  # re-exported
+from flashback_tui.server.scrub import Scrubber as _Scrubber  # the gateway's import
 
 if TYPE_CHECKING:
     import httpx
 
 ANTHROPIC_VERSION = "2023-06-01"
-DEFAULT_AWS_REGION = "us-east-1"
 #: A model list larger than this is not read further (the probe only needs to parse it).
 MAX_BODY_BYTES = 4 * 1024 * 1024
-#: Longest provider error text quoted in a message.
-MAX_DETAIL_CHARS = 160
-#: A run of this many characters of a secret marks a word as a (partial) echo of it.
-ECHO_WINDOW = 8
-
-_BEDROCK_HOST = re.compile(
-    r"(?:^|\.)bedrock(?P<runtime>-runtime)?(?P<fips>-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
-)
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -251,7 +243,7 @@ async def _request_for(
     ai_type = target.ai_type
     if ai_type is AiType.AWS:
         url = _join(target.endpoint, "foundation-models")
-        signed = await asyncio.to_thread(_sign_bedrock, url, headers, key or "", secret or "")
+        signed = await asyncio.to_thread(sign_bedrock, url, headers, key or "", secret or "")
         return url, signed
     url = _join(target.endpoint, "models")
     if ai_type is AiType.ANTHROPIC:
@@ -261,37 +253,6 @@ async def _request_for(
     elif secret:
         headers["Authorization"] = f"Bearer {secret}"
     return url, headers
-
-
-def bedrock_region(endpoint: str) -> str:
-    """The AWS region of a Bedrock endpoint's host name, else ``us-east-1``."""
-    match = _BEDROCK_HOST.search(urlsplit(endpoint).hostname or "")
-    return match["region"] if match else DEFAULT_AWS_REGION
-
-
-def bedrock_control_endpoint(endpoint: str) -> str:
-    """The endpoint that lists models: a ``bedrock-runtime`` host maps to ``bedrock``.
-
-    Configurations often hold the runtime endpoint (where completions go), but the model
-    list is served by the control-plane host of the same region.
-    """
-    parts = urlsplit(endpoint)
-    match = _BEDROCK_HOST.fullmatch(parts.hostname or "")
-    if match is None or not match["runtime"]:
-        return endpoint
-    host = f"bedrock{match['fips'] or ''}.{match['region']}.amazonaws.com"
-    return urlunsplit((parts.scheme, host, "", "", ""))
-
-
-def _sign_bedrock(url: str, headers: dict[str, str], key: str, secret: str) -> dict[str, str]:
-    """Headers signed with SigV4 for the ``bedrock`` service (botocore, loaded on demand)."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    request = AWSRequest(method="GET", url=url, headers=dict(headers))
-    SigV4Auth(Credentials(key, secret), "bedrock", bedrock_region(url)).add_auth(request)
-    return dict(request.headers.items())
 
 
 async def _send_probe(
@@ -445,36 +406,6 @@ def _error_text(payload: Any, body: bytes) -> str:
         if not text.lstrip().startswith("<"):  # an HTML page says nothing useful
             candidate = text
     return " ".join(candidate.split()) if isinstance(candidate, str) else ""
-
-
-class _Scrubber:
-    """Removes secrets, and words that look like partial echoes of them, from provider text."""
-
-    def __init__(self, values: list[str | None]) -> None:
-        self._values = sorted({v for v in values if v}, key=len, reverse=True)
-        self._windows = {
-            v[i : i + ECHO_WINDOW]
-            for v in self._values
-            if len(v) >= ECHO_WINDOW
-            for i in range(len(v) - ECHO_WINDOW + 1)
-        }
-
-    def scrub(self, text: str) -> str:
-        """``text`` without any secret, shortened to MAX_DETAIL_CHARS."""
-        for value in self._values:
-            text = text.replace(value, _REDACTED)
-        words = [self._scrub_word(word) for word in text.split()]
-        text = " ".join(words)
-        if len(text) > MAX_DETAIL_CHARS:
-            text = text[: MAX_DETAIL_CHARS - 3].rstrip() + "..."
-        return text
-
-    def _scrub_word(self, word: str) -> str:
-        if any(
-            word[i : i + ECHO_WINDOW] in self._windows for i in range(len(word) - ECHO_WINDOW + 1)
-        ):
-            return _REDACTED
-        return word
 
 
 # ---------------------------------------------------------------------------------------------
