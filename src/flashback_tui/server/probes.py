@@ -14,7 +14,8 @@ After a successful probe a second one with a random, certainly wrong key tells w
 endpoint enforces authentication at all; an endpoint seen rejecting such a key is remembered
 for a few minutes, so validating many configurations of one endpoint does not repeat it.
 Every outcome becomes a one-line message that never contains the key or the secret, not even
-when a provider echoes them in an error body.
+when a provider echoes them in an error body. An endpoint that the endpoint policy refuses
+(:mod:`~flashback_tui.server.egress`) fails validation with the rule that refused it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from flashback_tui import USER_AGENT
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
 from flashback_tui.server.bedrock import bedrock_control_endpoint, sign_bedrock
 from flashback_tui.server.bedrock import bedrock_region as bedrock_region  # re-exported
+from flashback_tui.server.egress import EndpointRefused
 from flashback_tui.server.scrub import Scrubber as _Scrubber  # the gateway's import
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class _Kind(Enum):
     REJECTED = "rejected"  # the provider refused the credentials
     STATUS = "status"  # any other HTTP status
     UNREACHABLE = "unreachable"  # could not connect (refused, DNS, TLS)
+    REFUSED = "refused"  # the endpoint policy refused the host or its address
     BROKEN = "broken"  # connected, but the exchange failed
     TIMEOUT = "timeout"  # no answer in time
 
@@ -101,7 +104,8 @@ async def probe(
     ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds the whole
     probe, both requests included. ``transport`` is reused when given (its connection pool
     serves many concurrent probes; see :class:`~flashback_tui.server.upstream.
-    UpstreamTransport`); otherwise a short-lived one is used. Redirects are never followed.
+    UpstreamTransport`); otherwise a short-lived one is used, with the endpoint policy the
+    environment names. Redirects are never followed.
     """
     ai_type = AiType(ai_type)
     key, secret = _reveal(key), _reveal(secret)
@@ -145,6 +149,8 @@ async def _probe_pair(
         second = _REJECTED_BEFORE
     else:
         second = await _send_probe(http, target, *wrong, scrubber)
+    if second.kind is _Kind.REFUSED:  # the name now resolves to a refused address
+        return ProbeResult(False, _failure_message(second, target))
     if second.kind is _Kind.REJECTED:
         _auth_enforcement.remember(cache_key)
     return ProbeResult(True, _success_message(first, second, target, keyless=not credentials[1]))
@@ -278,6 +284,8 @@ async def _send_probe(
                 body = await _read_capped(response)
             finally:
                 await response.aclose()
+    except EndpointRefused as refused:  # before ConnectError: the transport raises both
+        return _Answer(_Kind.REFUSED, detail=refused.reason)
     except (TimeoutError, httpx.TimeoutException):
         return _Answer(_Kind.TIMEOUT)
     except httpx.ConnectError as exc:
@@ -308,6 +316,8 @@ def describe_transport_error(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, EndpointRefused):
+            return current.reason
         if isinstance(current, ssl.SSLCertVerificationError):
             return f"TLS error: {current.verify_message or 'certificate verify failed'}"
         if isinstance(current, ssl.SSLError):
@@ -433,6 +443,8 @@ def _failure_message(answer: _Answer, target: _Target) -> str:
         return f"Validation failed: no answer from {target.host} within {target.timeout:g} s"
     if answer.kind is _Kind.UNREACHABLE:
         return f"Validation failed: endpoint unreachable ({answer.detail})"
+    if answer.kind is _Kind.REFUSED:
+        return f"Validation failed: {answer.detail}"
     if answer.kind is _Kind.BROKEN:
         return f"Validation failed: request to {target.host} failed ({answer.detail})"
     if answer.kind is _Kind.NOT_MODELS:
