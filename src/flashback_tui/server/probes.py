@@ -14,14 +14,14 @@ After a successful probe a second one with a random, certainly wrong key tells w
 endpoint enforces authentication at all; an endpoint seen rejecting such a key is remembered
 for a few minutes, so validating many configurations of one endpoint does not repeat it.
 Every outcome becomes a one-line message that never contains the key or the secret, not even
-when a provider echoes them in an error body.
+when a provider echoes them in an error body. An endpoint that the endpoint policy refuses
+(:mod:`~flashback_tui.server.egress`) fails validation with the rule that refused it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets as token_source
 import socket
 import ssl
@@ -34,23 +34,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flashback_tui import USER_AGENT
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
+from flashback_tui.server.bedrock import bedrock_control_endpoint, sign_bedrock
+from flashback_tui.server.bedrock import bedrock_region as bedrock_region  # re-exported
+from flashback_tui.server.egress import EndpointRefused
+from flashback_tui.server.scrub import Scrubber as _Scrubber  # the gateway's import
 
 if TYPE_CHECKING:
     import httpx
 
 ANTHROPIC_VERSION = "2023-06-01"
-DEFAULT_AWS_REGION = "us-east-1"
 #: A model list larger than this is not read further (the probe only needs to parse it).
 MAX_BODY_BYTES = 4 * 1024 * 1024
-#: Longest provider error text quoted in a message.
-MAX_DETAIL_CHARS = 160
-#: A run of this many characters of a secret marks a word as a (partial) echo of it.
-ECHO_WINDOW = 8
-
-_BEDROCK_HOST = re.compile(
-    r"(?:^|\.)bedrock(?P<runtime>-runtime)?(?P<fips>-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$"
-)
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -69,6 +63,7 @@ class _Kind(Enum):
     REJECTED = "rejected"  # the provider refused the credentials
     STATUS = "status"  # any other HTTP status
     UNREACHABLE = "unreachable"  # could not connect (refused, DNS, TLS)
+    REFUSED = "refused"  # the endpoint policy refused the host or its address
     BROKEN = "broken"  # connected, but the exchange failed
     TIMEOUT = "timeout"  # no answer in time
 
@@ -109,7 +104,8 @@ async def probe(
     ``key`` and ``secret`` may be ``str``, ``SecretStr`` or None. ``timeout`` bounds the whole
     probe, both requests included. ``transport`` is reused when given (its connection pool
     serves many concurrent probes; see :class:`~flashback_tui.server.upstream.
-    UpstreamTransport`); otherwise a short-lived one is used. Redirects are never followed.
+    UpstreamTransport`); otherwise a short-lived one is used, with the endpoint policy the
+    environment names. Redirects are never followed.
     """
     ai_type = AiType(ai_type)
     key, secret = _reveal(key), _reveal(secret)
@@ -153,6 +149,8 @@ async def _probe_pair(
         second = _REJECTED_BEFORE
     else:
         second = await _send_probe(http, target, *wrong, scrubber)
+    if second.kind is _Kind.REFUSED:  # the name now resolves to a refused address
+        return ProbeResult(False, _failure_message(second, target))
     if second.kind is _Kind.REJECTED:
         _auth_enforcement.remember(cache_key)
     return ProbeResult(True, _success_message(first, second, target, keyless=not credentials[1]))
@@ -251,7 +249,7 @@ async def _request_for(
     ai_type = target.ai_type
     if ai_type is AiType.AWS:
         url = _join(target.endpoint, "foundation-models")
-        signed = await asyncio.to_thread(_sign_bedrock, url, headers, key or "", secret or "")
+        signed = await asyncio.to_thread(sign_bedrock, url, headers, key or "", secret or "")
         return url, signed
     url = _join(target.endpoint, "models")
     if ai_type is AiType.ANTHROPIC:
@@ -261,37 +259,6 @@ async def _request_for(
     elif secret:
         headers["Authorization"] = f"Bearer {secret}"
     return url, headers
-
-
-def bedrock_region(endpoint: str) -> str:
-    """The AWS region of a Bedrock endpoint's host name, else ``us-east-1``."""
-    match = _BEDROCK_HOST.search(urlsplit(endpoint).hostname or "")
-    return match["region"] if match else DEFAULT_AWS_REGION
-
-
-def bedrock_control_endpoint(endpoint: str) -> str:
-    """The endpoint that lists models: a ``bedrock-runtime`` host maps to ``bedrock``.
-
-    Configurations often hold the runtime endpoint (where completions go), but the model
-    list is served by the control-plane host of the same region.
-    """
-    parts = urlsplit(endpoint)
-    match = _BEDROCK_HOST.fullmatch(parts.hostname or "")
-    if match is None or not match["runtime"]:
-        return endpoint
-    host = f"bedrock{match['fips'] or ''}.{match['region']}.amazonaws.com"
-    return urlunsplit((parts.scheme, host, "", "", ""))
-
-
-def _sign_bedrock(url: str, headers: dict[str, str], key: str, secret: str) -> dict[str, str]:
-    """Headers signed with SigV4 for the ``bedrock`` service (botocore, loaded on demand)."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    request = AWSRequest(method="GET", url=url, headers=dict(headers))
-    SigV4Auth(Credentials(key, secret), "bedrock", bedrock_region(url)).add_auth(request)
-    return dict(request.headers.items())
 
 
 async def _send_probe(
@@ -317,6 +284,8 @@ async def _send_probe(
                 body = await _read_capped(response)
             finally:
                 await response.aclose()
+    except EndpointRefused as refused:  # before ConnectError: the transport raises both
+        return _Answer(_Kind.REFUSED, detail=refused.reason)
     except (TimeoutError, httpx.TimeoutException):
         return _Answer(_Kind.TIMEOUT)
     except httpx.ConnectError as exc:
@@ -347,6 +316,8 @@ def describe_transport_error(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, EndpointRefused):
+            return current.reason
         if isinstance(current, ssl.SSLCertVerificationError):
             return f"TLS error: {current.verify_message or 'certificate verify failed'}"
         if isinstance(current, ssl.SSLError):
@@ -447,36 +418,6 @@ def _error_text(payload: Any, body: bytes) -> str:
     return " ".join(candidate.split()) if isinstance(candidate, str) else ""
 
 
-class _Scrubber:
-    """Removes secrets, and words that look like partial echoes of them, from provider text."""
-
-    def __init__(self, values: list[str | None]) -> None:
-        self._values = sorted({v for v in values if v}, key=len, reverse=True)
-        self._windows = {
-            v[i : i + ECHO_WINDOW]
-            for v in self._values
-            if len(v) >= ECHO_WINDOW
-            for i in range(len(v) - ECHO_WINDOW + 1)
-        }
-
-    def scrub(self, text: str) -> str:
-        """``text`` without any secret, shortened to MAX_DETAIL_CHARS."""
-        for value in self._values:
-            text = text.replace(value, _REDACTED)
-        words = [self._scrub_word(word) for word in text.split()]
-        text = " ".join(words)
-        if len(text) > MAX_DETAIL_CHARS:
-            text = text[: MAX_DETAIL_CHARS - 3].rstrip() + "..."
-        return text
-
-    def _scrub_word(self, word: str) -> str:
-        if any(
-            word[i : i + ECHO_WINDOW] in self._windows for i in range(len(word) - ECHO_WINDOW + 1)
-        ):
-            return _REDACTED
-        return word
-
-
 # ---------------------------------------------------------------------------------------------
 # Messages
 # ---------------------------------------------------------------------------------------------
@@ -502,6 +443,8 @@ def _failure_message(answer: _Answer, target: _Target) -> str:
         return f"Validation failed: no answer from {target.host} within {target.timeout:g} s"
     if answer.kind is _Kind.UNREACHABLE:
         return f"Validation failed: endpoint unreachable ({answer.detail})"
+    if answer.kind is _Kind.REFUSED:
+        return f"Validation failed: {answer.detail}"
     if answer.kind is _Kind.BROKEN:
         return f"Validation failed: request to {target.host} failed ({answer.detail})"
     if answer.kind is _Kind.NOT_MODELS:
