@@ -86,6 +86,8 @@ function masked(key, original) {
 const linkedIds = (repo) => list(repo && repo.aiLlms).map((link) => link.aiLlmId || (link.aiLlm && link.aiLlm.id));
 const member = (workspace, userId) => list(workspace && workspace.users).find((u) => u.userId === userId);
 const eventRows = (body) => list(body && body.events);
+/** A one-value filter, or none when the value is missing (the client would send an empty one). */
+const present = (value) => (typeof value === 'string' && value !== '' ? [value] : undefined);
 
 async function gatewayChat(x, secret, content) {
   const response = await globalThis.fetch(`${x.baseUrl}/v1/chat/completions`, {
@@ -1117,8 +1119,8 @@ const CASES = [
     id: 'getAiStatsDaily.filtered', as: 'admin', needs: ['statsRow'], what: 'hosts, llmType, llmModel and conversationUuid filters',
     run: (c, x) => c.getAiStatsDaily({
       startDate: new Date(x.startedAt - 2 * 86400e3), endDate: new Date(Date.now() + 86400e3),
-      repoId: [x.repo], hosts: [x.statsRow.host], llmType: [x.statsRow.llmType], llmModel: [x.statsRow.llmModel],
-      conversationUuid: [x.statsRow.conversationUuid],
+      repoId: [x.repo], hosts: present(x.statsRow.host), llmType: present(x.statsRow.llmType),
+      llmModel: present(x.statsRow.llmModel), conversationUuid: present(x.statsRow.conversationUuid),
     }),
     shape: S.AiStatsResponse,
     verify: (b, x) => [
