@@ -821,16 +821,25 @@ const CASES = [
     keep: (b, x) => { x.policyRepo = b.policy && b.policy.id; },
   },
   {
+    id: 'createPolicy.log-only', as: 'admin', needs: ['orgId'], what: 'actionType 0 (log only) is a valid action',
+    run: (c, x) => c.createPolicy({
+      name: `${x.tag}-log-pelicans`, content: 'pelican-banana-code', riskType: 'LOW', actionType: 0,
+      orgId: x.orgId, workspaceId: x.ws,
+    }),
+    shape: S.PolicyResponse,
+    verify: (b) => [b.policy && b.policy.actionType === 0 || `policy.actionType: expected 0, got ${show(b.policy && b.policy.actionType)}`],
+  },
+  {
     id: 'createPolicy.read-member', as: 'read', needs: ['orgId'], what: 'a READ member may not create (403)',
     run: (c, x) => c.createPolicy({
-      name: `${x.tag}-by-reader`, content: 'anything', riskType: 'LOW', actionType: 0, orgId: x.orgId, workspaceId: x.ws,
+      name: `${x.tag}-by-reader`, content: 'anything', riskType: 'LOW', actionType: 1, orgId: x.orgId, workspaceId: x.ws,
     }),
     status: 403, shape: S.GenericError,
   },
   {
     id: 'createPolicy.bad-risk-type', as: 'admin', needs: ['orgId'], what: 'riskType is uppercase RiskType; "low" is a 400',
     run: (c, x) => c.createPolicy({
-      name: `${x.tag}-lowercase`, content: 'anything', riskType: 'low', actionType: 0, orgId: x.orgId, workspaceId: x.ws,
+      name: `${x.tag}-lowercase`, content: 'anything', riskType: 'low', actionType: 1, orgId: x.orgId, workspaceId: x.ws,
     }),
     status: 400, shape: S.GenericError,
   },
