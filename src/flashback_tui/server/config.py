@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,3 +35,9 @@ class ServerSettings(BaseSettings):
         default=False,
         description="Answer with only the fields the hosted platform's client declares "
                     "(drops the local platform's own additions, such as validationStatus).")
+
+    @field_validator("strict_wire", mode="before")
+    @classmethod
+    def _blank_is_off(cls, value: object) -> object:
+        """An empty ``FLASHBACK_STRICT_WIRE`` means off, as an unset one does."""
+        return False if isinstance(value, str) and not value.strip() else value

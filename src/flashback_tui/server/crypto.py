@@ -4,11 +4,13 @@ A sealed value is ``nonce (12 bytes) || ciphertext+tag`` plus the id of the key 
 it. Each seal draws a fresh 96-bit nonce and binds the ciphertext to its row and field with
 associated data, so a ciphertext copied into another row fails to open.
 
-The master key comes from ``FLASHBACK_MASTER_KEY`` (base64 of 32 bytes) or from the key file
+The master keys come from ``FLASHBACK_MASTER_KEY`` (base64 of 32 bytes; several separated by
+commas, the first one sealing and the others only opening) or from the key file
 ``master.key`` in the data dir (mode 0600, created on first start). The key file is a small
-JSON keyring: the current key id and every key ever used, so ``admin rotate-key`` can add a
-new key and re-seal while older ciphertexts stay readable. Plaintexts and keys never appear
-in exception messages.
+JSON keyring: the current key id and the keys still kept, oldest first. ``admin rotate-key``
+adds a new key, re-seals everything under it and then retires the old keys (crypto-shredding:
+a copy of an old ciphertext, wherever it survived, can no longer be opened). Plaintexts and
+keys never appear in exception messages.
 """
 
 from __future__ import annotations
@@ -52,6 +54,23 @@ def associated_data(row_id: str, field: str) -> bytes:
     return f"ai_llm:{row_id}:{field}".encode()
 
 
+def parse_master_keys(text: str) -> list[bytes]:
+    """Decode ``FLASHBACK_MASTER_KEY``: one base64 key, or several separated by commas."""
+    keys = [parse_master_key(part) for part in text.split(",") if part.strip()]
+    if not keys:
+        raise CryptoError(f"{MASTER_KEY_ENV} is empty")
+    return keys
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One key of a keyring, as ``admin key status`` lists it."""
+
+    kid: str
+    source: str  # "file" or "env"
+    current: bool
+
+
 def parse_master_key(text: str) -> bytes:
     """Decode a base64 master key and check it is 32 bytes."""
     try:
@@ -73,9 +92,9 @@ class Keyring:
     def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
         self.path = Path(data_dir) / KEY_FILENAME
         environ = os.environ if env is None else env
-        self._env_key = parse_master_key(environ[MASTER_KEY_ENV]) if environ.get(
+        self._env_keys = parse_master_keys(environ[MASTER_KEY_ENV]) if environ.get(
             MASTER_KEY_ENV
-        ) else None
+        ) else []
         self._lock = threading.Lock()
         self._keys: dict[str, bytes] = {}
         self._current: str | None = None
@@ -87,7 +106,7 @@ class Keyring:
     @property
     def from_env(self) -> bool:
         """True when the current key comes from FLASHBACK_MASTER_KEY."""
-        return self._env_key is not None
+        return bool(self._env_keys)
 
     @property
     def current_kid(self) -> str:
@@ -106,18 +125,19 @@ class Keyring:
     def _load(self, *, create: bool) -> None:
         with self._lock:
             stamp = self._file_stamp()
-            if stamp is None and create and self._env_key is None:
+            if stamp is None and create and not self._env_keys:
                 _write_key_file(self.path, {"current": None, "keys": {}}, new_key=True)
                 stamp = self._file_stamp()
             keys: dict[str, bytes] = {}
             current: str | None = None
             if stamp is not None:
                 current, keys = _read_key_file(self.path)
-            if self._env_key is not None:
-                current = key_id(self._env_key)
-                keys[current] = self._env_key
+            for env_key in reversed(self._env_keys):  # the first one ends up current
+                current = key_id(env_key)
+                keys[current] = env_key
             if current is None or current not in keys:
-                raise CryptoError(f"the key file {self.path} has no usable current key")
+                raise CryptoError(f"the key file {self.path} has no usable current key; "
+                                  f"give the key in {MASTER_KEY_ENV}")
             self._keys, self._current, self._stamp = keys, current, stamp
 
     def _refresh(self) -> None:
@@ -126,10 +146,10 @@ class Keyring:
 
     def rotate(self) -> str:
         """Add a fresh key to the key file, make it current, and return its id."""
-        if self._env_key is not None:
+        if self._env_keys:
             raise CryptoError(
-                f"the master key comes from {MASTER_KEY_ENV}; unset it to rotate the key "
-                "file, or keep using the environment key"
+                f"the master key comes from {MASTER_KEY_ENV}: put a new key first in it "
+                "(the old one after a comma) and re-seal"
             )
         with self._lock:
             _, keys = _read_key_file(self.path)
@@ -143,6 +163,40 @@ class Keyring:
             )
             self._keys, self._current, self._stamp = keys, kid, self._file_stamp()
         return kid
+
+    def keys(self) -> list[KeyInfo]:
+        """Every key this keyring can open with, the current one first, then newest first."""
+        self._refresh()
+        env_kids = {key_id(k) for k in self._env_keys}
+        ordered = [self.current_kid] + [k for k in reversed(self._keys) if k != self._current]
+        return [KeyInfo(kid=k, source="env" if k in env_kids else "file",
+                        current=k == self._current) for k in ordered]
+
+    def retire(self, keep: set[str]) -> list[str]:
+        """Remove from the key file every key but the current one and ``keep``.
+
+        Returns the ids removed. Keys given by the environment cannot be removed here (the
+        operator drops them from ``FLASHBACK_MASTER_KEY``); the key file's own are gone for
+        good once this returns.
+        """
+        with self._lock:
+            if self._file_stamp() is None:
+                return []
+            current, file_keys = _read_key_file(self.path)
+            keep = set(keep) | {self._current or "", current or ""}
+            removed = [kid for kid in file_keys if kid not in keep]
+            if not removed:
+                return []
+            kept = {kid: key for kid, key in file_keys.items() if kid in keep}
+            file_current = current if current in kept else None
+            _write_key_file(self.path, {"current": file_current,
+                                        "keys": {k: _b64(v) for k, v in kept.items()}},
+                            new_key=False)
+            for kid in removed:
+                if kid not in {key_id(k) for k in self._env_keys}:
+                    self._keys.pop(kid, None)
+            self._stamp = self._file_stamp()
+        return removed
 
     # -- sealing ---------------------------------------------------------------------------
 

@@ -4,6 +4,11 @@ Every process that touches the data dir (the server, the ``admin`` commands, tes
 its own connections through :class:`Database`. WAL mode plus a busy timeout lets the admin
 commands write while the server runs. Connections are per thread, so FastAPI's threadpool
 workers never share one.
+
+Deleted means gone: every connection runs with ``secure_delete`` (freed space is zeroed),
+and a transaction that removed or replaced a sealed secret or a key digest (triggers call
+``flashback_shred()``, see migration 6) ends with a checkpoint that folds the write-ahead
+log into the database and truncates it, so no old copy stays in ``flashback.db-wal``.
 """
 
 from __future__ import annotations
@@ -41,10 +46,42 @@ def ensure_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
+#: How long the checkpoint after a secure deletion may wait for readers before it leaves the
+#: rest to the next commit (it never holds a request up for long).
+SHRED_CHECKPOINT_TIMEOUT_MS = 250
+
+
+class Connection(sqlite3.Connection):
+    """A connection that remembers when a transaction removed secret material."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        #: Set by the ``flashback_shred()`` SQL function, which triggers call.
+        self.shred_pending = False
+        self.create_function("flashback_shred", 0, self._shredded, deterministic=False)
+
+    def _shredded(self) -> None:
+        self.shred_pending = True
+
+
+def fold_wal(conn: sqlite3.Connection, *, timeout_ms: int = SHRED_CHECKPOINT_TIMEOUT_MS
+             ) -> bool:
+    """Checkpoint and truncate the WAL; False if readers kept it from finishing in time."""
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.OperationalError:
+        busy = 1
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return not busy
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (explicit transactions), WAL, foreign keys on."""
     conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+        factory=Connection,
     )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -52,6 +89,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the app
     conn.execute("PRAGMA cache_size = -1024")  # 1 MB per connection (one per thread)
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 
@@ -65,8 +103,12 @@ def transaction(
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
+        if isinstance(conn, Connection):
+            conn.shred_pending = False
         raise
     conn.execute("COMMIT")
+    if isinstance(conn, Connection) and conn.shred_pending:
+        conn.shred_pending = not fold_wal(conn)  # else retried after the next commit
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -417,4 +417,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (event_id, user_id)
     );
     """,
+    # 6: deleted means gone. Removing or replacing a sealed secret or a key digest marks the
+    # transaction, which then folds and truncates the write-ahead log (see db.py).
+    """
+    CREATE TRIGGER ai_llms_delete_shreds AFTER DELETE ON ai_llms
+        BEGIN SELECT flashback_shred(); END;
+    CREATE TRIGGER ai_llms_update_shreds AFTER UPDATE OF key_blob, secret_blob ON ai_llms
+        BEGIN SELECT flashback_shred(); END;
+    CREATE TRIGGER repo_ai_api_keys_delete_shreds AFTER DELETE ON repo_ai_api_keys
+        BEGIN SELECT flashback_shred(); END;
+    CREATE TRIGGER repo_ai_api_keys_update_shreds AFTER UPDATE OF secret_hash
+        ON repo_ai_api_keys BEGIN SELECT flashback_shred(); END;
+    """,
 ]

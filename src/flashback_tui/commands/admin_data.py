@@ -1,0 +1,120 @@
+"""``flashback-tui admin`` commands on a whole data dir: keys, backup and restore.
+
+Also the options every ``admin`` command shares (``--data-dir``) and the one place that
+turns store, key and maintenance errors into a message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def data_dir_option(func: F) -> F:
+    """The ``--data-dir`` option."""
+    return click.option(
+        "--data-dir", type=click.Path(file_okay=False), default=None,
+        help="Data directory [default: $FLASHBACK_DATA_DIR, else the user data dir].",
+    )(func)
+
+
+def resolve_data_dir(data_dir: str | None) -> Path:
+    """The data dir the command works on (the option, the root's, or the default)."""
+    from flashback_tui.paths import data_dir as default_data_dir
+
+    ctx = click.get_current_context()
+    root = ctx.find_root().obj or {}
+    return default_data_dir(data_dir or root.get("data_dir"))
+
+
+def friendly_errors(func: F) -> F:
+    """Turn store, key and maintenance errors into a message on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flashback_tui.server.crypto import CryptoError
+        from flashback_tui.server.maintenance import MaintenanceError
+        from flashback_tui.server.store.base import StoreError
+
+        try:
+            return func(*args, **kwargs)
+        except (StoreError, CryptoError, MaintenanceError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.command("rotate-key")
+@click.option("--keep-old", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Old keys to keep after re-sealing (a grace period); the rest are removed.")
+@data_dir_option
+@friendly_errors
+def rotate_key(keep_old: int, data_dir: str | None) -> None:
+    """Seal every secret under a new master key, then remove the old keys.
+
+    With FLASHBACK_MASTER_KEY set, list the new key first (NEW,OLD): everything is re-sealed
+    under it, and you then drop OLD from the variable.
+    """
+    from flashback_tui.server import maintenance
+
+    done = maintenance.rotate_key(resolve_data_dir(data_dir), keep_old=keep_old)
+    click.echo(f"re-sealed {done.resealed} secret value(s) under key {done.new_kid}", err=True)
+    if done.retired:
+        click.echo(f"removed {len(done.retired)} old key(s): {', '.join(done.retired)}; "
+                   "copies of older ciphertexts can no longer be opened", err=True)
+    if done.kept:
+        click.echo(f"kept {len(done.kept)} old key(s): {', '.join(done.kept)}", err=True)
+
+
+@click.group("key")
+def key_group() -> None:
+    """Inspect the master keys."""
+
+
+@key_group.command("status")
+@data_dir_option
+@friendly_errors
+def key_status(data_dir: str | None) -> None:
+    """List the keys in use, their ids, where they come from and how many secrets each seals."""
+    from flashback_tui.server import maintenance
+
+    click.echo(f"{'KEY ID':<18}{'SOURCE':<8}{'SEALS':>7}  CURRENT")
+    for status in maintenance.key_status(resolve_data_dir(data_dir)):
+        mark = "yes" if status.info.current else ""
+        click.echo(f"{status.info.kid:<18}{status.info.source:<8}{status.seals:>7}  {mark}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@data_dir_option
+@friendly_errors
+def backup(file: str, data_dir: str | None) -> None:
+    """Write a consistent copy of the platform's database to FILE (online, never the key)."""
+    from flashback_tui.server import maintenance
+
+    size = maintenance.backup(resolve_data_dir(data_dir), Path(file))
+    click.echo(f"backed up the database to {file} ({size:,} bytes); it holds sealed secrets "
+               "but not the master key: keep the key apart from it", err=True)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@data_dir_option
+@friendly_errors
+def restore(file: str, data_dir: str | None) -> None:
+    """Put the backup FILE back as the platform's database, after checking it opens."""
+    from flashback_tui.server import maintenance
+
+    opened = maintenance.restore(resolve_data_dir(data_dir), Path(file))
+    click.echo(f"restored {file}: {opened} sealed value(s) open with the keys at hand",
+               err=True)
+
+
+#: The commands this module adds to ``flashback-tui admin``.
+COMMANDS = (rotate_key, key_group, backup, restore)

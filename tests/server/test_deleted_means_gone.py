@@ -1,0 +1,212 @@
+"""Deleted means gone: no old sealed secret in any file of the data dir, retired keys, and
+backups that restore.
+
+Each test runs its own server on a fresh data dir, so every byte on disk is its own doing.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from pydantic import SecretStr
+
+from flashback_tui.api.models import AiType
+from flashback_tui.cli import main
+from flashback_tui.server import maintenance
+from flashback_tui.server.crypto import CryptoError, Keyring, Sealed, associated_data
+from flashback_tui.server.runner import LocalServer
+from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
+from tests.support.fake_provider import FakeProvider
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    with LocalServer(tmp_path / "data", env={"FLASHBACK_PROBE_TIMEOUT": "5"}) as running:
+        yield running
+
+
+@pytest.fixture
+def http(server: LocalServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {server.admin_token.get_secret_value()}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as client:
+        yield client
+
+
+def workspace_of(http: httpx.Client) -> str:
+    answer = http.get("/workspace")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["workspaces"][0]["id"]
+
+
+def create(http: httpx.Client, secret: str, endpoint: str, name: str | None = None) -> str:
+    body = {"name": name or f"cfg-{uuid.uuid4().hex[:6]}", "aiType": "OPENAI",
+            "endpoint": endpoint, "secret": secret, "key": f"key-{secret}",
+            "workspaceId": workspace_of(http)}
+    answer = http.post("/ai/llm", json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["aiLlmId"]
+
+
+def sealed_blobs(data_dir: Path, llm_id: str) -> list[bytes]:
+    with PlatformState.open(data_dir) as state:
+        row = state.db.conn().execute(
+            "SELECT key_blob, secret_blob FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
+    return [bytes(blob) for blob in row if blob is not None]
+
+
+def files_holding(data_dir: Path, needles: list[bytes]) -> list[str]:
+    """The files of the data dir that hold any of ``needles`` (a part of one is enough)."""
+    found = []
+    for path in sorted(data_dir.iterdir()):
+        if not path.is_file():
+            continue
+        content = path.read_bytes()
+        if any(needle[12:44] in content for needle in needles):  # past the nonce
+            found.append(path.name)
+    return found
+
+
+def test_a_deleted_configuration_leaves_no_sealed_byte_behind(server, http) -> None:
+    with FakeProvider() as provider:
+        keep = create(http, "sk-keep-" + uuid.uuid4().hex, provider.endpoint("ok"))
+        gone = create(http, "sk-gone-" + uuid.uuid4().hex, provider.endpoint("ok"))
+    kept_blobs, gone_blobs = sealed_blobs(server.data_dir, keep), sealed_blobs(server.data_dir,
+                                                                              gone)
+    assert files_holding(server.data_dir, gone_blobs)  # the check can see them before
+    assert http.delete(f"/ai/llm/{gone}").status_code == 200
+    assert files_holding(server.data_dir, gone_blobs) == []
+    assert files_holding(server.data_dir, kept_blobs)  # the other one is still there
+
+
+def test_a_rotated_secret_leaves_no_copy_of_the_old_one(server, http) -> None:
+    with FakeProvider() as provider:
+        llm_id = create(http, "sk-old-" + uuid.uuid4().hex, provider.endpoint("ok"))
+    old = sealed_blobs(server.data_dir, llm_id)
+    answer = http.put(f"/ai/llm/{llm_id}", json={"secret": "sk-new-" + uuid.uuid4().hex})
+    assert answer.status_code == 200, answer.text
+    remaining = files_holding(server.data_dir, old[1:])  # the secret's blob; the key is kept
+    assert remaining == []
+
+
+def open_all(data_dir: Path, keyring: Keyring) -> list[str]:
+    """Open every sealed value of a data dir's database with ``keyring``."""
+    with PlatformState.open(data_dir) as state:
+        rows = state.db.conn().execute(
+            "SELECT id, secret_kid, secret_blob FROM ai_llms WHERE secret_blob IS NOT NULL"
+        ).fetchall()
+    return [keyring.open(Sealed(kid, bytes(blob)), aad=associated_data(llm_id, "secret"))
+            for llm_id, kid, blob in rows]
+
+
+def test_rotate_key_retires_the_old_key_so_old_copies_cannot_be_opened(server, http,
+                                                                        tmp_path) -> None:
+    with FakeProvider(valid_keys={"sk-live"}) as provider:
+        llm_id = create(http, "sk-live", provider.endpoint("ok"))
+        old_kid = Keyring(server.data_dir).current_kid
+        copy = tmp_path / "copy-before"
+        shutil.copytree(server.data_dir, copy, ignore=shutil.ignore_patterns("master.key"))
+
+        result = CliRunner().invoke(main, ["admin", "rotate-key", "--data-dir",
+                                           str(server.data_dir)])
+        assert result.exit_code == 0, result.output
+        assert "removed 1 old key" in result.stderr and old_kid in result.stderr
+
+        keyring = Keyring(server.data_dir)
+        assert [k.kid for k in keyring.keys()] == [keyring.current_kid] != [old_kid]
+        # The running server still validates with the re-sealed secret.
+        assert http.post(f"/ai/llm/{llm_id}/validate").json()["success"] is True
+    # The copy taken before the rotation cannot be opened with the new key file.
+    shutil.copy(server.data_dir / "master.key", copy / "master.key")
+    with pytest.raises(CryptoError):
+        open_all(copy, Keyring(copy))
+
+    status = CliRunner().invoke(main, ["admin", "key", "status", "--data-dir",
+                                       str(server.data_dir)])
+    assert status.exit_code == 0
+    lines = status.stdout.splitlines()
+    assert lines[1].split() == [keyring.current_kid, "file", "2", "yes"]  # key and secret
+    assert len(lines) == 2
+
+
+def test_keep_old_keeps_a_grace_period_of_keys(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    PlatformState.open(data_dir).close()
+    first = Keyring(data_dir).current_kid
+    maintenance.rotate_key(data_dir, keep_old=1)
+    second = Keyring(data_dir).current_kid
+    done = maintenance.rotate_key(data_dir, keep_old=1)
+    assert done.kept == [second] and done.retired == [first]
+    assert [k.kid for k in Keyring(data_dir).keys()] == [done.new_kid, second]
+
+
+def env_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def test_rotation_with_keys_from_the_environment(tmp_path) -> None:
+    data_dir = tmp_path / "data"
+    old, new = env_key(), env_key()
+    with PlatformState.open(data_dir, env={"FLASHBACK_MASTER_KEY": old}) as state:
+        conn = state.db.conn()
+        workspace_id = conn.execute("SELECT id FROM workspaces").fetchone()[0]
+        llm_store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
+                                name="env", ai_type=AiType.OPENAI, endpoint=None,
+                                secret=SecretStr("sk-env"))
+    both = {"FLASHBACK_MASTER_KEY": f"{new},{old}"}
+    done = maintenance.rotate_key(data_dir, env=both)
+    assert done.resealed == 1
+    statuses = maintenance.key_status(data_dir, env=both)
+    seals = {s.info.kid: (s.info.source, s.seals, s.info.current) for s in statuses}
+    assert seals[done.new_kid] == ("env", 1, True)
+    assert (Keyring(data_dir, env={"FLASHBACK_MASTER_KEY": new}).keys()[0].kid
+            == done.new_kid)
+    assert open_all(data_dir, Keyring(data_dir, env={"FLASHBACK_MASTER_KEY": new})) == [
+        "sk-env"]
+
+
+def count_calls(http: httpx.Client) -> dict[str, Any]:
+    return {s["aiLlmId"]: s["totalApiCalls"] for s in http.get("/ai/llm/stats").json()["stats"]}
+
+
+def test_backup_then_restore_into_a_fresh_dir(server, http, tmp_path) -> None:
+    with FakeProvider(valid_keys={"sk-backed-up"}) as provider:
+        llm_id = create(http, "sk-backed-up", provider.endpoint("ok"), name="backed up")
+        backup_file = tmp_path / "backup.db"
+        result = CliRunner().invoke(main, ["admin", "backup", str(backup_file), "--data-dir",
+                                           str(server.data_dir)])
+        assert result.exit_code == 0, result.output
+        assert "not the master key" in result.stderr
+        assert b"master" not in backup_file.read_bytes()[:0]  # the file exists and is ours
+        assert backup_file.stat().st_mode & 0o777 == 0o600
+        again = CliRunner().invoke(main, ["admin", "backup", str(backup_file), "--data-dir",
+                                          str(server.data_dir)])
+        assert again.exit_code == 1 and "already exists" in again.stderr
+
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        # Without the key of the backup's time the restore is refused and changes nothing.
+        refused = CliRunner().invoke(main, ["admin", "restore", str(backup_file),
+                                            "--data-dir", str(fresh)])
+        assert refused.exit_code == 1 and "cannot open" in refused.stderr
+        shutil.copy(server.data_dir / "master.key", fresh / "master.key")
+        restored = CliRunner().invoke(main, ["admin", "restore", str(backup_file),
+                                             "--data-dir", str(fresh)])
+        assert restored.exit_code == 0, restored.output
+        assert "2 sealed value(s)" in restored.stderr
+        with LocalServer(fresh) as other:
+            headers = {"Authorization": f"Bearer {server.admin_token.get_secret_value()}"}
+            with httpx.Client(base_url=other.url, headers=headers, timeout=10) as copy:
+                assert [c["name"] for c in copy.get("/ai/llm").json()["aiLlms"]] == [
+                    "backed up"]
+                assert copy.post(f"/ai/llm/{llm_id}/validate").json()["success"] is True
+                assert count_calls(copy) == count_calls(http)
