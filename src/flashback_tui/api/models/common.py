@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -162,8 +163,16 @@ def _reveal(value: SecretStr | str) -> str:
 #: (that is, only in the body of a request actually sent, or a token actually issued).
 WireSecret = Annotated[SecretStr, PlainSerializer(_reveal, return_type=str, when_used="json")]
 
+def _refuse_control(value: str) -> str:
+    """Names are text a person reads: no control characters (NUL, line breaks, escapes)."""
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise ValueError("must not contain control characters (such as line breaks or NUL)")
+    return value
+
+
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH),
+    AfterValidator(_refuse_control),
 ]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -331,12 +340,30 @@ def parse_enum(enum: type[StrEnum], field: str) -> Any:
     return parse
 
 
+def check_secret_text(raw: str) -> str | None:
+    """Why ``raw`` cannot be a secret or key, or None. The one home of that rule.
+
+    Providers take credentials in HTTP headers, so they must be printable ASCII without
+    whitespace inside (spaces around them are trimmed by :func:`parse_secret`). The reason
+    never quotes the value.
+    """
+    if len(raw) > SECRET_MAX_LENGTH:
+        return f"must be at most {SECRET_MAX_LENGTH} characters"
+    if any(ch.isspace() for ch in raw):
+        return "must not contain spaces or line breaks"
+    if any(not 0x21 <= ord(ch) <= 0x7E for ch in raw):
+        return "must be printable ASCII (no accented letters, symbols or control characters)"
+    return None
+
+
 def parse_secret(value: Any) -> Any:
-    """A before-validator for secrets: bounded length, wrapped in ``SecretStr``."""
+    """A before-validator for secrets: trimmed, checked, wrapped in ``SecretStr``."""
     raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if isinstance(raw, str) and len(raw) > SECRET_MAX_LENGTH:
-        raise ValueError(f"must be at most {SECRET_MAX_LENGTH} characters")
     if isinstance(raw, str):
+        raw = raw.strip()
+        reason = check_secret_text(raw)
+        if reason:
+            raise ValueError(reason)
         return SecretStr(raw)
     return value
 
