@@ -106,6 +106,28 @@ def seed(client: httpx.Client, data_dir: Path, workspace_id: str, count: int) ->
     return ids
 
 
+def secure_delete_cost(rounds: int) -> dict[str, list[float]]:
+    """POST then DELETE of a configuration, with secure deletion on and off (own servers)."""
+    results: dict[str, list[float]] = {}
+    for label, value in (("secure delete on", "1"), ("secure delete off", "0")):
+        with tempfile.TemporaryDirectory(prefix="flashback-bench-") as tmp, LocalServer(
+            Path(tmp) / "data", env={"FLASHBACK_SECURE_DELETE": value}
+        ) as server:
+            headers = {"Authorization": f"Bearer {server.admin_token.get_secret_value()}"}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                workspace_id = client.get("/workspace").json()["workspaces"][0]["id"]
+                for n in range(50):  # some rows around, as in a real data dir
+                    client.post("/ai/llm", json=create_body(workspace_id, n)).raise_for_status()
+
+                def create_then_delete(i: int) -> httpx.Response:
+                    made = client.post("/ai/llm", json=create_body(workspace_id, 1000 + i))
+                    return client.delete(f"/ai/llm/{made.json()['aiLlmId']}")
+
+                timed(10, create_then_delete)  # warm up
+                results[f"POST+DELETE ({label})"] = timed(rounds, create_then_delete)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=1000)
@@ -149,13 +171,16 @@ def main() -> None:
                         args.rounds, lambda i: client.get("/ai/llm/stats"))),
                 }
             rss = peak_rss_mb(server.pid)
+        results.update(secure_delete_cost(args.rounds))
 
     print(f"local platform, {args.configs} configurations seeded in {seed_s:.1f} s "
           f"(server start {startup_ms:.0f} ms), {args.rounds} sequential requests each")
-    print(f"{'call':<22}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'server CPU ms':>15}")
+    print(f"{'call':<34}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'server CPU ms':>15}")
     for name, samples in results.items():
-        print(f"{name:<22}{percentile(samples, 0.5):>10.2f}{percentile(samples, 0.99):>10.2f}"
-              f"{statistics.fmean(samples):>10.2f}{cpu.per_request[name]:>15.2f}")
+        server_cpu = cpu.per_request.get(name)
+        cpu_text = f"{server_cpu:>15.2f}" if server_cpu is not None else f"{'-':>15}"
+        print(f"{name:<34}{percentile(samples, 0.5):>10.2f}{percentile(samples, 0.99):>10.2f}"
+              f"{statistics.fmean(samples):>10.2f}{cpu_text}")
     print("(cold: the list after a write, rebuilt; its CPU figure includes that PUT)")
     print(f"server peak RSS (VmHWM): {rss:.1f} MB")
     sys.stdout.flush()

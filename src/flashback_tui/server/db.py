@@ -58,10 +58,12 @@ class Connection(sqlite3.Connection):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         #: Set by the ``flashback_shred()`` SQL function, which triggers call.
         self.shred_pending = False
+        #: False when secure deletion is off (``FLASHBACK_SECURE_DELETE=0``).
+        self.secure_delete = True
         self.create_function("flashback_shred", 0, self._shredded, deterministic=False)
 
     def _shredded(self) -> None:
-        self.shred_pending = True
+        self.shred_pending = self.secure_delete
 
 
 def fold_wal(conn: sqlite3.Connection, *, timeout_ms: int = SHRED_CHECKPOINT_TIMEOUT_MS
@@ -77,7 +79,7 @@ def fold_wal(conn: sqlite3.Connection, *, timeout_ms: int = SHRED_CHECKPOINT_TIM
     return not busy
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, secure_delete: bool = True) -> Connection:
     """A connection in autocommit mode (explicit transactions), WAL, foreign keys on."""
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
@@ -89,7 +91,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the app
     conn.execute("PRAGMA cache_size = -1024")  # 1 MB per connection (one per thread)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute(f"PRAGMA secure_delete = {'ON' if secure_delete else 'OFF'}")
+    conn.secure_delete = secure_delete
     return conn
 
 
@@ -165,8 +168,9 @@ def _statements(script: str) -> Iterator[str]:
 class Database:
     """The database of one data dir: one connection per thread, closed together."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, secure_delete: bool = True) -> None:
         self.path = db_path(data_dir)
+        self.secure_delete = secure_delete
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
@@ -175,7 +179,7 @@ class Database:
         """This thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path)
+            conn = connect(self.path, secure_delete=self.secure_delete)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
