@@ -119,7 +119,8 @@ def secure_delete_cost(rounds: int) -> dict[str, list[float]]:
                 for n in range(50):  # some rows around, as in a real data dir
                     client.post("/ai/llm", json=create_body(workspace_id, n)).raise_for_status()
 
-                def create_then_delete(i: int) -> httpx.Response:
+                def create_then_delete(i: int, client: httpx.Client = client,
+                                       workspace_id: str = workspace_id) -> httpx.Response:
                     made = client.post("/ai/llm", json=create_body(workspace_id, 1000 + i))
                     return client.delete(f"/ai/llm/{made.json()['aiLlmId']}")
 
