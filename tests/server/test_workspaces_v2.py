@@ -340,3 +340,18 @@ def test_member_calls_check_the_user_and_the_body(http: httpx.Client, platform: 
                            json={"userId": world.user_ids["NONE"], "role": "READ"},
                            headers=auth(platform.admin_token)), 404)
     assert events.new() == []
+
+
+def test_admin_commands_record_one_event_per_change(platform: Any, world: Any) -> None:
+    events = Events(platform.data_dir)
+    ws_id = admin.add_workspace(platform.data_dir, new_name())
+    events.one(context=WORKSPACE_CONTEXT, event=CREATED, context_id=ws_id, user_id="")
+    admin.add_member(platform.data_dir, ws_id, world.emails["NONE"], "ADMIN")
+    events.one(context=WORKSPACE_USER_CONTEXT, event=CREATED, context_id=world.user_ids["NONE"],
+               workspace_id=ws_id)
+    admin.add_member(platform.data_dir, ws_id, world.emails["READ"], "READ")
+    events.one(context=WORKSPACE_USER_CONTEXT, event=CREATED)
+    admin.add_member(platform.data_dir, ws_id, world.emails["READ"], "WRITE")
+    events.one(context=WORKSPACE_USER_CONTEXT, event=UPDATED, json_data={"changed": ["role"]})
+    admin.remove_member(platform.data_dir, ws_id, world.emails["READ"])
+    events.one(context=WORKSPACE_USER_CONTEXT, event=DELETED, context_id=world.user_ids["READ"])
