@@ -391,42 +391,78 @@ def test_workspaces_list_members_with_roles(http: httpx.Client, world: Any) -> N
                  404)
 
 
+def assert_sign_in_error(answer: httpx.Response, code: str, *fragments: str) -> None:
+    """A refused sign-in call: 401 and ``{success: false, error_code, message}``."""
+    assert answer.status_code == 401, answer.text
+    body = answer.json()
+    assert set(body) == {"success", "error_code", "message"}
+    assert body["success"] is False and body["error_code"] == code
+    for fragment in fragments:
+        assert fragment in body["message"]
+
+
 def test_login_refresh_and_logout(http: httpx.Client, platform: Any) -> None:
     email = f"login-{uuid.uuid4().hex[:6]}@example.test"
-    admin.add_user(platform.data_dir, email, password="pass phrase 1")
-    assert_error(http.post("/user/login", json={"email": email, "password": "wrong"}), 401)
-    assert_error(http.post("/user/login", json={"email": "nobody@example.test",
-                                                "password": "x"}), 401, "invalid email")
+    user_id = admin.add_user(platform.data_dir, email, password="pass phrase 1")
+    assert_sign_in_error(http.post("/user/login", json={"email": email, "password": "wrong"}),
+                         "INVALID_CREDENTIALS")
+    assert_sign_in_error(http.post("/user/login", json={"email": "nobody@example.test",
+                                                        "password": "x"}),
+                         "INVALID_CREDENTIALS", "invalid email")
     assert_error(http.post("/user/login", json={"email": email}), 400, "password")
 
     login = http.post("/user/login", json={"email": email.upper(), "password": "pass phrase 1"})
     assert login.status_code == 200
     signed_in = login.json()
-    assert signed_in["user"]["email"] == email
-    assert signed_in["expiresAt"] > 0
+    assert set(signed_in) == {"success", "accessToken", "refreshToken", "tokenId", "expiresAt",
+                              "user"}
+    assert signed_in["user"] == {"id": user_id, "email": email, "name": "",
+                                 "orgId": signed_in["user"]["orgId"], "orgRole": 0}
+    assert str(uuid.UUID(signed_in["tokenId"])) == signed_in["tokenId"]
+    assert signed_in["expiresAt"] > 1_000_000_000_000  # Unix milliseconds
     assert http.get("/workspace", headers=auth(signed_in["accessToken"])).status_code == 200
 
     refreshed = http.post("/user/refresh", json={"refresh_token": signed_in["refreshToken"]})
     assert refreshed.status_code == 200
     tokens = refreshed.json()
+    assert set(tokens) == {"success", "token", "accessToken", "refreshToken", "expiresAt"}
     assert tokens["token"] == tokens["accessToken"] != signed_in["accessToken"]
     assert tokens["refreshToken"] != signed_in["refreshToken"]
     # The old refresh token was rotated out.
-    assert_error(http.post("/user/refresh", json={"refresh_token": signed_in["refreshToken"]}),
-                 401)
+    assert_sign_in_error(http.post("/user/refresh",
+                                   json={"refresh_token": signed_in["refreshToken"]}),
+                         "INVALID_REFRESH_TOKEN")
 
     out = http.post("/user/logout", json={"refresh_token": tokens["refreshToken"]},
                     headers=auth(tokens["accessToken"]))
-    assert out.json()["success"] is True
+    assert out.status_code == 200 and out.json()["success"] is True
     assert_error(http.get("/workspace", headers=auth(tokens["accessToken"])), 401)
-    assert_error(http.post("/user/refresh", json={"refresh_token": tokens["refreshToken"]}), 401)
+    assert_sign_in_error(http.post("/user/refresh", json={"refresh_token": tokens["refreshToken"]}),
+                         "INVALID_REFRESH_TOKEN")
+    # Nothing left to sign out of.
+    assert_sign_in_error(http.post("/user/logout", json={"refresh_token": tokens["refreshToken"]},
+                                   headers=auth(tokens["accessToken"])), "INVALID_TOKEN")
+
+
+def test_logout_with_an_expired_access_token_still_ends_the_session(http: httpx.Client,
+                                                                    platform: Any) -> None:
+    email = f"logout-{uuid.uuid4().hex[:6]}@example.test"
+    admin.add_user(platform.data_dir, email, password="pass phrase 2")
+    signed_in = http.post("/user/login", json={"email": email, "password": "pass phrase 2"}
+                          ).json()
+    out = http.post("/user/logout", json={"refresh_token": signed_in["refreshToken"]},
+                    headers=auth("fba_not-a-live-token"))
+    assert out.status_code == 200 and out.json()["success"] is True
+    assert_sign_in_error(http.post("/user/refresh",
+                                   json={"refresh_token": signed_in["refreshToken"]}),
+                         "INVALID_REFRESH_TOKEN")
 
 
 def test_the_local_admin_cannot_sign_in_with_a_password(http: httpx.Client) -> None:
     for password in ("", "admin", "password"):
         answer = http.post("/user/login", json={"email": store_base.LOCAL_ADMIN_EMAIL,
                                                 "password": password})
-        assert_error(answer, 401)
+        assert_sign_in_error(answer, "INVALID_CREDENTIALS")
 
 
 def test_usage_series_and_totals(http: httpx.Client, platform: Any, world: Any) -> None:

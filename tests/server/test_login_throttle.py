@@ -100,10 +100,12 @@ def test_the_server_refuses_even_the_right_password_while_locked_then_lets_it_in
     assert login("wrong").status_code == 401
     second = login("wrong again")
     assert second.status_code == 401
-    assert second.json() == {"success": False, "message": "invalid email or password"}
+    assert second.json() == {"success": False, "error_code": "INVALID_CREDENTIALS",
+                             "message": "invalid email or password"}
 
     locked = login(PASSWORD)
     assert locked.status_code == 401
+    assert locked.json()["error_code"] == "TOO_MANY_ATTEMPTS"
     assert locked.json()["message"] == ("too many failed sign-ins for this email from this "
                                         "address; try again in 1 s")
     assert locked.headers["retry-after"] == "1"

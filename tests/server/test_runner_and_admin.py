@@ -206,20 +206,58 @@ def test_admin_commands_bootstrap_a_team_while_the_server_runs(platform: Any) ->
     assert login.status_code == 200
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("token", "create", "ghost@example.test"), "no user with email ghost@example.test"),
-    (("member", "add", "no-such-ws", "admin@localhost", "--role", "READ"), "no workspace"),
-    (("member", "add", "Default", "ghost@example.test", "--role", "READ"), "no user"),
-    (("repo", "add", "r", "--workspace", "Default", "--llm", "nope"), "no configuration"),
-    (("user", "add", "admin@localhost"), "already exists"),
-    (("workspace", "add", "Default"), "already exists"),
+@pytest.mark.parametrize(("args", "message", "code"), [
+    (("token", "create", "ghost@example.test"), "no user with email ghost@example.test", 4),
+    (("member", "add", "no-such-ws", "admin@localhost", "--role", "READ"), "no workspace", 4),
+    (("member", "add", "Default", "ghost@example.test", "--role", "READ"), "no user", 4),
+    (("member", "remove", "Default", "ghost@example.test"), "no user", 4),
+    (("member", "remove", "Default", "admin@localhost"), "last ADMIN of workspace Default", 5),
+    (("repo", "add", "r", "--workspace", "Default", "--llm", "nope"), "no configuration", 4),
+    (("user", "add", "admin@localhost"), "already exists", 1),
+    (("user", "add", "not-an-email"), "email: must be an email address", 2),
+    (("workspace", "add", "Default"), "already exists", 1),
+    (("workspace", "add", "DEFAULT"), "already exists", 1),
 ])
-def test_admin_errors_are_clear_and_exit_non_zero(platform: Any, args: tuple[str, ...],
-                                                  message: str) -> None:
+def test_admin_errors_are_clear_and_exit_with_the_documented_code(
+        platform: Any, args: tuple[str, ...], message: str, code: int) -> None:
     result = admin_in_process(platform.data_dir, *args)
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ((), 0), (("--org-role", "owner"), 255), (("--org-role", "ADMINISTRATORS"), 254),
+    (("--org-role", "2"), 2), (("--org-role", "BILLING"), 1),
+])
+def test_user_add_takes_an_org_role_by_name_or_number(platform: Any, given: tuple[str, ...],
+                                                      expected: int) -> None:
+    email = f"role-{uuid.uuid4().hex[:8]}@example.test"
+    added = admin_in_process(platform.data_dir, "user", "add", email, *given)
+    assert added.exit_code == 0, added.stderr
+    user_id = added.stdout.strip()
+    token = admin_in_process(platform.data_dir, "token", "create", email).stdout.strip()
+    me = get(platform.url, "/user/profile", token).json()["data"]
+    assert (me["id"], me["orgRole"], me["orgRoles"]) == (user_id, expected, [expected])
+
+
+@pytest.mark.parametrize("role", ["GOD", "3", "-1", "256"])
+def test_an_unknown_org_role_is_a_usage_error(platform: Any, role: str) -> None:
+    result = admin_in_process(platform.data_dir, "user", "add", "x@example.test",
+                              "--org-role", role)
+    assert result.exit_code == 2 and "--org-role" in result.stderr
+    assert "OWNER" in result.stderr
+
+
+def test_member_remove_takes_a_member_out(platform: Any, world: Any) -> None:
+    removed = admin_in_process(platform.data_dir, "member", "remove", world.workspace_name,
+                               world.emails["READ"])
+    assert removed.exit_code == 0, removed.stderr
+    assert get(platform.url, f"/workspace/{world.workspace_id}",
+               world.tokens["READ"]).status_code == 404
+    again = admin_in_process(platform.data_dir, "member", "remove", world.workspace_name,
+                             world.emails["READ"])
+    assert again.exit_code == 4 and "not a member" in again.stderr
 
 
 def test_member_role_is_checked(platform: Any) -> None:

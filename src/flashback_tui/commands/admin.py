@@ -30,20 +30,47 @@ def _resolve(data_dir: str | None) -> Path:
     return resolve_data_dir(data_dir or root.get("data_dir"))
 
 
+def _exit_code(exc: Exception) -> int:
+    """The documented exit code of a store error: 2 bad value, 4 not found, 5 refused."""
+    from flashback_tui.commands.common import ExitCode
+    from flashback_tui.server.store import base as store_base
+
+    by_class = ((store_base.NotFound, ExitCode.NOT_FOUND), (store_base.Invalid, ExitCode.USAGE),
+                (store_base.InUse, ExitCode.FORBIDDEN))
+    return int(next((code for cls, code in by_class if isinstance(exc, cls)), ExitCode.FAILURE))
+
+
 def _friendly_errors(func: F) -> F:
-    """Turn store and key errors into a message on stderr and exit status 1."""
+    """Turn store and key errors into a message on stderr and a documented exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flashback_tui.commands.common import CliError
         from flashback_tui.server.crypto import CryptoError
-        from flashback_tui.server.store import StoreError
+        from flashback_tui.server.store.base import StoreError
 
         try:
             return func(*args, **kwargs)
         except (StoreError, CryptoError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CliError(str(exc), exit_code=_exit_code(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+class OrgRoleType(click.ParamType):
+    """``--org-role``: a role name (any case) or its number."""
+
+    name = "ROLE"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        from flashback_tui.server.admin import parse_org_role
+        from flashback_tui.server.store.base import Invalid
+
+        try:
+            return parse_org_role(value)
+        except Invalid as exc:
+            self.fail(str(exc).removeprefix("org role: "), param, ctx)
 
 
 @click.group()
@@ -62,10 +89,14 @@ def user() -> None:
               help="Read a password for /user/login from stdin (first line); at a terminal,"
                    " ask for it without echo.")
 @click.option("--name", default=None, help="Display name.")
+@click.option("--org-role", type=OrgRoleType(), default="USER", show_default=True,
+              help="USER, BILLING, WORKSPACES, ADMINISTRATORS or OWNER (or 0, 1, 2, 254,"
+                   " 255). OWNER and ADMINISTRATORS manage every workspace.")
 @_data_dir_option
 @_friendly_errors
-def user_add(email: str, password_stdin: bool, name: str | None, data_dir: str | None) -> None:
-    """Add a user; with --password-stdin the user can sign in with a password."""
+def user_add(email: str, password_stdin: bool, name: str | None, org_role: int,
+             data_dir: str | None) -> None:
+    """Add a user and print its id; with --password-stdin the user can sign in."""
     from pydantic import SecretStr
 
     from flashback_tui.server import admin as ops
@@ -80,7 +111,8 @@ def user_add(email: str, password_stdin: bool, name: str | None, data_dir: str |
         if not line:
             raise click.ClickException("no password on stdin")
         password = SecretStr(line)
-    user_id = ops.add_user(_resolve(data_dir), email, password=password, name=name)
+    user_id = ops.add_user(_resolve(data_dir), email, password=password, name=name,
+                           org_role=org_role)
     click.echo(user_id)
 
 
@@ -118,6 +150,19 @@ def member_add(workspace: str, email: str, role: str, data_dir: str | None) -> N
 
     ops.add_member(_resolve(data_dir), workspace, email, role.upper())
     click.echo(f"{email} is now {role.upper()} in {workspace}", err=True)
+
+
+@member.command("remove")
+@click.argument("workspace")
+@click.argument("email")
+@_data_dir_option
+@_friendly_errors
+def member_remove(workspace: str, email: str, data_dir: str | None) -> None:
+    """Take EMAIL out of WORKSPACE (name or id); refused for its last ADMIN."""
+    from flashback_tui.server import admin as ops
+
+    ops.remove_member(_resolve(data_dir), workspace, email)
+    click.echo(f"{email} is no longer a member of {workspace}", err=True)
 
 
 @admin.group()

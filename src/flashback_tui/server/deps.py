@@ -1,7 +1,9 @@
 """Request dependencies: the platform state, the signed-in user, and access checks.
 
 A caller who does not belong to a workspace gets 404 for it and for everything in it, so
-existence is not revealed; a READ member who tries to write gets 403.
+existence is not revealed; a READ member who tries to write gets 403. Org OWNERs and
+ADMINISTRATORS manage every workspace of their org (rename, delete, members), but reach
+the configurations and repositories of a workspace only as its members.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from flashback_tui.api.models import ErrorResponse, Role
+from flashback_tui.api.models import ErrorResponse, OrgRole, Role
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
+from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store import users as user_store
 from flashback_tui.server.store import workspaces as workspace_store
 
@@ -26,6 +29,9 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from /user/l
 LLM_NOT_FOUND = "AI LLM configuration not found"
 WORKSPACE_NOT_FOUND = "workspace not found"
 READ_ONLY = "your role in this workspace (READ) does not allow changes"
+NOT_ORG_ADMIN = "only the org's OWNER or ADMINISTRATORS may do this"
+NOT_WORKSPACE_ADMIN = ("only the org's OWNER or ADMINISTRATORS, or an ADMIN of this workspace,"
+                       " may do this")
 
 #: The ``workspaceId`` filter of list endpoints.
 WorkspaceIdQuery = Annotated[str | None, Query(alias="workspaceId", max_length=64)]
@@ -48,6 +54,17 @@ class CurrentUser:
     name: str | None
     org_id: str
     org_role: int
+
+    @property
+    def is_org_admin(self) -> bool:
+        """OWNER or ADMINISTRATORS: manages every workspace of the org."""
+        return self.org_role in (OrgRole.OWNER, OrgRole.ADMINISTRATORS)
+
+    @property
+    def actor(self) -> event_store.Actor:
+        """This user as the author of a system event."""
+        return event_store.Actor(id=self.id, org_id=self.org_id, name=self.name or "",
+                                 email=self.email)
 
 
 async def get_state(request: Request) -> PlatformState:
@@ -112,6 +129,33 @@ def require_workspace_role(
     if write and not role.can_write:
         raise HTTPException(403, READ_ONLY)
     return role
+
+
+def require_org_admin(user: CurrentUser) -> None:
+    """403 unless the caller is the org's OWNER or one of its ADMINISTRATORS."""
+    if not user.is_org_admin:
+        raise HTTPException(403, NOT_ORG_ADMIN)
+
+
+def require_workspace_manager(conn: sqlite3.Connection, user: CurrentUser, workspace_id: str,
+                              *, org_admin_only: bool = False) -> workspace_store.WorkspaceRecord:
+    """A workspace the caller may manage (rename, members; delete if ``org_admin_only``).
+
+    404 if the caller neither belongs to it nor administers its org; 403 if they may see it
+    but not manage it (org admins always may; a workspace ADMIN unless ``org_admin_only``).
+    """
+    ws = workspace_store.workspace_row(conn, workspace_id)
+    org_admin = ws is not None and user.is_org_admin and ws.org_id == user.org_id
+    role = workspace_store.role_in(conn, user.id, workspace_id) if ws is not None else None
+    if ws is None or (role is None and not org_admin):
+        raise HTTPException(404, WORKSPACE_NOT_FOUND)
+    if org_admin:
+        return ws
+    if org_admin_only:
+        raise HTTPException(403, NOT_ORG_ADMIN)
+    if role is not Role.ADMIN:
+        raise HTTPException(403, NOT_WORKSPACE_ADMIN)
+    return ws
 
 
 def require_row_access(

@@ -17,6 +17,20 @@ from flashback_tui.api.models.common import (
 
 Short = Annotated[str, StringConstraints(max_length=512)]
 
+#: How the profile describes each org role (``orgRoleDescription``).
+ORG_ROLE_DESCRIPTIONS: dict[int, str] = {
+    OrgRole.USER: "User",
+    OrgRole.BILLING: "Billing",
+    OrgRole.WORKSPACES: "Workspaces",
+    OrgRole.ADMINISTRATORS: "Administrators",
+    OrgRole.OWNER: "Owner",
+}
+
+
+def org_role_description(value: int | None) -> str:
+    """``Owner`` for 255, ``User`` for 0, ...; ``""`` for None or a role this version lacks."""
+    return ORG_ROLE_DESCRIPTIONS.get(value, "") if value is not None else ""
+
 
 class DeviceInfo(RequestModel):
     """The optional ``deviceInfo`` of a login (kept for the audit trail, not required)."""

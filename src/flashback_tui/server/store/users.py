@@ -1,19 +1,22 @@
-"""Users, the org they belong to, the first-start bootstrap, and bearer tokens."""
+"""Users, the org they belong to, the first-start bootstrap, and bearer tokens.
+
+The first user of a data dir (``admin@localhost``, made by :func:`bootstrap`) is the org's
+OWNER (255); other users are USER (0) unless created with another org role.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydantic import SecretStr, TypeAdapter
+from pydantic import SecretStr
 
-from flashback_tui.api.models import (
-    AiLlm,
-    AiLlmStats,
-)
+from flashback_tui.api.models import OrgRole
 from flashback_tui.server.db import transaction
 from flashback_tui.server.security import new_token, token_digest
+from flashback_tui.server.store import events
 from flashback_tui.server.store.base import (
     Conflict,
     Invalid,
@@ -28,10 +31,8 @@ from flashback_tui.server.store.base import (
 LOCAL_ADMIN_EMAIL = "admin@localhost"
 DEFAULT_WORKSPACE = "Default"
 DEFAULT_ORG = "Local"
-
-#: Validates a list of ``AiLlm`` wire dicts in one pass.
-AI_LLM_LIST = TypeAdapter(list[AiLlm])
-_STATS_LIST = TypeAdapter(list[AiLlmStats])
+#: The org role of the first user of a data dir.
+OWNER_ROLE = int(OrgRole.OWNER)
 
 
 def default_org_id(conn: sqlite3.Connection) -> str:
@@ -62,14 +63,22 @@ def bootstrap(conn: sqlite3.Connection) -> bool:
         )
         conn.execute(
             "INSERT INTO users (id, org_id, email, name, org_role, password_hash, created_at)"
-            " VALUES (?, ?, ?, ?, 255, NULL, ?)",
-            (user_id, org_id, LOCAL_ADMIN_EMAIL, "Local admin", now),
+            " VALUES (?, ?, ?, ?, ?, NULL, ?)",
+            (user_id, org_id, LOCAL_ADMIN_EMAIL, "Local admin", OWNER_ROLE, now),
         )
         conn.execute(
             "INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'ADMIN')",
             (ws_id, user_id),
         )
     return True
+
+
+def check_org_role(value: int) -> int:
+    """``value`` if it is an org role (0, 1, 2, 254, 255); Invalid otherwise."""
+    if isinstance(value, bool) or value not in {int(role) for role in OrgRole}:
+        allowed = ", ".join(f"{role.value} {role.name}" for role in OrgRole)
+        raise Invalid(f"orgRole: must be one of {allowed}")
+    return int(value)
 
 
 def create_user(
@@ -79,23 +88,30 @@ def create_user(
     password_hash: str | None = None,
     name: str | None = None,
     org_role: int = 0,
+    actor: events.Actor | None = None,
 ) -> str:
-    """Add a user to the default org; Conflict if the email is taken."""
+    """Add a user to the default org (one USER created event); Conflict if the email is taken."""
     email = email.strip()
     if not email or "@" not in email or len(email) > 320:
         raise Invalid("email: must be an email address")
+    org_role = check_org_role(org_role)
     user_id = new_id()
+    changed = ["email", "name", "orgRole"] + (["password"] if password_hash else [])
     with transaction(conn):
+        org_id = default_org_id(conn)
         try:
             conn.execute(
-                "INSERT INTO users (id, org_id, email, name, org_role, password_hash, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (user_id, default_org_id(conn), email, name, org_role, password_hash, now_iso()),
+                "INSERT INTO users (id, org_id, email, name, last_name, org_role, password_hash,"
+                " created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
+                (user_id, org_id, email, (name or "").strip(), org_role, password_hash,
+                 now_iso()),
             )
         except sqlite3.IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(f"a user with email {email} already exists") from None
             raise
+        events.record(conn, actor, context=events.USER, context_id=user_id,
+                      event=events.CREATED, changed=changed, org_id=org_id)
     return user_id
 
 
@@ -107,6 +123,12 @@ def user_by_email(conn: sqlite3.Connection, email: str) -> sqlite3.Row | None:
 def user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row | None:
     """The user row for an id, or None."""
     return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+
+
+def user_in_org(conn: sqlite3.Connection, user_id: str, org_id: str) -> sqlite3.Row | None:
+    """The user row for an id if the user belongs to ``org_id``, else None."""
+    return conn.execute("SELECT * FROM users WHERE id = ? AND org_id = ?",
+                        (user_id, org_id)).fetchone()
 
 
 def require_user(conn: sqlite3.Connection, email: str) -> sqlite3.Row:
@@ -123,12 +145,14 @@ class IssuedToken:
 
     token: SecretStr
     expires_at: int  # Unix ms
+    token_id: str  # a UUID derived from the stored digest: names the token, reveals nothing
 
 
 def issue_token(conn: sqlite3.Connection, user_id: str, kind: str, ttl_seconds: float
                 ) -> IssuedToken:
     """Create an access or refresh token; only its digest is stored."""
     token = new_token(kind)
+    digest = token_digest(token)
     now = now_ms()
     expires = now + int(ttl_seconds * 1000)
     with transaction(conn):
@@ -136,9 +160,10 @@ def issue_token(conn: sqlite3.Connection, user_id: str, kind: str, ttl_seconds: 
         conn.execute(
             "INSERT INTO tokens (token_hash, user_id, kind, expires_at, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (token_digest(token), user_id, kind, expires, now_iso()),
+            (digest, user_id, kind, expires, now_iso()),
         )
-    return IssuedToken(token=SecretStr(token), expires_at=expires)
+    return IssuedToken(token=SecretStr(token), expires_at=expires,
+                       token_id=str(uuid.UUID(digest[:32])))
 
 
 def user_for_token(conn: sqlite3.Connection, token: str, kind: str = "access"
