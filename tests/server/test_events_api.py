@@ -1,8 +1,8 @@
 """The audit trail over HTTP: paging, filters, visibility, read and unread marks.
 
-Events are written here with the store's own ``record`` (the same function every change
-calls), so these tests are about reading them; the tests of each area check that its
-changes write exactly one event each.
+Configuration events are written here with the store's own ``record`` (the same function
+every change calls), so these tests are about reading them (context 11, ``aillm``); the tests
+of each area check that its changes write exactly one event each.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def write_events(data_dir: Any, world: Any, count: int, *, workspace_id: str | N
 
 
 def page(http: httpx.Client, token: str, **body: Any) -> dict[str, Any]:
-    answer = http.post("/systemevent", json={"skip": 0, "take": 50, **body},
+    answer = http.post("/systemevent", json={"skip": 0, "take": 50, "context": 11, **body},
                        headers=auth(token))
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -72,6 +72,9 @@ def test_filters_and_take_is_at_most_100(http, platform, world) -> None:
     assert page(http, token, workspaceId=ws, contextId="cfg-1")["total"] == 1
     assert page(http, token, workspaceId=ws, event=0)["total"] == 2
     assert page(http, token, workspaceId=ws, context=3)["total"] == 0
+    members = page(http, token, workspaceId=ws, context=5)  # the world's members, added
+    assert members["total"] == 3 and {e["context"] for e in members["events"]} == {
+        "workspaceuser"}
     assert page(http, token, workspaceId=ws, userId=world.user_ids["ADMIN"])["total"] == 4
     assert page(http, token, workspaceId=ws, from_timestamp="2999-01-01T00:00:00.000Z"
                 )["total"] == 0

@@ -1,53 +1,12 @@
-"""``flashback-tui admin`` commands on a whole data dir: keys, backup and restore.
-
-Also the options every ``admin`` command shares (``--data-dir``) and the one place that
-turns store, key and maintenance errors into a message and exit status 1.
-"""
+"""``flashback-tui admin`` commands on a whole data dir: keys, backup and restore."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def data_dir_option(func: F) -> F:
-    """The ``--data-dir`` option."""
-    return click.option(
-        "--data-dir", type=click.Path(file_okay=False), default=None,
-        help="Data directory [default: $FLASHBACK_DATA_DIR, else the user data dir].",
-    )(func)
-
-
-def resolve_data_dir(data_dir: str | None) -> Path:
-    """The data dir the command works on (the option, the root's, or the default)."""
-    from flashback_tui.paths import data_dir as default_data_dir
-
-    ctx = click.get_current_context()
-    root = ctx.find_root().obj or {}
-    return default_data_dir(data_dir or root.get("data_dir"))
-
-
-def friendly_errors(func: F) -> F:
-    """Turn store, key and maintenance errors into a message on stderr and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from flashback_tui.server.crypto import CryptoError
-        from flashback_tui.server.maintenance import MaintenanceError
-        from flashback_tui.server.store.base import StoreError
-
-        try:
-            return func(*args, **kwargs)
-        except (StoreError, CryptoError, MaintenanceError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+from flashback_tui.commands.admin_common import data_dir_option, friendly_errors, resolve_data_dir
 
 
 @click.command("rotate-key")

@@ -14,7 +14,6 @@ from pydantic import SecretStr
 
 from flashback_tui.api.models import OrgRole, Role
 from flashback_tui.server.state import PlatformState
-from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.store import repos as repo_store
 from flashback_tui.server.store import users as user_store
@@ -105,11 +104,10 @@ def add_repo(data_dir: Path, name: str, workspace: str, llm_id: str) -> str:
 
 
 def rotate_key(data_dir: Path) -> int:
-    """Make a new master key current and re-seal every secret under it (one transaction).
+    """Seal every secret under a new master key and retire the old ones; the number re-sealed.
 
-    Returns the number of sealed values re-sealed. Older keys stay in the key file so a
-    server that sealed something with the previous key in the meantime can still open it.
+    See :func:`flashback_tui.server.maintenance.rotate_key` for the options.
     """
-    with PlatformState.open(data_dir) as state:
-        state.keyring.rotate()
-        return llm_store.reseal_all(state.db.conn(), state.keyring)
+    from flashback_tui.server import maintenance
+
+    return maintenance.rotate_key(data_dir).resealed
