@@ -211,7 +211,7 @@ def _warm_up_in_background() -> None:
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
     from flashback_tui.server import gateway
-    from flashback_tui.server.routes import ai_llm, stats, users, workspaces
+    from flashback_tui.server.routes import ai_llm, models, stats, users, workspaces
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -240,7 +240,7 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
     )
     _install_error_handlers(app)
     _openapi_without_422(app)
-    for module in (ai_llm, workspaces, users, stats):
+    for module in (ai_llm, models, workspaces, users, stats):
         app.include_router(module.router)
     gateway.install(app)  # /v1 gateway, /repo, /policy, usage accounting
     if settings.strict_wire:
