@@ -191,8 +191,8 @@ def _linked_llms(conn: sqlite3.Connection, user: CurrentUser,
         return {}
     workspaces = {record.workspace_id for record in records if record.llm_ids}
     only = next(iter(workspaces)) if len(workspaces) == 1 else None
-    found = llm_store.ai_llm_records(conn, user.id, workspace_id=only)
-    return {r.row[0]: AiLlm.model_validate(r.to_wire()) for r in found if r.row[0] in wanted}
+    wires = [r.to_wire() for r in llm_store.ai_llm_records(conn, user.id, workspace_id=only)]
+    return {w["id"]: AiLlm.model_validate(w) for w in wires if w["id"] in wanted}
 
 
 @reads.get("", response_model=RepoListResponse, summary="List repositories")
