@@ -56,8 +56,8 @@ def make_linked(platform: PlatformHandle, world: World, endpoint: str, *,
         "secret": secret, "workspaceId": world.workspace_id,
     })["aiLlmId"]
     repo_id = api.call("POST", "/repo", json={
-        "name": "docs-bot", "workspaceId": world.workspace_id,
-        "repoAiLlms": [{"aiLlmId": llm_id}],
+        "name": "docs-bot", "workspaceId": world.workspace_id, "storageType": "S3",
+        "mode": "NORMAL", "repoAiLlms": [{"aiLlmId": llm_id}],
     })["repoId"]
     created = api.call("POST", f"/repo/{repo_id}/ai/apikey",
                        json={"name": "ci", "aiType": ai_type})

@@ -27,6 +27,8 @@ def test_revoked_key_is_refused_at_once(linked: Linked) -> None:
     with pytest.raises(openai.AuthenticationError) as caught:
         chat(linked)
     assert caught.value.status_code == 401 and caught.value.code == "invalid_api_key"
+    listed = linked.api.call("GET", f"/repo/{linked.repo_id}/ai/apikey")["apiKeys"]
+    assert [(k["id"], k["deletedAt"] is not None) for k in listed] == [(linked.key_id, True)]
     linked.api.call("DELETE", f"/repo/{linked.repo_id}/ai/apikey/{linked.key_id}", expect=404)
 
 
@@ -63,22 +65,28 @@ def test_deleting_the_repository_stops_its_keys_and_frees_the_configuration(
 
 def test_repo_and_key_access_rules_and_validation(linked: Linked) -> None:
     ws, repo = linked.world.workspace_id, linked.repo_id
-    body = {"name": "other", "workspaceId": ws, "repoAiLlms": [{"aiLlmId": linked.llm_id}]}
-    linked.as_role("READ").call("POST", "/repo", expect=403, json=body)
-    linked.as_role("NONE").call("POST", "/repo", expect=404, json=body)
-    for payload, field in [
-        ({**body, "name": "docs-bot"}, "name"),  # taken
-        ({**body, "name": ""}, "name"),
-        ({**body, "repoAiLlms": [{"aiLlmId": "no-such-config"}]}, "repoAiLlms"),
-        ({**body, "repoAiLlms": "x"}, "repoAiLlms"),
-        ({"name": "n"}, "workspaceId"),
+    body = {"name": "other", "workspaceId": ws, "storageType": "S3", "mode": "NORMAL",
+            "repoAiLlms": [{"aiLlmId": linked.llm_id}]}
+    refused = linked.as_role("READ").call("POST", "/repo", expect=403, json=body)
+    assert refused["success"] is False and refused["error_message"]
+    assert linked.as_role("NONE").call("POST", "/repo", expect=404,
+                                       json=body)["error_code"] == "NOT_FOUND"
+    for payload, field, status in [
+        ({**body, "name": "DOCS-BOT"}, "name", 400),  # taken (any letter case)
+        ({**body, "name": ""}, "name", 400),
+        ({**body, "repoAiLlms": [{"aiLlmId": "no-such-config"}]}, "repoAiLlms", 404),
+        ({**body, "repoAiLlms": "x"}, "repoAiLlms", 400),
+        ({**body, "storageType": "FTP"}, "storageType", 400),
+        ({"name": "n"}, "workspaceId", 400),
     ]:
-        answer = linked.api.call("POST", "/repo", expect=400, json=payload)
-        assert field in answer["message"], answer
+        answer = linked.api.call("POST", "/repo", expect=status, json=payload)
+        assert answer["success"] is False and answer["repoId"] == "", answer
+        assert field in answer["error_message"], answer
+        assert "message" not in answer
 
     repos = linked.as_role("READ").call("GET", "/repo", params={"workspaceId": ws})["repos"]
-    assert [(r["id"], r["apiKeyCount"]) for r in repos] == [(repo, 1)]
-    assert repos[0]["repoAiLlms"][0]["aiLlmId"] == linked.llm_id
+    assert [(r["id"], len(r["aiApiKeys"])) for r in repos] == [(repo, 1)]
+    assert repos[0]["aiLlms"][0]["aiLlmId"] == linked.llm_id
     assert linked.as_role("NONE").call("GET", "/repo")["repos"] == []
     linked.as_role("NONE").call("GET", "/repo", expect=404, params={"workspaceId": ws})
 
@@ -117,8 +125,8 @@ def test_key_secret_is_shown_once_and_never_again(
         api.http.get("/openapi.json").text,
     ]
     listed = api.call("GET", f"/repo/{linked.repo_id}/ai/apikey")["apiKeys"]
-    assert listed[0]["secretMask"] == "****" + secret[-4:]
-    assert listed[0]["key"].startswith("fbk_")
+    assert listed[0]["key"].startswith("fbk_") and listed[0]["deletedAt"] is None
+    assert "secret" not in listed[0]
     log_text = (platform.data_dir / "server.log").read_text(errors="replace")
     for text in [*texts, log_text, caplog.text]:
         assert secret not in text

@@ -23,7 +23,7 @@ def test_pending_usage_is_written_at_shutdown(tmp_path: Path, provider: FakeProv
             "name": "c", "aiType": "OPENAI", "endpoint": provider.endpoint("ok"),
             "secret": DEFAULT_VALID_KEY, "workspaceId": workspace_id})["aiLlmId"]
         repo_id = api.call("POST", "/repo", json={
-            "name": "r", "workspaceId": workspace_id,
+            "name": "r", "workspaceId": workspace_id, "storageType": "S3", "mode": "NORMAL",
             "repoAiLlms": [{"aiLlmId": llm_id}]})["repoId"]
         secret = api.call("POST", f"/repo/{repo_id}/ai/apikey",
                           json={"name": "k", "aiType": "OPENAI"})["secret"]

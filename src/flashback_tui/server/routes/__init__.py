@@ -13,6 +13,6 @@ def all_routers() -> list[APIRouter]:
 
     Imported here, on first use, so that importing the package costs nothing.
     """
-    from flashback_tui.server.routes import ai_llm, events, stats, users, workspaces
+    from flashback_tui.server.routes import ai_llm, events, models, stats, users, workspaces
 
-    return [module.router for module in (ai_llm, workspaces, users, stats, events)]
+    return [module.router for module in (ai_llm, models, workspaces, users, stats, events)]
