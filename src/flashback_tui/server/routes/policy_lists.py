@@ -112,8 +112,9 @@ def _check_scope(conn: sqlite3.Connection, user: CurrentUser, f: ListFilters,
         checks.append(ws is not None and (visible is None or ws in visible))
     if f.policy_id is not None:
         policy = policy_store.get_policy(conn, f.policy_id)
-        checks.append(policy is not None and policy.org_id == user.org_id and (
-            visible is None or policy.workspace_id is None or policy.workspace_id in visible))
+        # A deleted policy's rows stay listable; they are still narrowed to what is visible.
+        checks.append(policy is None or (policy.org_id == user.org_id and (
+            visible is None or policy.workspace_id is None or policy.workspace_id in visible)))
     if all(checks):
         return True
     if strict:
