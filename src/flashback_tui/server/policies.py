@@ -69,6 +69,9 @@ def compile_rule(content: str) -> re.Pattern[str] | None:
     """The compiled pattern of a rule, None for natural language (not enforced), or
     :class:`PolicyRuleError` saying why a rule cannot be used."""
     content = content.strip()
+    if not keywords_of(content):
+        raise PolicyRuleError("content: give keywords separated by commas, 're:<regex>' or"
+                              " a policy text")
     kind = rule_kind(content)
     if kind == "regex":
         return _compile_regex(content[len(REGEX_PREFIX):])
