@@ -48,15 +48,16 @@ class Linked:
 
 
 def make_linked(platform: PlatformHandle, world: World, endpoint: str, *,
-                ai_type: str = "OPENAI", secret: str = DEFAULT_VALID_KEY) -> Linked:
+                ai_type: str = "OPENAI", secret: str = DEFAULT_VALID_KEY,
+                repo_name: str = "docs-bot") -> Linked:
     """Create configuration -> repository -> key through the API as the WRITE user."""
     api = Api(platform.url, world.tokens["WRITE"])
     llm_id = api.call("POST", "/ai/llm", json={
-        "name": f"{ai_type.lower()}-config", "aiType": ai_type, "endpoint": endpoint,
+        "name": f"{ai_type.lower()}-config-{repo_name}", "aiType": ai_type, "endpoint": endpoint,
         "secret": secret, "workspaceId": world.workspace_id,
     })["aiLlmId"]
     repo_id = api.call("POST", "/repo", json={
-        "name": "docs-bot", "workspaceId": world.workspace_id, "storageType": "S3",
+        "name": repo_name, "workspaceId": world.workspace_id, "storageType": "S3",
         "mode": "NORMAL", "repoAiLlms": [{"aiLlmId": llm_id}],
     })["repoId"]
     created = api.call("POST", f"/repo/{repo_id}/ai/apikey",

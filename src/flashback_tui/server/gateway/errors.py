@@ -1,0 +1,113 @@
+"""OpenAI-style error answers of the gateway, and reading a chat request's body.
+
+Errors are ``{"error": {"message", "type", "param", "code"}}`` bodies; provider errors keep
+their status and never carry the provider secret.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from starlette.responses import JSONResponse
+
+
+class Upstreamish(Protocol):
+    """What an error needs to know about the upstream: its host and how to scrub."""
+
+    host: str
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the configuration's key or secret."""
+
+
+def openai_error(status: int, message: str, kind: str, code: str | None = None) -> JSONResponse:
+    """An OpenAI-style error answer."""
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def scrubber(values: list[str | None]) -> Any:
+    """A scrubber of the given secret values."""
+    from flashback_tui.server.probes import _Scrubber  # the one home of secret scrubbing
+
+    return _Scrubber(values)
+
+
+def user_of(payload: dict[str, Any]) -> str:
+    """The chat request's ``user`` field (an end-user id the caller chose), bounded."""
+    user = payload.get("user")
+    return user[:128] if isinstance(user, str) else ""
+
+
+def chat_payload(body: bytes) -> dict[str, Any] | JSONResponse:
+    """The parsed request, or a 400 saying what is wrong with it."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return openai_error(400, "We could not parse the JSON body of your request.",
+                            "invalid_request_error", "invalid_json")
+    if not isinstance(payload, dict):
+        return openai_error(400, "The body must be a JSON object.", "invalid_request_error",
+                            "invalid_json")
+    if not isinstance(payload.get("messages"), list) or not payload["messages"]:
+        return openai_error(400, "messages: a non-empty list of messages is required.",
+                            "invalid_request_error", "invalid_messages")
+    return payload
+
+
+def unreachable(exc: Exception, upstream: Upstreamish) -> JSONResponse:
+    """A 504 (timeout) or 502 (cannot connect) naming the provider's host."""
+    import httpx
+
+    from flashback_tui.server.probes import describe_transport_error
+
+    if isinstance(exc, httpx.TimeoutException):
+        return openai_error(504, f"The provider at {upstream.host} did not answer in time.",
+                            "api_timeout_error", "upstream_timeout")
+    reason = upstream.scrub(describe_transport_error(exc))
+    return openai_error(502, f"The provider at {upstream.host} cannot be reached: {reason}.",
+                        "api_connection_error", "upstream_unreachable")
+
+
+def provider_error(status: int, body: bytes, upstream: Upstreamish) -> JSONResponse:
+    """A provider's error as an OpenAI-style body with its status, secrets scrubbed."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict):
+        payload = payload[0]  # Google's compatibility layer sometimes wraps errors in a list
+    message = kind = code = None
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+            kind = error.get("type") or error.get("status")
+            code = error.get("code")
+        elif isinstance(error, str):
+            message = error
+        elif isinstance(payload.get("message"), str):
+            message = payload["message"]
+    if not isinstance(message, str) or not message.strip():
+        message = f"The provider at {upstream.host} answered {status}."
+    if status < 400:  # a redirect or an informational answer is not a completion
+        status = 502
+    return openai_error(status, upstream.scrub(message),
+                        kind if isinstance(kind, str) else "provider_error",
+                        str(code) if code is not None else None)
+
+
+def anthropic_models(body: bytes) -> dict[str, Any]:
+    """Claude's model page as OpenAI's model list."""
+    try:
+        page = json.loads(body)
+    except ValueError:
+        page = {}
+    data = page.get("data") if isinstance(page, dict) else None
+    return {"object": "list", "data": [
+        {"id": m.get("id"), "object": "model", "created": 0, "owned_by": "anthropic"}
+        for m in data or () if isinstance(m, dict) and m.get("id")
+    ]}
+

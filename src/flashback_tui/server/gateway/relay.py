@@ -1,0 +1,151 @@
+"""Streaming relay: a reader task owns the provider's event stream and hands events on.
+
+The gateway always asks the provider for usage (``stream_options.include_usage``) and drops
+that extra chunk when the caller did not ask for it. Because the reader task owns the
+upstream stream, a client that disconnects mid-stream does not stop the accounting: the
+reader drains the provider's answer (for at most ``DRAIN_SECONDS``) and records the call
+with the provider's usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from flashback_tui.server.accounting import CallUsage, choice_texts, count_tokens
+
+if TYPE_CHECKING:
+    import httpx
+
+logger = logging.getLogger("flashback_tui.server.gateway")
+
+#: After a client disconnects mid-stream, how long the provider's answer is still read.
+DRAIN_SECONDS = 30.0
+
+
+class StreamRelay:
+    """Reads a provider's event stream in its own task and hands events to the client.
+
+    The reader counts as it goes and records the call when the upstream stream ends, however
+    the client behaves.
+    """
+
+    def __init__(self, response: httpx.Response, usage: CallUsage, *, include_usage: bool,
+                 finish: Callable[[CallUsage], None]) -> None:
+        self.response = response
+        self.usage = usage
+        self.include_usage = include_usage
+        self.finish = finish
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.client_gone = False
+        self.finished = False
+        self.task: asyncio.Task[None] | None = None
+        self._texts: list[str] = []
+
+    async def pump(self) -> None:
+        """Read the upstream stream to its end, relaying and counting each event."""
+        try:
+            pending = b""
+            async for chunk in self.response.aiter_bytes():
+                pending += chunk
+                if b"\r" in pending:  # CRLF line ends (a CR kept at the end pairs up later)
+                    pending = pending.replace(b"\r\n", b"\n")
+                while (end := pending.find(b"\n\n")) >= 0:
+                    event, pending = pending[:end], pending[end + 2:]
+                    if event:
+                        self._event(event)
+            if pending.strip():
+                self._event(pending.strip())
+        except Exception as exc:  # the provider broke off; the client sees the stream end
+            logger.warning("provider stream ended early: %s", type(exc).__name__)
+        finally:
+            self.finished = True
+            self.queue.put_nowait(None)
+            self.usage.tokens_out = count_tokens("".join(self._texts))
+            self.finish(self.usage)
+            with contextlib.suppress(BaseException):
+                await self.response.aclose()
+
+    def _event(self, event: bytes) -> None:
+        """Count one server-sent event and queue it for the client (unless it is dropped)."""
+        forward = True
+        for line in event.split(b"\n"):
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if not data.startswith(b"{"):
+                continue
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(chunk, dict):
+                continue
+            if chunk.get("usage"):
+                self.usage.add_provider_usage(chunk["usage"])
+                if not self.include_usage and not chunk.get("choices"):
+                    forward = False
+            if isinstance(chunk.get("model"), str):
+                self.usage.llm_model = chunk["model"]
+            self._texts.extend(choice_texts(chunk.get("choices"), "delta"))
+        if forward and not self.client_gone:
+            self.queue.put_nowait(event + b"\n\n")
+
+    async def batches(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(events, last)`` for the client, until the upstream stream ends.
+
+        Each event is passed on as soon as it arrives; events that are already waiting
+        when the client is ready go out together, in one write. ``last`` is True when the
+        end of the stream was already known, so that write can also close the response.
+        """
+        while (item := await self.queue.get()) is not None:
+            batch = [item]
+            while not self.queue.empty():
+                following = self.queue.get_nowait()
+                if following is None:
+                    yield b"".join(batch), True
+                    return
+                batch.append(following)
+            yield b"".join(batch), False
+        yield b"", True
+
+    def client_left(self) -> None:
+        """The client's response is over: stop queueing, bound the remaining drain."""
+        if self.finished or self.task is None:
+            return
+        self.client_gone = True
+        asyncio.get_running_loop().call_later(DRAIN_SECONDS, self.task.cancel)
+
+
+class RelayResponse(StreamingResponse):
+    """A streaming response that tells its relay when the client side is over."""
+
+    def __init__(self, relay: StreamRelay) -> None:
+        self.relay = relay
+        self.batches = relay.batches()
+        super().__init__(self._bodies(), media_type="text/event-stream",
+                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def _bodies(self) -> AsyncIterator[bytes]:  # the base class wants an iterator
+        async for body, _ in self.batches:
+            yield body
+
+    async def stream_response(self, send: Send) -> None:
+        """Like the base class, but the last batch also ends the body (one write fewer)."""
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        async for body, last in self.batches:
+            await send({"type": "http.response.body", "body": body, "more_body": not last})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.relay.client_left()
