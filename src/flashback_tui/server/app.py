@@ -210,8 +210,10 @@ def _warm_up_in_background() -> None:
 
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
-    from flashback_tui.server import gateway
+    from flashback_tui.server.gateway import Gateway, GatewayHooks
     from flashback_tui.server.routes import all_routers
+
+    gateway = Gateway()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -223,9 +225,11 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.login_throttle = LoginThrottle(settings.login_max_failures,
                                                  settings.login_lockout)
         warm_up = asyncio.get_running_loop().call_later(WARM_UP_DELAY, _warm_up_in_background)
+        await gateway.start(platform)
         try:
             yield
         finally:
+            await gateway.stop()  # writes the usage still pending
             warm_up.cancel()
             transport = getattr(app.state, "probe_transport", None)
             if transport is not None:
@@ -238,11 +242,12 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         description="A local implementation of the Flashback AI LLM API.",
         lifespan=lifespan,
     )
+    app.state.gateway = gateway
     _install_error_handlers(app)
     _openapi_without_422(app)
     for router in all_routers():
         app.include_router(router)
-    gateway.install(app)  # /v1 gateway, /repo, /policy, usage accounting
+    app.add_middleware(GatewayHooks, gateway=gateway)
     if settings.strict_wire:
         from flashback_tui.server.strict_wire import StrictWire
 

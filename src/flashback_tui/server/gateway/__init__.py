@@ -10,19 +10,19 @@ Every chat call is counted (:mod:`flashback_tui.server.accounting`); model listi
 
 Modules, each depending only on those before it: ``errors`` -> ``routing`` -> ``relay`` ->
 ``enforcement`` -> ``core`` (the :class:`Gateway`) -> ``hooks`` (routes, middleware and
-:func:`install`).
+:data:`router`).
 """
 
 from __future__ import annotations
 
 from flashback_tui.server.gateway.core import CACHE_TTL, Gateway
 from flashback_tui.server.gateway.errors import openai_error, provider_error
-from flashback_tui.server.gateway.hooks import USAGE_READ_PATHS, GatewayHooks, install, router
+from flashback_tui.server.gateway.hooks import USAGE_READ_PATHS, GatewayHooks, router
 from flashback_tui.server.gateway.relay import DRAIN_SECONDS, RelayResponse, StreamRelay
 from flashback_tui.server.gateway.routing import Upstream, VersionedCache, upstream_for
 
 __all__ = [
     "CACHE_TTL", "DRAIN_SECONDS", "USAGE_READ_PATHS", "Gateway", "GatewayHooks",
-    "RelayResponse", "StreamRelay", "Upstream", "VersionedCache", "install", "openai_error",
+    "RelayResponse", "StreamRelay", "Upstream", "VersionedCache", "openai_error",
     "provider_error", "router", "upstream_for",
 ]

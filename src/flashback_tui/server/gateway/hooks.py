@@ -1,4 +1,4 @@
-"""Wiring the gateway into the app: its routes, its ASGI hooks and its lifecycle.
+"""Wiring the gateway into the app: its routes and its ASGI hooks (the app starts and stops it).
 
 ``POST /v1/chat/completions`` and ``GET /v1/models`` are answered by :class:`GatewayHooks`,
 ahead of the framework's router: the hot path skips route scanning and dependency resolution
@@ -11,11 +11,9 @@ need no clearing on changes: they follow the data version (see :mod:`.core`).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -86,27 +84,3 @@ class GatewayHooks:
                 await self.gateway.flush_violations()
         except Exception as exc:
             logger.error("cannot write gateway records before a read: %s", type(exc).__name__)
-
-
-def install(app: FastAPI) -> None:
-    """Add the gateway, repository and policy routes to ``app``, with their lifecycle."""
-    from flashback_tui.server.routes import policies, repos
-
-    gateway = Gateway()
-    app.state.gateway = gateway
-    original = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: Any) -> AsyncIterator[Any]:
-        async with original(app_) as maybe_state:
-            await gateway.start(app_.state.platform)
-            try:
-                yield maybe_state
-            finally:
-                await gateway.stop()
-
-    app.router.lifespan_context = lifespan
-    app.include_router(router)
-    app.include_router(repos.router)
-    app.include_router(policies.router)
-    app.add_middleware(GatewayHooks, gateway=gateway)

@@ -13,6 +13,17 @@ def all_routers() -> list[APIRouter]:
 
     Imported here, on first use, so that importing the package costs nothing.
     """
-    from flashback_tui.server.routes import ai_llm, events, models, stats, users, workspaces
+    from flashback_tui.server import gateway
+    from flashback_tui.server.routes import (
+        ai_llm,
+        events,
+        models,
+        policies,
+        repos,
+        stats,
+        users,
+        workspaces,
+    )
 
-    return [module.router for module in (ai_llm, models, workspaces, users, stats, events)]
+    modules = (ai_llm, models, workspaces, users, stats, events, repos, policies, gateway)
+    return [module.router for module in modules]

@@ -32,14 +32,14 @@ from flashback_tui.server.deps import (
     User,
     error_responses,
 )
-from flashback_tui.server.routes import policy_lists
+from flashback_tui.server.routes.policy_lists import router as lists_router
 from flashback_tui.server.store import policies as policy_store
 from flashback_tui.server.store import workspaces as workspace_store
 from flashback_tui.server.store.policies import Person, PolicyRecord
 
 router = APIRouter(prefix="/policy", tags=["Policies"],
                    responses=error_responses(400, 401, 403, 404, 500))
-router.include_router(policy_lists.router)  # literal segments before {policy_id}
+router.include_router(lists_router)  # literal segments before {policy_id}
 
 ORG_ONLY = "only organization OWNER or ADMINISTRATORS may change organization-wide policies"
 
