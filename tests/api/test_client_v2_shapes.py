@@ -82,7 +82,8 @@ async def test_a_hosted_llm_list_decodes_with_optional_fields_absent(stand_in, c
     stand_in.answer("GET", "/ai/llm", {"success": True, "aiLlms": [
         llm(), llm(id="c-2", aiType="MISTRAL", someNewField={"x": 1}),
         {"id": "c-3", "name": "broken row"},  # no workspaceId, no aiType: skipped
-        llm(id="c-4", repos=[{"id": "r-1", "name": "docs", "createdAt": "2024-01-15T10:30:00.000Z"}]),
+        llm(id="c-4", repos=[{"id": "r-1", "name": "docs",
+                              "createdAt": "2024-01-15T10:30:00.000Z"}]),
     ]})
     listed = (await client.get_ai_llms(WS)).ai_llms
     assert [item.id for item in listed] == ["c-1", "c-2", "c-4"]
