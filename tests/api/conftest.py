@@ -69,9 +69,9 @@ def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]
             elif self.path.startswith("/bad-gateway/"):
                 self._send(502, "text/html", b"<html>502 Bad Gateway</html>")
             elif self.path.startswith("/shape/user/login"):
-                # A login answer without ``user``, carrying a token that must not be echoed.
+                # A login answer with a wrongly typed expiry, carrying tokens never to echo.
                 body = {"success": True, "accessToken": canary, "refreshToken": canary,
-                        "expiresAt": 1}
+                        "expiresAt": "soon"}
                 self._send(200, "application/json", json.dumps(body).encode())
             else:
                 self._send(200, "application/json", b'{"success": true}')
