@@ -82,8 +82,9 @@ async def sign_in(url: str, email: str, password: SecretStr) -> credentials.Stor
 
     async with FlashbackClient(url) as client:
         answer = await client.login(email, password)
+    who = answer.user.email if answer.user is not None else email
     return credentials.StoredCredential(answer.access_token, answer.refresh_token,
-                                        answer.expires_at, answer.user.email, url)
+                                        answer.expires_at, who, url)
 
 
 def adhoc_profile(url: str) -> Profile:

@@ -29,10 +29,19 @@ def canary() -> str:
 
 @dataclass
 class StandIn:
-    """A running odd-answer server: its base URL and the requests it has seen."""
+    """A running odd-answer server: its base URL and the requests it has seen.
+
+    ``answer(method, path, body, status=200)`` cans an answer for one method and path (the
+    query ignored): the body is sent exactly as given, as the platform's types declare it.
+    """
 
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    canned: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
+
+    def answer(self, method: str, path: str, body: Any, status: int = 200) -> None:
+        """Answer ``method path`` with ``body`` (JSON) and ``status`` from now on."""
+        self.canned[(method, path)] = (status, body)
 
 
 def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]:
@@ -44,11 +53,15 @@ def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]
 
         def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)
-            self.rfile.read(length)
+            raw = self.rfile.read(length)
             stand_in.requests.append(
-                {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                {"path": self.path, "method": self.command, "body": raw,
+                 "headers": {k.lower(): v for k, v in self.headers.items()}}
             )
-            if self.path.startswith("/html/"):
+            canned = stand_in.canned.get((self.command, self.path.split("?", 1)[0]))
+            if canned is not None:
+                self._send(canned[0], "application/json", json.dumps(canned[1]).encode())
+            elif self.path.startswith("/html/"):
                 self._send(200, "text/html", b"<html><body>Welcome</body></html>")
             elif self.path.startswith("/long-error/"):
                 body = {"success": False, "message": "x" * 10_000}
@@ -56,9 +69,9 @@ def _handler_for(stand_in: StandIn, canary: str) -> type[BaseHTTPRequestHandler]
             elif self.path.startswith("/bad-gateway/"):
                 self._send(502, "text/html", b"<html>502 Bad Gateway</html>")
             elif self.path.startswith("/shape/user/login"):
-                # A login answer without ``user``, carrying a token that must not be echoed.
+                # A login answer with a wrongly typed expiry, carrying tokens never to echo.
                 body = {"success": True, "accessToken": canary, "refreshToken": canary,
-                        "expiresAt": 1}
+                        "expiresAt": "soon"}
                 self._send(200, "application/json", json.dumps(body).encode())
             else:
                 self._send(200, "application/json", b'{"success": true}')

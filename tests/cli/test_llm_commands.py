@@ -15,9 +15,10 @@ from flashback_tui.commands.common import ExitCode
 from tests.cli.conftest import GOOD_KEY, Cli
 from tests.support.fake_provider import FakeProvider
 
+#: Fields every configuration carries; the optional ones are absent when they have no value.
 WIRE_FIELDS = {"id", "orgId", "workspaceId", "userId", "name", "aiType", "endpoint", "key",
-               "apiKeyId", "createdAt", "repos", "validationStatus", "validationMessage",
-               "validatedAt"}
+               "createdAt", "repos", "validationStatus"}
+OPTIONAL_FIELDS = {"apiKeyId", "validationMessage", "validatedAt"}
 STATS_FIELDS = {"aiLlmId", "totalApiCalls", "totalTokensIn", "totalTokensOut",
                 "totalLlmTokensIn", "totalLlmTokensOut", "totalPolicyViolations",
                 "totalAlerts", "totalBlocks"}
@@ -47,7 +48,7 @@ def test_create_prints_only_the_id_and_list_shows_it(
     assert row.endswith(provider.endpoint("ok"))  # the trailing slash was dropped
 
     (item,) = _listed(cli, "--workspace", world.workspace_name)
-    assert set(item) == WIRE_FIELDS
+    assert WIRE_FIELDS <= set(item) <= WIRE_FIELDS | OPTIONAL_FIELDS
     assert item["id"] == new_id and item["aiType"] == "OPENAI" and item["key"] is None
     assert item["workspaceId"] == world.workspace_id and item["repos"] == []
     for output in (result.output, table.output, json.dumps(item)):
@@ -101,7 +102,8 @@ def test_show_as_table_and_json_with_a_masked_key(
     assert fields["Status"] == "NOT_VALIDATED"
 
     data = json.loads(cli("llm", "show", new_id, "--json").stdout)
-    assert set(data) == WIRE_FIELDS and data["key"] == "****WXYZ"
+    assert WIRE_FIELDS <= set(data) <= WIRE_FIELDS | OPTIONAL_FIELDS
+    assert data["key"] == "****WXYZ"
     for output in (created.output, shown.output, json.dumps(data)):
         assert canary not in output and access_key not in output
 
@@ -116,12 +118,12 @@ def test_update_changes_only_what_is_given(
     (item,) = _listed(cli, "--workspace", world.workspace_id)
     assert item["name"] == "after" and item["endpoint"] == provider.endpoint("ok")
 
-    result = cli("llm", "update", llm_id, "--type", "OTHER", "--endpoint",
-                 provider.endpoint("anykey"))
+    # Same origin, another path: the stored secret may follow (a new type would need it again).
+    result = cli("llm", "update", llm_id, "--endpoint", provider.endpoint("anykey"))
     assert result.exit_code == 0, result.stderr
     assert "needs validating again" in result.stderr
     (item,) = _listed(cli, "--workspace", world.workspace_id)
-    assert (item["aiType"], item["endpoint"]) == ("OTHER", provider.endpoint("anykey"))
+    assert (item["aiType"], item["endpoint"]) == ("OPENAI", provider.endpoint("anykey"))
 
 
 def test_a_duplicate_name_is_rejected_by_the_platform_with_exit_2(
@@ -277,21 +279,20 @@ def test_a_configuration_in_use_cannot_be_deleted(
     assert shown.exit_code == 0 and "docs-bot" in shown.stdout
 
 
-def test_a_workspace_name_matching_several_is_a_usage_error_listing_ids(
-    cli: Cli, world: Any, platform: Any
-) -> None:
-    from flashback_tui.server import admin
+def test_a_workspace_name_matching_several_is_a_usage_error_listing_ids() -> None:
+    # The local platform refuses names equal but for case; another platform may not.
+    import click
 
-    ids = []
-    for name in (f"{world.workspace_name}-Team", f"{world.workspace_name}-TEAM"):
-        ids.append(admin.add_workspace(platform.data_dir, name))
-        admin.add_member(platform.data_dir, ids[-1], world.emails["ADMIN"], "ADMIN")
-    exact = cli("llm", "list", "--json", "--workspace", f"{world.workspace_name}-TEAM")
-    assert exact.exit_code == 0 and json.loads(exact.stdout) == []
-    result = cli("llm", "list", "--workspace", f"{world.workspace_name}-team")
-    assert result.exit_code == ExitCode.USAGE
-    assert "matches several workspaces" in result.stderr
-    assert all(workspace_id in result.stderr for workspace_id in ids)
+    from flashback_tui.api.models import Workspace
+    from flashback_tui.commands.llm import pick_workspace
+
+    team = [Workspace(id=f"w-{i}", name=name, org_id="o")
+            for i, name in enumerate(("Team", "TEAM"))]
+    assert pick_workspace(team, "TEAM").id == "w-1"
+    with pytest.raises(click.UsageError) as caught:
+        pick_workspace(team, "team")
+    assert "matches several workspaces" in str(caught.value)
+    assert all(w.id in str(caught.value) for w in team)
 
 
 def test_create_falls_back_to_the_profiles_default_workspace(

@@ -4,14 +4,15 @@
 running server (a token of any user), with a :class:`CountingTransport` that records every
 request path so tests can count calls. ``seed_usage`` writes usage counters straight into a
 data dir the way the gateway records them. ``wait_until`` polls the app without sleeping
-longer than needed.
+longer than needed. ``strict_wire_platform`` runs a platform that answers only what the hosted
+one sends.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,19 @@ async def open_dashboard(pilot: Any, workspace_id: str | None, name: str) -> Any
     await wait_until(pilot, lambda: screen.refresh_count >= 1, what="the first refresh")
     return screen
 
+
+
+@contextmanager
+def strict_wire_platform(data_dir: Path) -> Iterator[LocalServer]:
+    """The local platform in strict-wire mode: answers carry only what the hosted one sends.
+
+    ``FLASHBACK_STRICT_WIRE=1`` drops the local-only fields (``validationStatus``,
+    ``validationMessage``, ``validatedAt``), so what works here works on the hosted platform.
+    """
+    server = LocalServer(data_dir, env={"FLASHBACK_STRICT_WIRE": "1",
+                                        "FLASHBACK_PROBE_TIMEOUT": "2"})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

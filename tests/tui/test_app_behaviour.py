@@ -72,7 +72,7 @@ def test_status_rules_without_server_status_fall_back_to_availability() -> None:
     hosted = llm(9, "Hosted", AiType.OPENAI, "https://api.openai.com/v1")
     assert hosted.validation_status is None
     assert status_of(hosted, available={hosted.id}).label == "Valid"
-    assert status_of(hosted, available=set()).label == "Not validated"
+    assert status_of(hosted, available=set()).label == "Unknown"  # the platform does not say
     assert status_of(hosted, validating=True).label == "Validating…"
     bad = ValidationOutcome(hosted.id, False, "Validation failed: provider answered 401")
     assert status_of(hosted, outcome=bad).label == "Invalid: provider answered 401"

@@ -1,8 +1,9 @@
 """One exception class per failure kind of a Flashback API call.
 
 UI and CLI code catch these, never ``httpx`` exceptions. Each carries the HTTP status (or
-None for transport failures), the server's message, and the request as ``METHOD path``
-(never headers or bodies, so never a token or a secret).
+None for transport failures), the server's message, the ``error_code`` of the sign-in and
+repository error shapes when the server sent one, and the request as ``METHOD path`` (never
+headers or bodies, so never a token or a secret).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ class FlashbackError(Exception):
     #: A one-line hint telling the user what to do about it.
     hint: str = ""
 
-    def __init__(self, message: str, *, status: int | None = None, request: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, request: str = "",
+                 error_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.request = request
+        #: The platform's ``error_code`` (sign-in and repository errors), if it sent one.
+        self.error_code = error_code
 
     def __str__(self) -> str:
         prefix = f"{self.status} " if self.status else ""
@@ -35,6 +39,31 @@ class UnauthorizedError(FlashbackError):
     """401: missing, invalid or expired token."""
 
     hint = "Sign in again (flashback-tui login) or check FLASHBACK_TOKEN."
+
+
+class SignInRefusedError(UnauthorizedError):
+    """A sign-in or refresh answered without tokens (``success`` false, maybe a 200).
+
+    ``error_code`` says why when the platform told; ``verification_token_id`` is set when the
+    account still has to confirm its e-mail address.
+    """
+
+    hint = "Check the e-mail address and password, or sign in again."
+
+    def __init__(self, message: str, *, status: int | None = None, request: str = "",
+                 error_code: str | None = None,
+                 verification_token_id: str | None = None) -> None:
+        super().__init__(message, status=status, request=request, error_code=error_code)
+        self.verification_token_id = verification_token_id
+
+
+class RepoRefusedError(BadRequestError):
+    """A repository create or update answered ``success`` false with an ``error_code``.
+
+    ``message`` is the platform's ``error_message`` (or the code when it sent none).
+    """
+
+    hint = "Check the repository's name and storage settings."
 
 
 class ForbiddenError(FlashbackError):
@@ -81,10 +110,11 @@ _BY_STATUS: dict[int, type[FlashbackError]] = {
 }
 
 
-def error_for_status(status: int, message: str, request: str = "") -> FlashbackError:
-    """The exception for an HTTP error status with the server's message."""
+def error_for_status(status: int, message: str, request: str = "",
+                     *, error_code: str | None = None) -> FlashbackError:
+    """The exception for an HTTP error status with the server's message (and code)."""
     if status >= 500:
         cls: type[FlashbackError] = ServerError
     else:
         cls = _BY_STATUS.get(status, UnexpectedResponseError)
-    return cls(message, status=status, request=request)
+    return cls(message, status=status, request=request, error_code=error_code)

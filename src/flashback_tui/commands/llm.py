@@ -12,7 +12,7 @@ import asyncio
 import shlex
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -158,9 +158,32 @@ def public(llm: AiLlm) -> dict[str, Any]:
     return data
 
 
-def status_of(llm: AiLlm) -> str:
-    """The validation status column (local-platform extension; ``-`` if not served)."""
-    return llm.validation_status or output.EMPTY
+def status_of(llm: AiLlm, available: Container[str] | None = None) -> str:
+    """The status column, by the rule of :mod:`flashback_tui.domain.status`.
+
+    The platform's ``validationStatus`` when it sent one, else ``VALID`` for a member of
+    ``/ai/llm/available``, else ``UNKNOWN``.
+    """
+    from flashback_tui.domain.status import config_status
+
+    return config_status(llm, available=available).state.value
+
+
+def _repo_count(llm: AiLlm) -> int | str:
+    """How many repositories use it, or ``-`` when the platform did not say."""
+    return output.EMPTY if llm.repos is None else len(llm.repos)
+
+
+async def availability(client: FlashbackClient, llms: Sequence[AiLlm],
+                       listed_available: bool) -> set[str] | None:
+    """The ids of ``/ai/llm/available``, fetched only when some row carries no status."""
+    from flashback_tui.domain.status import needs_availability
+
+    if listed_available:
+        return {item.id for item in llms}
+    if not needs_availability(list(llms)):
+        return None
+    return {item.id for item in (await client.get_available_ai_llms()).ai_llms}
 
 
 def _workspace_label(workspaces: dict[str, str], workspace_id: str) -> str:
@@ -250,13 +273,14 @@ def list_(ctx: click.Context, workspace: str | None, available: bool, as_json: b
                 chosen_id = pick_workspace(all_workspaces, workspace).id
                 llms = [item for item in llms if item.workspace_id == chosen_id]
         names = {w.id: w.name for w in all_workspaces}
-        _print_list(llms, names, fmt, _empty_list_note(workspace, available))
+        ready = await availability(client, llms, available) if fmt == "table" else None
+        _print_list(llms, names, fmt, _empty_list_note(workspace, available), ready)
 
     run_with_session(ctx, body)
 
 
 def _print_list(llms: Sequence[AiLlm], workspace_names: dict[str, str], fmt: str,
-                empty: str) -> None:
+                empty: str, available: Container[str] | None = None) -> None:
     if fmt == "json":
         output.echo_json([public(item) for item in llms])
         return
@@ -265,15 +289,15 @@ def _print_list(llms: Sequence[AiLlm], workspace_names: dict[str, str], fmt: str
         for item in llms:
             data = public(item)
             data["workspaceName"] = workspace_names.get(item.workspace_id)
-            data["repos"] = len(item.repos)
+            data["repos"] = _repo_count(item)
             rows.append([data.get(column) for column in LIST_COLUMNS])
         output.echo_csv(LIST_COLUMNS, rows)
         return
     output.echo_table(
         ["ID", "NAME", "TYPE", "WORKSPACE", "STATUS", "REPOS", "ENDPOINT"],
-        [[item.id, item.name, item.ai_type.value,
-          _workspace_label(workspace_names, item.workspace_id), status_of(item),
-          len(item.repos), item.endpoint] for item in llms],
+        [[item.id, item.name, str(item.ai_type),
+          _workspace_label(workspace_names, item.workspace_id), status_of(item, available),
+          _repo_count(item), item.endpoint] for item in llms],
         right=[5],
         empty=empty,
     )
@@ -307,14 +331,15 @@ def show(ctx: click.Context, llm_id: str, as_json: bool) -> None:
             return
         names = {w.id: w.name for w in listed.workspaces}
         data = public(item)
-        status = status_of(item)
+        status = status_of(item, await availability(session.client, [item], False))
         if item.validated_at is not None:
             status = f"{status} (at {data['validatedAt']})"
-        repos = ", ".join(f"{repo.name} ({repo.id})" for repo in item.repos)
+        repos = (output.EMPTY if item.repos is None
+                 else ", ".join(f"{repo.name} ({repo.id})" for repo in item.repos))
         output.echo_fields([
             ("ID", item.id),
             ("Name", item.name),
-            ("Type", item.ai_type.value),
+            ("Type", str(item.ai_type)),
             ("Endpoint", item.endpoint),
             ("Key", data.get("key")),
             ("Workspace", f"{_workspace_label(names, item.workspace_id)} ({item.workspace_id})"),

@@ -313,6 +313,14 @@ class FlashbackApp(App[None]):
             return None
         return workspace.role_of(self.user_id)
 
+    def role_label(self, workspace_id: str | None) -> str:
+        """The caller's role as the platform sent it ("" when unknown), new roles as they are."""
+        workspace = self.workspace(workspace_id)
+        if workspace is None or self.user_id is None:
+            return ""
+        role = next((m.role for m in workspace.users if m.user_id == self.user_id), None)
+        return "" if role is None else str(role)
+
     def can_write(self, workspace_id: str | None) -> bool:
         """False in read-only mode or with a READ role; True when the role is unknown."""
         if self.read_only:

@@ -7,7 +7,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flashback_tui.tui.validation import ValidationOutcome
+from flashback_tui.domain.status import ConfigState, ValidationOutcome, config_status
 from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class Status:
 VALIDATING = Status("Validating…", "pending")
 NOT_VALIDATED = Status("Not validated", "dim")
 VALID = Status("Valid", "valid")
+UNKNOWN = Status("Unknown", "dim", "the platform does not say; validate to find out")
 
 
 def short_reason(message: str) -> str:
@@ -52,23 +53,25 @@ def status_of(
     outcome: ValidationOutcome | None = None,
     available: Container[str] | None = None,
 ) -> Status:
-    """The status: validating > this session's answer > the server's fields > availability."""
+    """What the Status column shows: validating, else the rule of :mod:`domain.status`.
+
+    A validation request that brought no verdict is shown as an error; an unknown aiType
+    or state is shown as it is.
+    """
     if validating:
         return VALIDATING
-    if outcome is not None:
-        if outcome.request_failed:
-            return Status(f"Error: {short_reason(outcome.message)}", "invalid", outcome.message)
-        if outcome.success:
-            return Status("Valid", "valid", outcome.message)
-        return Status(f"Invalid: {short_reason(outcome.message)}", "invalid", outcome.message)
-    if llm.validation_status == "VALID":
-        return Status("Valid", "valid", llm.validation_message or "")
-    if llm.validation_status == "INVALID":
-        message = llm.validation_message or "validation failed"
+    found = config_status(llm, outcome=outcome, available=available)
+    if found.request_failed is not None:
+        reason = found.request_failed
+        return Status(f"Error: {short_reason(reason)}", "invalid", reason)
+    if found.state is ConfigState.VALID:
+        return Status("Valid", "valid", found.message)
+    if found.state is ConfigState.INVALID:
+        message = found.message or "validation failed"
         return Status(f"Invalid: {short_reason(message)}", "invalid", message)
-    if llm.validation_status is None and available is not None and llm.id in available:
-        return VALID
-    return NOT_VALIDATED
+    if found.state is ConfigState.NOT_VALIDATED:
+        return NOT_VALIDATED
+    return UNKNOWN
 
 
 def shown_endpoint(endpoint: str) -> str:
@@ -81,14 +84,16 @@ def config_row(llm: AiLlm, status: Status) -> TableRow:
     created_at = llm.created_at
     created = created_at.isoformat()[:10] if created_at else ""
     endpoint = llm.endpoint or ""
-    provider = llm.ai_type.value
+    provider = str(llm.ai_type)
     name = llm.name
     key = llm.key or ""
-    repos = len(llm.repos)
+    repos = len(llm.repos) if llm.repos is not None else None
     return TableRow(
         llm.id,
-        (name, provider, shown_endpoint(endpoint), key, str(repos), created, status.label),
-        (name.lower(), provider, endpoint, key, repos, created_at, status.label),
+        (name, provider, shown_endpoint(endpoint), key, "" if repos is None else str(repos),
+         created, status.label),
+        (name.lower(), provider, endpoint, key, -1 if repos is None else repos, created_at,
+         status.label),
         _STYLES[status.style],
         f"{name}\n{provider}\n{endpoint}".lower(),
         status,

@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flashback_tui.api.errors import FlashbackError
+from flashback_tui.domain.status import ValidationOutcome
 
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
 
+__all__ = ["DEFAULT_CONCURRENCY", "ValidationOutcome", "ValidationQueue"]
+
 DEFAULT_CONCURRENCY = 8
-
-
-@dataclass(frozen=True)
-class ValidationOutcome:
-    """The answer for one configuration.
-
-    ``success`` is the platform's verdict; ``request_failed`` is True when no verdict came
-    back (403, 404, unreachable, ...) and ``message`` then says why.
-    """
-
-    ai_llm_id: str
-    success: bool
-    message: str
-    request_failed: bool = False
 
 
 class ValidationQueue:

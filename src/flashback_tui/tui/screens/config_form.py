@@ -106,7 +106,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
                     value=llm.name if llm else "", placeholder="e.g. Production OpenAI",
                     id="name", compact=True))
                 yield from self._field("ai_type", "Provider", Select(
-                    [(t.value, t) for t in AiType], value=ai_type, allow_blank=False,
+                    _provider_options(ai_type), value=ai_type, allow_blank=False,
                     id="ai_type", compact=True))
                 endpoint = (llm.endpoint or "") if llm else (DEFAULT_ENDPOINTS[ai_type] or "")
                 yield from self._field("endpoint", "Endpoint", Input(
@@ -388,3 +388,11 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
 def _sentence(text: str) -> str:
     """``text`` with its first letter upper-cased (the rest untouched: URL stays URL)."""
     return text[:1].upper() + text[1:]
+
+
+def _provider_options(current: object) -> list[tuple[str, object]]:
+    """The provider choices; a type this version does not know is kept as it came."""
+    options: list[tuple[str, object]] = [(t.value, t) for t in AiType]
+    if not isinstance(current, AiType):
+        options.append((str(current), current))
+    return options

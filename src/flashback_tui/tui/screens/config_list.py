@@ -151,8 +151,7 @@ class ConfigListScreen(BaseScreen):
         header = self.query_one(HeaderBar)
         app.fill_header(header)
         header.workspace = self.workspace_name
-        role = app.role_in(self.workspace_id) if self.workspace_id else None
-        header.role = role.value if role else ""
+        header.role = app.role_label(self.workspace_id) if self.workspace_id else ""
 
     # ----------------------------------------------------------------------------------------
     # Loading

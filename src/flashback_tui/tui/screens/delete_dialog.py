@@ -51,7 +51,7 @@ class DeleteConfigDialog(BaseModal[bool]):
             used = "No repository uses it."
         with Vertical(id="dialog", classes="form-dialog small"):
             yield Label(f"Delete {llm.name}?", classes="dialog-title")
-            yield Static(f"{llm.ai_type.value} · {llm.endpoint or 'no endpoint'}\n{used}\n"
+            yield Static(f"{llm.ai_type} · {llm.endpoint or 'no endpoint'}\n{used}\n"
                          "Its stored credentials are removed for good.", classes="dialog-text")
             yield Static("", id="delete-error", classes="field-error")
             with Horizontal(classes="buttons"):

@@ -400,9 +400,8 @@ class StatsScreen(BaseScreen):
         header.title = "flashback-tui · stats"
         header.backend = getattr(app, "backend_label", "")
         header.workspace = self.workspace_name
-        role_in = getattr(app, "role_in", None)
-        role = role_in(self.workspace_id) if role_in and self.workspace_id else None
-        header.role = role.value if role else ""
+        role_label = getattr(app, "role_label", None)
+        header.role = role_label(self.workspace_id) if role_label and self.workspace_id else ""
         header.read_only = bool(getattr(app, "read_only", False))
         profile = getattr(app, "profile", None)
         header.profile_color = getattr(profile, "color", None)
@@ -431,7 +430,7 @@ class StatsScreen(BaseScreen):
         new_rows = []
         for config in ordered:
             name = Text(config.name, no_wrap=True, overflow="ellipsis")
-            provider = Text(config.ai_type.value, no_wrap=True, overflow="ellipsis")
+            provider = Text(str(config.ai_type), no_wrap=True, overflow="ellipsis")
             if config.id in self._cells:
                 self._set_cell(config.id, "name", name)
                 self._set_cell(config.id, "provider", provider)

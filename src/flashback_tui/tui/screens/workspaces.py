@@ -115,14 +115,13 @@ class WorkspacesScreen(BaseScreen):
             rows.append(TableRow(ALL_KEY, ("All workspaces", "", total),
                                  sort_values=("", "", -1), search="all workspaces"))
         for workspace in app.workspaces:
-            role = app.role_in(workspace.id)
+            role = app.role_label(workspace.id)
             count = counts.get(workspace.id, 0) if counts is not None else None
             rows.append(TableRow(
                 workspace.id,
-                (workspace.name, role.value if role else "?", "…" if count is None
-                 else str(count)),
-                sort_values=(workspace.name.lower(), role.value if role else "", count or 0),
-                styles=(None, "dim" if role is None else None, None),
+                (workspace.name, role or "?", "…" if count is None else str(count)),
+                sort_values=(workspace.name.lower(), role, count or 0),
+                styles=(None, None if role else "dim", None),
                 search=workspace.name.lower(),
                 data=workspace.name,
             ))
