@@ -49,7 +49,8 @@ def resolve_endpoint(ai_type: AiType, endpoint: str | None) -> str:
         return endpoint
     default = DEFAULT_ENDPOINTS.get(ai_type)
     if default is None:
-        raise Invalid(f"endpoint: {ai_type.value} has no default endpoint, so one is required")
+        raise Invalid(f"endpoint: required when aiType is {ai_type.value}, which has no default"
+                      " endpoint")
     return default
 
 
