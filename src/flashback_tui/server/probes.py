@@ -26,7 +26,7 @@ import secrets as token_source
 import socket
 import ssl
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -65,12 +65,13 @@ class ProbedModel(NamedTuple):
 class ProbeResult:
     """The outcome of validating one configuration: success and a human-readable message.
 
-    ``models`` is the provider's listing on success (its first page), else empty.
+    ``models`` is the provider's listing on success (its first page), else empty; it takes
+    no part in comparisons, which are about the outcome.
     """
 
     success: bool
     message: str
-    models: tuple[ProbedModel, ...] = ()
+    models: tuple[ProbedModel, ...] = field(default=(), compare=False)
 
 
 class _Kind(Enum):

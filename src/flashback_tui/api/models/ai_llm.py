@@ -101,7 +101,9 @@ class AiLlmUpdate(RequestModel):
 
     ``endpoint: null`` resets the endpoint to the provider type's default, ``key: null``
     removes the key; ``name``, ``aiType``, ``secret`` and ``apiKeyUuid`` may be omitted but
-    not null.
+    not null. A change of the endpoint's origin or of ``aiType`` must carry ``secret`` (see
+    :func:`flashback_tui.domain.origins.needs_secret_again`), except a reset to the type's
+    official endpoint.
     """
 
     name: Name | None = None
