@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import httpx
 import pytest
 
@@ -10,6 +13,7 @@ from flashback_tui.server.accounting import (
     UsageAccumulator,
     choice_texts,
     conversation_of,
+    conversation_uuid,
     count_tokens,
     message_texts,
 )
@@ -30,7 +34,7 @@ def test_gateway_token_count_is_words_and_punctuation() -> None:
         {"function": {"arguments": '{"q": 1}'}}]}}], "delta") == ["x", '{"q": 1}']
 
 
-def usage(**counts: int) -> CallUsage:
+def usage(**counts: Any) -> CallUsage:
     return CallUsage(ai_llm_id="llm", repo_id="repo", repo_ai_api_key_id="key",
                      llm_type="OPENAI", host="h", **counts)
 
@@ -143,4 +147,26 @@ async def test_a_conversation_counts_once_per_minute_across_flushes() -> None:
 
     far = minute + 10 * usage_store.MINUTE_MS  # old minutes are forgotten as time moves on
     accumulator.add(usage(conversation=chat), at_ms=far)
-    assert {key.minute for key in accumulator._conversations} == {far - far % usage_store.MINUTE_MS}
+    assert {scope[0] for scope in accumulator._conversations} == {
+        far - far % usage_store.MINUTE_MS}
+
+
+async def test_buckets_are_keyed_by_model_host_user_and_conversation() -> None:
+    written: list[dict[BucketKey, BucketCounts]] = []
+    accumulator = UsageAccumulator(written.append)
+    minute = 30 * usage_store.MINUTE_MS
+    chat = conversation_of("key", [{"role": "user", "content": "Hi"}])
+    accumulator.add(usage(conversation=chat, llm_model="m1", user_uuid="u-1"), at_ms=minute)
+    accumulator.add(usage(conversation=chat, llm_model="m2", user_uuid="u-1"), at_ms=minute + 1)
+    accumulator.add(usage(conversation=chat, llm_model="m1", user_uuid="u-1"), at_ms=minute + 2)
+    await accumulator.flush()
+    (batch,) = written
+    by_model = {key.llm_model: (key, counts) for key, counts in batch.items()}
+    assert set(by_model) == {"m1", "m2"}
+    key, counts = by_model["m1"]
+    assert (key.host, key.user_uuid, key.conversation_uuid) == ("h", "u-1", conversation_uuid(chat))
+    assert counts.counters["api_calls"] == 2
+    # One conversation in the minute: the rows of the minute add up to 1.
+    assert sum(c.counters["active_conversations"] for c in batch.values()) == 1
+    assert str(uuid.UUID(conversation_uuid(chat))) == conversation_uuid(chat)
+    assert conversation_uuid(None) == ""

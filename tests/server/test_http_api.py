@@ -157,7 +157,7 @@ def test_a_duplicate_name_in_a_workspace_is_400(http: httpx.Client, world: Any,
 BAD_UPDATE_BODIES: dict[str, tuple[dict[str, Any], str]] = {
     "null name": ({"name": None}, "name: must not be null"),
     "null secret": ({"secret": None}, "secret"),
-    "null endpoint": ({"endpoint": None}, "endpoint"),
+    "null apiKeyUuid": ({"apiKeyUuid": None}, "apiKeyUuid: must not be null"),
     "ftp endpoint": ({"endpoint": "ftp://x.test"}, "endpoint"),
     "unknown aiType": ({"aiType": "NOPE"}, "aiType"),
     "name too long": ({"name": "x" * 100_000}, "name"),
@@ -276,7 +276,8 @@ def test_deleting_a_configuration_in_use_is_403(http: httpx.Client, platform: An
     headers = auth(world.tokens["ADMIN"])
     llm_id = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
     repo_id = admin.add_repo(platform.data_dir, "docs-bot", world.workspace_name, llm_id)
-    assert_error(http.delete(f"/ai/llm/{llm_id}", headers=headers), 403, "used by 1")
+    assert_error(http.delete(f"/ai/llm/{llm_id}", headers=headers), 403,
+                 "used by the repository 'docs-bot'")
     (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
                       headers=headers).json()["aiLlms"]
     assert [(r["id"], r["name"]) for r in llm["repos"]] == [(repo_id, "docs-bot")]
@@ -478,7 +479,7 @@ def test_usage_series_and_totals(http: httpx.Client, platform: Any, world: Any) 
     (point,) = http.get("/aistats/minute", params=params, headers=headers).json()["data"]
     assert point["timestamp"] == at // 60_000 * 60_000
     assert (point["aiLlmId"], point["apiCalls"], point["tokensIn"], point["latency_ms"]) == (
-        llm_id, 2, 7, 20.0)
+        llm_id, 2, "7", 20.0)
     (day,) = http.get("/aistats/daily", params=params, headers=headers).json()["data"]
     assert day["timestamp"] == at // 86_400_000 * 86_400_000 and day["numBlocks"] == 1
 
@@ -547,4 +548,99 @@ def test_a_change_during_validation_keeps_the_outcome_out(http: httpx.Client,
     (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
                       headers=headers).json()["aiLlms"]
     assert llm["validationStatus"] == "NOT_VALIDATED"  # not INVALID: the outcome was dropped
-    assert llm["validationMessage"] is None
+    assert "validationMessage" not in llm  # optional means absent
+
+
+# -- v2 update semantics, shapes and the audit trail ------------------------------------------
+
+
+def listed_one(http: httpx.Client, world: Any) -> dict[str, Any]:
+    (llm,) = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                      headers=auth(world.tokens["READ"])).json()["aiLlms"]
+    return llm
+
+
+def test_nulls_in_an_update(http: httpx.Client, world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    llm_id = http.post("/ai/llm", json=create_body(
+        world, endpoint="https://api.openai.com/v2", key="AKIAABCDEFGHIJKLWXYZ"),
+        headers=headers).json()["aiLlmId"]
+    assert listed_one(http, world)["key"] == "****WXYZ"
+
+    assert http.put(f"/ai/llm/{llm_id}", json={"endpoint": None, "key": None},
+                    headers=headers).status_code == 200
+    llm = listed_one(http, world)
+    assert llm["endpoint"] == DEFAULT_ENDPOINTS[AiType.OPENAI]
+    assert "key" in llm and llm["key"] is None  # T | null: present as null
+    assert_error(http.put(f"/ai/llm/{llm_id}", json={"secret": None}, headers=headers), 400,
+                 "secret")
+
+    other = http.post("/ai/llm", json=create_body(world, aiType="OTHER",
+                                                  endpoint="http://10.0.0.5:8000/v1"),
+                      headers=headers).json()["aiLlmId"]
+    assert_error(http.put(f"/ai/llm/{other}", json={"endpoint": None}, headers=headers), 400,
+                 "endpoint")
+
+
+def test_optional_fields_are_absent_and_repos_always_listed(http: httpx.Client,
+                                                            world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    http.post("/ai/llm", json=create_body(world), headers=headers)
+    llm = listed_one(http, world)
+    assert "apiKeyId" not in llm and llm["repos"] == [] and "secret" not in llm
+    assert "validationMessage" not in llm and "validatedAt" not in llm
+    http.post("/ai/llm", json=create_body(world, apiKeyUuid="stored-key-1"), headers=headers)
+    llms = http.get("/ai/llm", params={"workspaceId": world.workspace_id},
+                    headers=headers).json()["aiLlms"]
+    assert [llm.get("apiKeyId") for llm in llms] == ["stored-key-1", None]
+
+
+def test_names_are_unique_in_a_workspace_whatever_the_case(http: httpx.Client,
+                                                           world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    http.post("/ai/llm", json=create_body(world, name="Prod"), headers=headers)
+    assert_error(http.post("/ai/llm", json=create_body(world, name="PROD"), headers=headers),
+                 400, "name")
+    other = http.post("/ai/llm", json=create_body(world, name="other"),
+                      headers=headers).json()["aiLlmId"]
+    assert_error(http.put(f"/ai/llm/{other}", json={"name": "prod"}, headers=headers), 400,
+                 "name")
+    assert http.put(f"/ai/llm/{other}", json={"name": "Other"}, headers=headers
+                    ).status_code == 200  # its own name in another case is fine
+
+
+@pytest.mark.parametrize("change", [
+    {"endpoint": "https://api.openai.com/v2"}, {"key": "AKIA-new-key-1234"},
+    {"secret": "sk-rotated"}, {"aiType": "OTHER", "endpoint": "https://x.test/v1",
+                               "secret": "sk-other"},
+])
+def test_a_credential_change_makes_it_unvalidated(change: dict[str, Any], http: httpx.Client,
+                                                  platform: Any, world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    llm_id = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
+    with PlatformState.open(platform.data_dir) as state:
+        llm_store.record_validation(state.db.conn(), llm_id, 1, True, "Validated: test")
+    assert listed_one(http, world)["validationStatus"] == "VALID"
+    answer = http.put(f"/ai/llm/{llm_id}", json=change, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert "validate it again" in answer.json()["message"]
+    assert listed_one(http, world)["validationStatus"] == "NOT_VALIDATED"
+
+
+def test_every_change_is_one_event_naming_the_fields(http: httpx.Client, platform: Any,
+                                                     world: Any) -> None:
+    headers = auth(world.tokens["WRITE"])
+    llm_id = http.post("/ai/llm", json=create_body(world), headers=headers).json()["aiLlmId"]
+    http.put(f"/ai/llm/{llm_id}", json={"name": "renamed", "secret": "sk-new-secret",
+                                        "endpoint": "https://api.openai.com/v2"},
+             headers=headers)
+    http.delete(f"/ai/llm/{llm_id}", headers=headers)
+    with PlatformState.open(platform.data_dir) as state:
+        rows = state.db.conn().execute(
+            "SELECT event, user_id, workspace_id, json_data FROM system_events"
+            " WHERE context = 11 AND context_id = ? ORDER BY id", (llm_id,)).fetchall()
+    assert [r["event"] for r in rows] == [0, 1, 2]
+    assert {r["user_id"] for r in rows} == {world.user_ids["WRITE"]}
+    assert {r["workspace_id"] for r in rows} == {world.workspace_id}
+    assert json.loads(rows[1]["json_data"]) == {"changed": ["endpoint", "name", "secret"]}
+    assert all("sk-new-secret" not in (r["json_data"] or "") for r in rows)

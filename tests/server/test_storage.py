@@ -246,7 +246,7 @@ def test_a_stale_validation_outcome_is_not_stored(state: PlatformState) -> None:
     conn = state.db.conn()
     llm_id = new_llm(state)
     creds = llm_store.load_credentials(conn, state.keyring, llm_id)
-    llm_store.update_ai_llm(conn, state.keyring, llm_id, {"endpoint": "https://changed.test/v1"})
+    llm_store.update_ai_llm(conn, state.keyring, llm_id, {"endpoint": "https://api.openai.com/v2"})
     assert llm_store.record_validation(conn, llm_id, creds.generation, True, "Validated") is False
     row = llm_store.ai_llm_row(conn, llm_id)
     assert row["validation_status"] == "NOT_VALIDATED"
@@ -259,7 +259,8 @@ def test_changing_the_type_moves_a_default_endpoint_but_keeps_a_custom_one(
     default = new_llm(state, "default")
     custom = new_llm(state, "custom", endpoint="https://proxy.test/v1")
     for llm_id in (default, custom):
-        llm_store.update_ai_llm(conn, state.keyring, llm_id, {"ai_type": AiType.ANTHROPIC})
+        llm_store.update_ai_llm(conn, state.keyring, llm_id, {"ai_type": AiType.ANTHROPIC,
+                                                              "secret": SecretStr("sk-ant-new")})
     assert llm_store.ai_llm_row(conn, default)["endpoint"] == "https://api.anthropic.com/v1"
     assert llm_store.ai_llm_row(conn, custom)["endpoint"] == "https://proxy.test/v1"
     with pytest.raises(store_base.Invalid, match="endpoint"):
@@ -275,13 +276,13 @@ def test_list_loads_repos_for_all_configurations_at_once(state: PlatformState) -
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        llms = llm_store.list_ai_llms(conn, user_id)
+        llms = llm_store.ai_llm_records(conn, user_id)
     finally:
         conn.set_trace_callback(None)
     assert len(statements) == 2  # configurations, then all their repos
     by_id = {llm.id: llm for llm in llms}
     assert [r.name for r in by_id[ids[0]].repos] == ["repo-0"]
-    assert by_id[ids[20]].repos == []
+    assert by_id[ids[20]].repos == ()
     assert [llm.id for llm in llms] == list(reversed(ids))  # newest first
 
 
@@ -290,7 +291,7 @@ def test_delete_is_refused_while_a_repo_uses_the_configuration(state: PlatformSt
     workspace_id, _ = default_ids(state)
     llm_id = new_llm(state)
     repo_store.add_repo(conn, "docs-bot", workspace_id, llm_id)
-    with pytest.raises(store_base.InUse, match="1 repository"):
+    with pytest.raises(store_base.InUse, match="repository 'docs-bot'"):
         llm_store.delete_ai_llm(conn, llm_id)
     conn.execute("DELETE FROM repo_ai_llms")
     llm_store.delete_ai_llm(conn, llm_id)
@@ -313,19 +314,20 @@ def test_usage_minutes_feed_totals_and_daily_sums(state: PlatformState) -> None:
                        repo_id="repo-1")
 
     minutes = usage_store.usage_points(conn, user_id, start_ms=day, end_ms=day + usage_store.DAY_MS)
-    assert [(p.timestamp, p.api_calls, p.repo_id) for p in minutes] == [
-        (day, 2, None), (day + 3 * usage_store.MINUTE_MS, 2, "repo-1")]
-    assert minutes[0].tokens_in == 15 and minutes[0].latency_ms == 200.0
-    assert minutes[0].llm_model == "gpt-test"
+    assert [(p.timestamp, p.counters["api_calls"], p.repo_id, p.llm_model) for p in minutes] == [
+        (day, 1, "", ""), (day, 1, "", "gpt-test"), (day + 3 * usage_store.MINUTE_MS, 2, "repo-1",
+                                                     "")]
+    assert minutes[0].counters["tokens_in"] == 10 and minutes[0].latency_ms == 100.0
+    assert minutes[1].latency_ms == 300.0
 
     daily = usage_store.usage_points(conn, user_id, start_ms=day, end_ms=day + usage_store.DAY_MS,
                                bucket_ms=usage_store.DAY_MS)
-    assert sum(p.api_calls for p in daily) == 4
+    assert sum(p.counters["api_calls"] for p in daily) == 4
     assert {p.timestamp for p in daily} == {day}
 
     (totals,) = usage_store.stats_totals(conn, user_id, llm_id)
-    assert (totals.total_api_calls, totals.total_tokens_in, totals.total_tokens_out,
-            totals.total_alerts) == (4, 15, 20, 1)
+    assert (totals.api_calls, totals.tokens_in, totals.tokens_out, totals.alerts) == (
+        4, 15, 20, 1)
     with pytest.raises(ValueError, match="unknown usage counters"):
         usage_store.record_usage(conn, llm_id, bogus=1)
 
@@ -431,6 +433,7 @@ def test_answer_cache_serves_only_the_same_version_and_evicts_the_oldest() -> No
 def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -> None:
     from flashback_tui.api.models import AiLlmListResponse
     from flashback_tui.server.cache import ItemJsonCache
+    from flashback_tui.server.routes.ai_llm_wire import ai_llm_wire
 
     conn = state.db.conn()
     workspace_id, user_id = default_ids(state)
@@ -447,16 +450,20 @@ def test_spliced_list_answers_equal_a_full_serialization(state: PlatformState) -
 
     def both() -> tuple[bytes, bytes]:
         records = llm_store.ai_llm_records(conn, user_id)
-        spliced = items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
-        full = AiLlmListResponse(success=True, ai_llms=llm_store.list_ai_llms(conn, user_id))
+        spliced = items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records,
+                               ai_llm_wire)
+        full = AiLlmListResponse.model_validate(
+            {"success": True, "aiLlms": [ai_llm_wire(r) for r in records]})
         return spliced, full.model_dump_json(by_alias=True).encode()
 
     spliced, full = both()
     assert spliced == full
-    llm_store.update_ai_llm(conn, state.keyring, validated, {"endpoint": "https://y.test/v1"})
+    llm_store.update_ai_llm(conn, state.keyring, validated, {"endpoint": "https://y.test/v1",
+                                                             "secret": SecretStr("sk-moved")})
     llm_store.update_ai_llm(conn, state.keyring, plain, {"name": "plain renamed"})
     spliced, full = both()  # two items re-serialized, one reused
     assert spliced == full
     assert b"plain renamed" in spliced and b'"validationStatus":"NOT_VALIDATED"' in spliced
-    assert items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", []) == (
+    assert items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", [],
+                        ai_llm_wire) == (
         b'{"success":true,"aiLlms":[]}')

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from flashback_tui.api.client import FlashbackClient
@@ -178,3 +179,97 @@ async def test_validation_never_calls_a_completion_nor_leaks_the_secret(
     assert all(canary not in m and canary[:10] not in m for m in messages)
     assert "[redacted]" in messages[0]
     assert {(r.method, r.path.rsplit("/", 1)[-1]) for r in provider.requests} == {("GET", "models")}
+
+
+# -- a stored secret goes only where it was given ---------------------------------------------
+
+
+def raw_put(platform: Any, world: Any, llm_id: str, body: dict[str, Any]) -> httpx.Response:
+    with httpx.Client(base_url=platform.url, timeout=10) as http:
+        return http.put(f"/ai/llm/{llm_id}", json=body,
+                        headers={"Authorization": f"Bearer {world.tokens['WRITE']}"})
+
+
+async def test_moving_to_another_host_without_the_secret_is_refused(
+    provider: FakeProvider, writer: FlashbackClient, platform: Any, world: Any
+) -> None:
+    canary = f"sk-CANARY-{uuid.uuid4().hex}"
+    with FakeProvider(valid_keys={canary}) as listener:  # a second loopback origin
+        llm_id = await create(writer, world, provider.endpoint("ok"), canary)
+
+        refused = raw_put(platform, world, llm_id, {"endpoint": listener.endpoint("ok")})
+        assert refused.status_code == 400
+        assert refused.json()["message"].startswith("secret: ")
+        assert canary not in refused.text
+        (llm,) = (await writer.get_ai_llms(world.workspace_id)).ai_llms
+        assert llm.endpoint == provider.endpoint("ok")
+        await writer.validate_ai_llm(llm_id)
+        assert listener.requests == []  # the secret never reached the other listener
+
+        for body in ({"aiType": "OTHER"}, {"aiType": "OTHER", "endpoint": listener.endpoint("ok")}):
+            assert raw_put(platform, world, llm_id, body).status_code == 400
+        assert listener.requests == []
+
+        moved = raw_put(platform, world, llm_id,
+                        {"endpoint": listener.endpoint("ok"), "secret": canary})
+        assert moved.status_code == 200, moved.text
+        assert (await writer.validate_ai_llm(llm_id)).success is True
+        assert listener.requests_for("ok")
+
+
+async def test_same_origin_moves_need_no_secret(
+    provider: FakeProvider, writer: FlashbackClient, platform: Any, world: Any
+) -> None:
+    llm_id = await create(writer, world, provider.endpoint("ok"))
+    answer = raw_put(platform, world, llm_id, {"endpoint": provider.endpoint("anykey")})
+    assert answer.status_code == 200, answer.text
+    assert (await writer.validate_ai_llm(llm_id)).success is True
+
+
+@pytest.mark.parametrize("endpoint", [None, "https://api.openai.com/v1"])
+async def test_a_reset_to_the_official_endpoint_needs_no_secret(
+    provider: FakeProvider, writer: FlashbackClient, platform: Any, world: Any,
+    endpoint: str | None,
+) -> None:
+    llm_id = await create(writer, world, provider.endpoint("ok"))
+    answer = raw_put(platform, world, llm_id, {"endpoint": endpoint})
+    assert answer.status_code == 200, answer.text
+    (llm,) = (await writer.get_ai_llms(world.workspace_id)).ai_llms
+    assert llm.endpoint == "https://api.openai.com/v1"
+    assert llm.validation_status == "NOT_VALIDATED"
+    # And back to the custom host: that needs the secret again.
+    assert raw_put(platform, world, llm_id, {"endpoint": provider.endpoint("ok")}
+                   ).status_code == 400
+
+
+async def test_an_unbound_secret_is_never_sent(
+    provider: FakeProvider, writer: FlashbackClient, platform: Any, world: Any
+) -> None:
+    """Defence in depth: a row whose endpoint moved behind the API's back keeps its secret."""
+    from flashback_tui.server.state import PlatformState
+
+    with FakeProvider(valid_keys={KEY}) as listener:
+        llm_id = await create(writer, world, provider.endpoint("ok"))
+        with PlatformState.open(platform.data_dir) as state:
+            state.db.conn().execute("UPDATE ai_llms SET endpoint = ? WHERE id = ?",
+                                    (listener.endpoint("ok"), llm_id))
+        answer = await writer.validate_ai_llm(llm_id)
+        assert answer.success is False and "secret" in answer.message
+        assert listener.requests == []
+
+
+async def test_a_successful_validation_stores_the_model_list(
+    provider: FakeProvider, writer: FlashbackClient, platform: Any, world: Any
+) -> None:
+    from flashback_tui.server.state import PlatformState
+    from flashback_tui.server.store import models as model_store
+
+    llm_id = await create(writer, world, provider.endpoint("ok"))
+    wrong = await create(writer, world, provider.endpoint("ok"), "sk-wrong")
+    assert (await writer.validate_ai_llm(llm_id)).success is True
+    assert (await writer.validate_ai_llm(wrong)).success is False
+    with PlatformState.open(platform.data_dir) as state:
+        stored = model_store.models_for_llm(state.db.conn(), llm_id)
+        assert model_store.models_for_llm(state.db.conn(), wrong) == []
+    assert sorted(m.model_id for m in stored) == sorted(OPENAI_MODELS)
+    assert {m.llm_type for m in stored} == {"OPENAI"}

@@ -1,1 +1,1 @@
-"""Rules about Flashback objects that the TUI and the CLI share (no UI, no I/O)."""
+"""Rules about Flashback objects shared by the TUI, the CLI and the local platform."""

@@ -16,9 +16,12 @@ Conversations
     Chat calls are stateless: each turn of a chat sends the whole history again. A call's
     conversation is therefore identified by its key and its opening (the text of the first
     system message and of the first user message): every later turn of the same chat repeats
-    them. ``activeConversations`` of a minute bucket is the number of distinct conversations
-    with a call in that minute. Two chats that open with the same words through the same key
-    count as one; a server restart within a minute may count a conversation twice in it.
+    them. A call's ``conversationUuid`` is that digest written as a UUID. Buckets are per
+    conversation, so ``activeConversations`` is 1 on the bucket where a conversation was first
+    seen in a minute (for its configuration, repository and key) and 0 on its others: a
+    minute's buckets add up to its distinct conversations. Two chats that open with the same
+    words through the same key count as one; a server restart within a minute may count a
+    conversation twice in it.
 
 Recording
     Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
@@ -26,7 +29,7 @@ Recording
     one transaction; the server also writes them before answering the usage reads
     (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. A failed write puts the batch back,
     so no count is lost. Latency is the time from the request's arrival to the provider's
-    last byte; model and host label each bucket.
+    last byte; model, host and end user (the chat request's ``user``) key each bucket.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import hashlib
 import logging
 import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +97,13 @@ def conversation_of(key_id: str, messages: Iterable[Any]) -> bytes:
     return digest.digest()
 
 
+def conversation_uuid(conversation: bytes | None) -> str:
+    """A conversation digest (:func:`conversation_of`) as a UUID string, ``""`` for none."""
+    if not conversation:
+        return ""
+    return str(uuid.UUID(bytes=conversation[:16].ljust(16, b"\0")))
+
+
 def choice_texts(choices: Any, part: str) -> list[str]:
     """Text in the ``message`` (or ``delta``) of completion choices, tool calls included."""
     texts: list[str] = []
@@ -144,8 +155,7 @@ class CallUsage:
 
     def bucket(self) -> BucketCounts:
         """This call as bucket counters (one API call)."""
-        counts = BucketCounts(latency_ms_total=self.latency_ms, llm_type=self.llm_type,
-                              llm_model=self.llm_model, host=self.host)
+        counts = BucketCounts(latency_ms_total=self.latency_ms, llm_type=self.llm_type or "")
         c = counts.counters
         c["api_calls"] = 1
         c["tokens_in"], c["tokens_out"] = self.tokens_in, self.tokens_out
@@ -171,8 +181,9 @@ class UsageAccumulator:
         self._pending: dict[BucketKey, BucketCounts] = {}
         self._lock = threading.Lock()
         self._flush_lock: asyncio.Lock | None = None
-        #: Conversations already counted per bucket, for the last few minutes only.
-        self._conversations: dict[BucketKey, set[bytes]] = {}
+        #: Conversations already counted per (minute, configuration, repository, key), for
+        #: the last few minutes only.
+        self._conversations: dict[tuple[int, str, str, str], set[bytes]] = {}
 
     @classmethod
     def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
@@ -182,11 +193,17 @@ class UsageAccumulator:
     def add(self, usage: CallUsage, at_ms: int | None = None) -> None:
         """Count one call in the bucket of the minute it finished in."""
         at = store_base.now_ms() if at_ms is None else at_ms
-        key = BucketKey(minute=at - at % usage_store.MINUTE_MS, ai_llm_id=usage.ai_llm_id,
-                        repo_id=usage.repo_id, repo_ai_api_key_id=usage.repo_ai_api_key_id)
+        minute = at - at % usage_store.MINUTE_MS
+        key = BucketKey(minute=minute, ai_llm_id=usage.ai_llm_id, repo_id=usage.repo_id,
+                        repo_ai_api_key_id=usage.repo_ai_api_key_id,
+                        llm_model=usage.llm_model or "", host=usage.host or "",
+                        user_uuid=usage.user_uuid or "",
+                        conversation_uuid=conversation_uuid(usage.conversation))
         counts = usage.bucket()
+        scope = (minute, usage.ai_llm_id, usage.repo_id, usage.repo_ai_api_key_id)
         with self._lock:
-            if usage.conversation is not None and self._first_in_bucket(key, usage.conversation):
+            if usage.conversation is not None and self._first_in_minute(scope,
+                                                                        usage.conversation):
                 counts.counters["active_conversations"] = 1
             existing = self._pending.get(key)
             if existing is None:
@@ -194,14 +211,15 @@ class UsageAccumulator:
             else:
                 existing.merge(counts)
 
-    def _first_in_bucket(self, key: BucketKey, conversation: bytes) -> bool:
-        """Whether ``conversation`` is new in ``key``'s minute (remembering it if so)."""
-        seen = self._conversations.get(key)
+    def _first_in_minute(self, scope: tuple[int, str, str, str], conversation: bytes) -> bool:
+        """Whether ``conversation`` is new in its minute for its configuration, repository
+        and key (remembering it if so)."""
+        seen = self._conversations.get(scope)
         if seen is None:
-            horizon = key.minute - CONVERSATION_MEMORY_MS
-            for old in [k for k in self._conversations if k.minute < horizon]:
+            horizon = scope[0] - CONVERSATION_MEMORY_MS
+            for old in [k for k in self._conversations if k[0] < horizon]:
                 del self._conversations[old]
-            seen = self._conversations[key] = set()
+            seen = self._conversations[scope] = set()
         if conversation in seen:
             return False
         seen.add(conversation)

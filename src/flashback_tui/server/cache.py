@@ -15,19 +15,10 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from pydantic_core import to_json
-
-
-class WireRecord(Protocol):
-    """A hashable list item that knows its wire data."""
-
-    def __hash__(self) -> int: ...
-
-    def to_wire(self) -> dict[str, Any]: ...
-
 
 #: Most answers kept (one per caller and query); the least recently used goes first.
 MAX_ENTRIES = 64
@@ -99,7 +90,8 @@ class ItemJsonCache:
 
     After a change only the rows that differ are serialized again; the rest of a list answer
     is spliced together from stored bytes. The key of an item is the item itself (a hashable
-    record with ``to_wire()``), so a stored fragment can never be stale. Items are serialized
+    store record) with the function that turns it into wire data, so a stored fragment can
+    never be stale. Items are serialized
     straight from their wire data by pydantic-core, without building models first (a third
     of the cost); the tests prove the bytes equal those of the validated models.
     """
@@ -108,20 +100,23 @@ class ItemJsonCache:
         self.max_entries = max_entries
         self._fragments: dict[Hashable, bytes] = {}
 
-    def render(self, envelope: BaseModel, field: str, records: Sequence[WireRecord]) -> bytes:
+    def render(self, envelope: BaseModel, field: str, records: Sequence[Hashable],
+               to_wire: Callable[[Any], dict[str, Any]]) -> bytes:
         """``envelope`` as JSON with ``records`` as its (empty in ``envelope``) list ``field``.
 
-        ``field`` is the list's wire name; the bytes equal ``model_dump_json(by_alias=True)``
-        of the envelope holding the validated records.
+        ``field`` is the list's wire name and ``to_wire`` turns one record into its wire data;
+        the bytes equal ``model_dump_json(by_alias=True)`` of the envelope holding the
+        validated records.
         """
-        fragments: list[bytes | None] = [self._fragments.get(r) for r in records]
+        keys = [(to_wire, r) for r in records]
+        fragments: list[bytes | None] = [self._fragments.get(k) for k in keys]
         missing = [i for i, fragment in enumerate(fragments) if fragment is None]
         if missing:
             if len(self._fragments) + len(missing) > self.max_entries:
                 self._fragments = {}  # rare: many distinct versions seen; start over
             for i in missing:
-                fragment = to_json(records[i].to_wire())
-                self._fragments[records[i]] = fragment
+                fragment = to_json(to_wire(records[i]))
+                self._fragments[keys[i]] = fragment
                 fragments[i] = fragment
         empty = f'"{field}":[]'.encode()
         shell = envelope.model_dump_json(by_alias=True).encode()

@@ -26,10 +26,10 @@ import secrets as token_source
 import socket
 import ssl
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from flashback_tui import USER_AGENT
@@ -47,12 +47,25 @@ ANTHROPIC_VERSION = "2023-06-01"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
+class ProbedModel(NamedTuple):
+    """One model in a provider's listing (``created`` only when the provider gave a number)."""
+
+    model_id: str
+    name: str
+    created: int | None = None
+
+
 @dataclass(frozen=True)
 class ProbeResult:
-    """The outcome of validating one configuration: success and a human-readable message."""
+    """The outcome of validating one configuration: success and a human-readable message.
+
+    ``models`` is the provider's listing on success (its first page), else empty; it takes
+    no part in comparisons, which are about the outcome.
+    """
 
     success: bool
     message: str
+    models: tuple[ProbedModel, ...] = field(default=(), compare=False)
 
 
 class _Kind(Enum):
@@ -77,6 +90,7 @@ class _Answer:
     detail: str = ""
     models: int = 0
     more: bool = False
+    listed: tuple[ProbedModel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,7 +167,8 @@ async def _probe_pair(
         return ProbeResult(False, _failure_message(second, target))
     if second.kind is _Kind.REJECTED:
         _auth_enforcement.remember(cache_key)
-    return ProbeResult(True, _success_message(first, second, target, keyless=not credentials[1]))
+    return ProbeResult(True, _success_message(first, second, target, keyless=not credentials[1]),
+                       first.listed)
 
 
 #: Stands in for a wrong-key probe answered "rejected" a moment ago.
@@ -363,7 +378,8 @@ def _classify(response: httpx.Response, body: bytes) -> _Answer:
         more = isinstance(payload, dict) and bool(
             payload.get("has_more") or payload.get("nextPageToken") or payload.get("nextToken")
         )
-        return _Answer(_Kind.MODELS, status, models=len(models), more=more)
+        return _Answer(_Kind.MODELS, status, models=len(models), more=more,
+                       listed=parse_models(models))
     if status in (401, 403) or (status == 400 and b"API_KEY_INVALID" in body):
         reason = "API_KEY_INVALID" if status == 400 else _phrase(response)
         return _Answer(_Kind.REJECTED, status, detail=reason)
@@ -390,6 +406,23 @@ def _model_list(payload: Any) -> list[Any] | None:
             if isinstance(payload.get(field), list):
                 return payload[field]
     return None
+
+
+def parse_models(items: list[Any]) -> tuple[ProbedModel, ...]:
+    """The models of a listing: OpenAI/Anthropic ``id``, Google ``name``, AWS ``modelId``."""
+    out: dict[str, ProbedModel] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        model_id = next((item[k] for k in ("id", "modelId", "name")
+                         if isinstance(item.get(k), str) and item[k]), None)
+        if model_id is None or model_id in out:
+            continue
+        name = next((item[k] for k in ("display_name", "displayName", "modelName", "name")
+                     if isinstance(item.get(k), str) and item[k]), model_id)
+        created = item.get("created")
+        out[model_id] = ProbedModel(model_id, name, created if type(created) is int else None)
+    return tuple(out.values())
 
 
 def _phrase(response: httpx.Response) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -21,7 +21,6 @@ from flashback_tui.api.models.common import (
     local_field,
     parse_enum,
     parse_secret,
-    reject_null,
 )
 
 
@@ -84,12 +83,27 @@ class AiLlmCreate(RequestModel):
     _secrets = field_validator("key", "secret", mode="before")(parse_secret)
 
 
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null (omit it to keep the stored value)")
+    return value
+
+
+def _secret_given(value: Any) -> Any:
+    if value is None:
+        raise ValueError("must not be null: a configuration always has a secret (omit it to"
+                         " keep the stored one, or send a new one to rotate it)")
+    return value
+
+
 class AiLlmUpdate(RequestModel):
     """Body of ``PUT /ai/llm/{id}``: partial. An omitted secret keeps the stored one.
 
     ``endpoint: null`` resets the endpoint to the provider type's default, ``key: null``
     removes the key; ``name``, ``aiType``, ``secret`` and ``apiKeyUuid`` may be omitted but
-    not null.
+    not null. A change of the endpoint's origin or of ``aiType`` must carry ``secret`` (see
+    :func:`flashback_tui.domain.origins.needs_secret_again`), except a reset to the type's
+    official endpoint.
     """
 
     name: Name | None = None
@@ -99,9 +113,8 @@ class AiLlmUpdate(RequestModel):
     secret: WireSecret | None = None
     api_key_uuid: str | None = None
 
-    _no_null = field_validator("name", "ai_type", "secret", "api_key_uuid", mode="before")(
-        reject_null
-    )
+    _no_null = field_validator("name", "ai_type", "api_key_uuid", mode="before")(_not_null)
+    _secret_not_null = field_validator("secret", mode="before")(_secret_given)
     _ai_type = field_validator("ai_type", mode="before")(_parse_ai_type)
     _endpoint = field_validator("endpoint")(_parse_endpoint)
     _secrets = field_validator("key", "secret", mode="before")(parse_secret)

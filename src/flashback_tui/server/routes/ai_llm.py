@@ -34,19 +34,29 @@ from flashback_tui.server.deps import (
     require_llm_access,
     require_workspace_role,
 )
+from flashback_tui.server.routes.ai_llm_wire import ai_llm_wire, stats_wire
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
+from flashback_tui.server.store import models as model_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store.events import Actor
 
 if TYPE_CHECKING:
     import httpx
+
+    from flashback_tui.server.probes import ProbeResult
 
 _ERRORS = error_responses(400, 401, 403, 404, 500)
 
 router = APIRouter(prefix="/ai/llm", tags=["AI LLM"], responses=_ERRORS)
 
 AiLlmIdQuery = Annotated[str | None, Query(alias="aiLlmId", max_length=64)]
+
+
+def actor_of(user: CurrentUser) -> Actor:
+    """The signed-in user as the author of a change."""
+    return Actor(id=user.id, org_id=user.org_id, name=user.name or "", email=user.email)
 
 
 @router.post("", response_model=AiLlmIdResponse, summary="Create a configuration")
@@ -65,6 +75,7 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
         key=body.key,
         secret=body.secret,
         api_key_id=body.api_key_uuid,
+        actor=actor_of(user),
     )
     return AiLlmIdResponse(success=True, ai_llm_id=llm_id, message="AI LLM configuration created")
 
@@ -95,7 +106,8 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 def _llm_list_json(items: ItemJsonCache, records: list[llm_store.AiLlmRecord]) -> bytes:
-    return items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records)
+    return items.render(AiLlmListResponse(success=True, ai_llms=[]), "aiLlms", records,
+                        ai_llm_wire)
 
 
 @router.get("", response_model=AiLlmListResponse, summary="List configurations")
@@ -131,8 +143,14 @@ def ai_llm_stats(
     if ai_llm_id is not None:
         require_llm_access(state.db.conn(), user, ai_llm_id, write=False)
     return _cached_answer(state, cache, ("stats", user.id, ai_llm_id), lambda conn: (
-        StatsResponse(success=True, stats=usage_store.stats_totals(conn, user.id, ai_llm_id))
-        .model_dump_json(by_alias=True).encode()), if_none_match, usage=True)
+        _stats_json(usage_store.stats_totals(conn, user.id, ai_llm_id))), if_none_match,
+        usage=True)
+
+
+def _stats_json(totals: list[usage_store.StatsTotals]) -> bytes:
+    answer = StatsResponse.model_validate(
+        {"success": True, "stats": [stats_wire(t) for t in totals]})
+    return answer.model_dump_json(by_alias=True).encode()
 
 
 @router.put("/{ai_llm_id}", response_model=AiLlmIdResponse, summary="Update a configuration")
@@ -142,7 +160,8 @@ def update_ai_llm(ai_llm_id: str, body: AiLlmUpdate, user: User, state: State
     conn = state.db.conn()
     require_llm_access(conn, user, ai_llm_id, write=True)
     changes = body.given_fields()
-    unvalidated = llm_store.update_ai_llm(conn, state.keyring, ai_llm_id, changes)
+    unvalidated = llm_store.update_ai_llm(conn, state.keyring, ai_llm_id, changes,
+                                          actor=actor_of(user))
     message = ("AI LLM configuration updated; validate it again" if unvalidated
                else "AI LLM configuration updated")
     return AiLlmIdResponse(success=True, ai_llm_id=ai_llm_id, message=message)
@@ -153,7 +172,7 @@ def delete_ai_llm(ai_llm_id: str, user: User, state: State) -> SuccessResponse:
     """Delete a configuration and its sealed credentials; 403 while a repository uses it."""
     conn = state.db.conn()
     require_llm_access(conn, user, ai_llm_id, write=True)
-    llm_store.delete_ai_llm(conn, ai_llm_id)
+    llm_store.delete_ai_llm(conn, ai_llm_id, actor=actor_of(user))
     return SuccessResponse(success=True, message="AI LLM configuration deleted")
 
 
@@ -177,9 +196,18 @@ def _probe_transport(request: Request) -> httpx.AsyncBaseTransport:
     return app_state.probe_transport
 
 
-def _record_outcome(state: PlatformState, llm_id: str, generation: int, success: bool,
-                    message: str) -> bool:
-    return llm_store.record_validation(state.db.conn(), llm_id, generation, success, message)
+def _record_outcome(state: PlatformState, creds: llm_store.Credentials, llm_id: str,
+                    result: ProbeResult) -> bool:
+    """Store the outcome and, after a success, the provider's model list."""
+    conn = state.db.conn()
+    stored = llm_store.record_validation(conn, llm_id, creds.generation, result.success,
+                                         result.message)
+    if stored and result.success:
+        llm_type = creds.ai_type.value
+        models = [model_store.ModelRecord(m.model_id, m.name, m.created, llm_type)
+                  for m in result.models]
+        model_store.replace_models(conn, llm_id, creds.generation, models)
+    return stored
 
 
 @router.post("/{ai_llm_id}/validate", response_model=ValidateResponse,
@@ -191,22 +219,23 @@ async def validate_ai_llm(ai_llm_id: str, request: Request, user: User, state: S
     The database is not held while the probe runs. The outcome is stored only if the
     configuration did not change in the meantime.
     """
-    from flashback_tui.server.probes import probe  # imported on first validation
+    from flashback_tui.server.probes import ProbeResult, probe  # imported on first use
 
     # Inline like the token check: primary-key reads in WAL mode never wait on writers, and
     # a threadpool hop here costs bulk validation more than the reads themselves.
     creds = _credentials_for(state, user, ai_llm_id)
-    result = await probe(
-        creds.ai_type,
-        creds.endpoint,
-        creds.key,
-        creds.secret,
-        timeout=settings.probe_timeout,
-        transport=_probe_transport(request),
-    )
-    stored = await run_in_threadpool(
-        _record_outcome, state, ai_llm_id, creds.generation, result.success, result.message
-    )
+    if not creds.secret_bound:  # never send a stored secret where it was not given
+        result = ProbeResult(False, f"Validation failed: {llm_store.SECRET_NOT_BOUND}")
+    else:
+        result = await probe(
+            creds.ai_type,
+            creds.endpoint,
+            creds.key,
+            creds.secret,
+            timeout=settings.probe_timeout,
+            transport=_probe_transport(request),
+        )
+    stored = await run_in_threadpool(_record_outcome, state, creds, ai_llm_id, result)
     message = result.message
     if not stored:
         message += " (not recorded: the configuration changed during validation)"

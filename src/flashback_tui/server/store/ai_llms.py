@@ -1,24 +1,23 @@
-"""AI LLM configurations: their sealed credentials, validation outcomes and listing."""
+"""AI LLM configurations: create, list, update, delete, and their validation outcomes.
+
+Every change records one system event in its own transaction. The sealed credentials and the
+rule of where a stored secret may go live in :mod:`.llm_credentials` (re-exported here).
+"""
 
 from __future__ import annotations
 
 import hmac
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from pydantic import SecretStr, TypeAdapter
+from pydantic import SecretStr
 
-from flashback_tui.api.models import (
-    DEFAULT_ENDPOINTS,
-    AiLlm,
-    AiLlmStats,
-    AiType,
-    mask_key,
-)
-from flashback_tui.server.crypto import CryptoError, Keyring, Sealed, associated_data
+from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType, mask_key
+from flashback_tui.domain.origins import needs_secret_again
+from flashback_tui.server.crypto import CryptoError, Keyring
 from flashback_tui.server.db import transaction
+from flashback_tui.server.store import events
 from flashback_tui.server.store.base import (
     Conflict,
     InUse,
@@ -28,16 +27,27 @@ from flashback_tui.server.store.base import (
     new_id,
     now_iso,
 )
+from flashback_tui.server.store.events import Actor
+from flashback_tui.server.store.llm_credentials import (
+    SECRET_NOT_BOUND,
+    Credentials,
+    load_credentials,
+    open_sealed,
+    reseal_all,
+    resolve_endpoint,
+    seal,
+    secret_bound_to,
+)
 
-#: What the first start on an empty data dir creates.
-LOCAL_ADMIN_EMAIL = "admin@localhost"
-DEFAULT_WORKSPACE = "Default"
-DEFAULT_ORG = "Local"
+__all__ = [
+    "SECRET_NOT_BOUND", "AiLlmRecord", "Credentials", "RepoLink", "ai_llm_records", "ai_llm_row",
+    "create_ai_llm", "delete_ai_llm", "load_credentials", "record_validation", "reseal_all",
+    "resolve_endpoint", "secret_bound_to", "update_ai_llm", "visible_llm_ids",
+]
 
-#: Validates a list of ``AiLlm`` wire dicts in one pass.
-AI_LLM_LIST = TypeAdapter(list[AiLlm])
-_STATS_LIST = TypeAdapter(list[AiLlmStats])
-
+#: Why an update that moves a stored secret elsewhere is refused.
+SECRET_AGAIN = ("secret: moving this configuration to another host (or provider type) needs"
+                " its secret again, so a stored secret never goes where it was not given")
 
 _LLM_COLUMNS = (
     "a.id, a.org_id, a.workspace_id, a.user_id, a.name, a.ai_type, a.endpoint, a.key_mask,"
@@ -46,30 +56,61 @@ _LLM_COLUMNS = (
 )
 
 
-def _seal(keyring: Keyring, value: SecretStr | None, row_id: str, field: str
-          ) -> tuple[str | None, bytes | None]:
-    if value is None:
-        return None, None
-    sealed = keyring.seal(value.get_secret_value(), aad=associated_data(row_id, field))
-    return sealed.kid, sealed.blob
+class RepoLink(NamedTuple):
+    """A repository that uses a configuration."""
+
+    id: str
+    name: str
+    created_at: str
 
 
-def _open(keyring: Keyring, kid: str | None, blob: bytes | None, row_id: str, field: str
-          ) -> SecretStr | None:
-    if kid is None or blob is None:
-        return None
-    plain = keyring.open(Sealed(kid, bytes(blob)), aad=associated_data(row_id, field))
-    return SecretStr(plain)
+class AiLlmRecord(NamedTuple):
+    """One configuration as listed (never its secret). Hashable: equal records list equally.
+
+    ``validation_status`` is already that of the current generation (an outcome for an older
+    one reads as ``NOT_VALIDATED`` with no message or time).
+    """
+
+    id: str
+    org_id: str
+    workspace_id: str
+    user_id: str | None
+    name: str
+    ai_type: str
+    endpoint: str | None
+    key_mask: str | None
+    api_key_id: str | None
+    created_at: str
+    validation_status: str
+    validation_message: str | None
+    validated_at: str | None
+    repos: tuple[RepoLink, ...]
 
 
-def resolve_endpoint(ai_type: AiType, endpoint: str | None) -> str:
-    """The given endpoint, or the type's default; Invalid for OTHER without one."""
-    if endpoint:
-        return endpoint
-    default = DEFAULT_ENDPOINTS.get(ai_type)
-    if default is None:
-        raise Invalid(f"endpoint: required when aiType is {ai_type.value}")
-    return default
+def _record(row: tuple[Any, ...], repos: tuple[RepoLink, ...]) -> AiLlmRecord:
+    (llm_id, org_id, workspace_id, user_id, name, ai_type, endpoint, key_mask, api_key_id,
+     created_at, status, message, validated_at, generation, validated_generation) = row
+    if status != "NOT_VALIDATED" and validated_generation != generation:
+        status = "NOT_VALIDATED"
+    validated = status != "NOT_VALIDATED"
+    return AiLlmRecord(llm_id, org_id, workspace_id, user_id, name, ai_type, endpoint, key_mask,
+                       api_key_id, created_at, status, message if validated else None,
+                       validated_at if validated else None, repos)
+
+
+def ai_llm_row(conn: sqlite3.Connection, llm_id: str) -> sqlite3.Row | None:
+    """The raw row of a configuration (sealed columns included), or None."""
+    return conn.execute("SELECT * FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
+
+
+def _check_name_free(conn: sqlite3.Connection, workspace_id: str, name: str,
+                     llm_id: str) -> None:
+    """Conflict when another configuration of the workspace has ``name`` (any letter case)."""
+    taken = conn.execute(
+        "SELECT 1 FROM ai_llms WHERE workspace_id = ? AND name = ? COLLATE NOCASE AND id != ?",
+        (workspace_id, name, llm_id)).fetchone()
+    if taken is not None:
+        raise Conflict(f"name: a configuration named {name!r} already exists in this workspace")
 
 
 def create_ai_llm(
@@ -84,26 +125,29 @@ def create_ai_llm(
     key: SecretStr | None = None,
     secret: SecretStr | None = None,
     api_key_id: str | None = None,
+    actor: Actor | None = None,
 ) -> str:
     """Insert a configuration with its key and secret sealed; Conflict on a duplicate name."""
     endpoint = resolve_endpoint(ai_type, endpoint)
     llm_id = new_id()
-    key_kid, key_blob = _seal(keyring, key, llm_id, "key")
-    secret_kid, secret_blob = _seal(keyring, secret, llm_id, "secret")
+    key_kid, key_blob = seal(keyring, key, llm_id, "key")
+    secret_kid, secret_blob = seal(keyring, secret, llm_id, "secret")
     now = now_iso()
     with transaction(conn):
         ws = conn.execute("SELECT org_id FROM workspaces WHERE id = ?", (workspace_id,)
                           ).fetchone()
         if ws is None:
             raise NotFound("workspace not found")
+        _check_name_free(conn, workspace_id, name, llm_id)
         try:
             conn.execute(
                 "INSERT INTO ai_llms (id, org_id, workspace_id, user_id, name, ai_type, endpoint,"
                 " key_mask, key_kid, key_blob, secret_kid, secret_blob, api_key_id, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " updated_at, secret_endpoint, secret_ai_type)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (llm_id, ws["org_id"], workspace_id, user_id, name, ai_type.value, endpoint,
                  mask_key(key.get_secret_value()) if key else None, key_kid, key_blob,
-                 secret_kid, secret_blob, api_key_id, now, now),
+                 secret_kid, secret_blob, api_key_id, now, now, endpoint, ai_type.value),
             )
         except sqlite3.IntegrityError as exc:
             if is_unique_violation(exc):
@@ -111,27 +155,9 @@ def create_ai_llm(
                     f"name: a configuration named {name!r} already exists in this workspace"
                 ) from None
             raise
+        events.record(conn, actor, context=events.AI_LLM, context_id=llm_id,
+                      event=events.CREATED, workspace_id=workspace_id, org_id=ws["org_id"])
     return llm_id
-
-
-def ai_llm_row(conn: sqlite3.Connection, llm_id: str) -> sqlite3.Row | None:
-    """The raw row of a configuration (sealed columns included), or None."""
-    return conn.execute("SELECT * FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
-
-
-class AiLlmRecord(NamedTuple):
-    """One listed configuration as read: its columns (``_LLM_COLUMNS`` order) and repos.
-
-    Hashable and equal exactly when the wire form is equal, so it can key a cache of
-    serialized items.
-    """
-
-    row: tuple[Any, ...]
-    repos: tuple[tuple[str, str, str], ...]
-
-    def to_wire(self) -> dict[str, Any]:
-        """The camelCase data of an ``AiLlm``."""
-        return _ai_llm_dict(self.row, self.repos)
 
 
 def ai_llm_records(
@@ -165,7 +191,7 @@ def ai_llm_records(
         params,
     ).fetchall()
     repos = _repos_by_llm(conn, clause, params)
-    return [AiLlmRecord(row, repos.get(row[0], ())) for row in rows]
+    return [_record(row, repos.get(row[0], ())) for row in rows]
 
 
 def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
@@ -173,21 +199,6 @@ def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
     cursor = conn.cursor()
     cursor.row_factory = None
     return cursor
-
-
-def list_ai_llms(
-    conn: sqlite3.Connection,
-    user_id: str,
-    *,
-    workspace_id: str | None = None,
-    llm_id: str | None = None,
-    available_only: bool = False,
-) -> list[AiLlm]:
-    """:func:`ai_llm_records` as ``AiLlm`` models."""
-    records = ai_llm_records(conn, user_id, workspace_id=workspace_id, llm_id=llm_id,
-                             available_only=available_only)
-    # One validation pass in pydantic-core for the whole list (far cheaper than per row).
-    return AI_LLM_LIST.validate_python([record.to_wire() for record in records])
 
 
 def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[str]) -> set[str]:
@@ -205,7 +216,7 @@ def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[st
 
 
 def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
-                  ) -> dict[str, tuple[tuple[str, str, str], ...]]:
+                  ) -> dict[str, tuple[RepoLink, ...]]:
     rows = _plain_cursor(conn).execute(
         "SELECT l.ai_llm_id, r.id, r.name, r.created_at FROM repo_ai_llms l"  # noqa: S608
         " JOIN repos r ON r.id = l.repo_id"
@@ -214,40 +225,99 @@ def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
         f" WHERE {clause} ORDER BY r.name",
         params,
     ).fetchall()
-    out: dict[str, list[tuple[str, str, str]]] = {}
+    out: dict[str, list[RepoLink]] = {}
     for llm_id, repo_id, name, created_at in rows:
-        out.setdefault(llm_id, []).append((repo_id, name, created_at))
+        out.setdefault(llm_id, []).append(RepoLink(repo_id, name, created_at))
     return {llm_id: tuple(repos) for llm_id, repos in out.items()}
 
 
-def _ai_llm_dict(row: tuple[Any, ...], repos: tuple[tuple[str, str, str], ...]
-                 ) -> dict[str, Any]:
-    """A row as wire-shaped data; validation outcomes of an older generation read as none."""
-    (llm_id, org_id, workspace_id, user_id, name, ai_type, endpoint, key_mask, api_key_id,
-     created_at, status, message, validated_at, generation, validated_generation) = row
-    if status != "NOT_VALIDATED" and validated_generation != generation:
-        status = "NOT_VALIDATED"
-    validated = status != "NOT_VALIDATED"
-    return {
-        "id": llm_id,
-        "orgId": org_id,
-        "workspaceId": workspace_id,
-        "userId": user_id,
-        "name": name,
-        "aiType": ai_type,
-        "endpoint": endpoint,
-        "key": key_mask,
-        "apiKeyId": api_key_id,
-        "createdAt": created_at,
-        "repos": [{"id": r[0], "name": r[1], "createdAt": r[2]} for r in repos],
-        "validationStatus": status,
-        "validationMessage": message if validated else None,
-        "validatedAt": validated_at if validated else None,
-    }
+class _Plan:
+    """The columns an update sets, the wire fields it changes, and whether it unvalidates."""
+
+    def __init__(self) -> None:
+        self.sets: dict[str, Any] = {}
+        self.changed: list[str] = []
+        self.unvalidates = False
+
+    def set(self, field: str, columns: Mapping[str, Any], *, credential: bool) -> None:
+        self.sets.update(columns)
+        self.changed.append(field)
+        self.unvalidates = self.unvalidates or credential
+
+
+def _new_endpoint(row: sqlite3.Row, changes: Mapping[str, Any], old_type: AiType,
+                  new_type: AiType) -> str:
+    """Where the configuration points after the update (``endpoint: null``: the default)."""
+    old_endpoint = row["endpoint"] or DEFAULT_ENDPOINTS.get(old_type)
+    if "endpoint" in changes:
+        return resolve_endpoint(new_type, changes["endpoint"])
+    if new_type != old_type and old_endpoint == DEFAULT_ENDPOINTS.get(old_type):
+        return resolve_endpoint(new_type, None)  # the old default follows the type
+    return old_endpoint or resolve_endpoint(new_type, None)
+
+
+def _bind_secret(row: sqlite3.Row, changes: Mapping[str, Any], endpoint: str,
+                 ai_type: AiType) -> dict[str, str]:
+    """The new ``secret_endpoint``/``secret_ai_type`` columns (empty: unchanged).
+
+    Invalid when the update would take a stored secret to another origin or provider type
+    without giving it again; a reset to the type's official endpoint is allowed.
+    """
+    rebind = {"secret_endpoint": endpoint, "secret_ai_type": ai_type.value}
+    if changes.get("secret") is not None or row["secret_blob"] is None:
+        return rebind
+    bound_endpoint = row["secret_endpoint"] or row["endpoint"]
+    bound_type = row["secret_ai_type"] or row["ai_type"]
+    if not needs_secret_again(bound_endpoint, bound_type, endpoint, ai_type.value):
+        return {}
+    official = DEFAULT_ENDPOINTS.get(ai_type)
+    if ai_type.value == row["ai_type"] == bound_type and endpoint == official:
+        return rebind
+    raise Invalid(SECRET_AGAIN)
+
+
+def _plan_credential(plan: _Plan, keyring: Keyring, row: sqlite3.Row, field: str,
+                     new_value: SecretStr | None) -> None:
+    """Add a new key or secret to ``plan`` unless it equals the stored one."""
+    try:
+        old_value = open_sealed(keyring, row[f"{field}_kid"], row[f"{field}_blob"], row["id"],
+                                field)
+        if _same_secret(old_value, new_value):
+            return
+    except CryptoError:  # unreadable (lost key, damaged row): a new value repairs it
+        pass
+    kid, blob = seal(keyring, new_value, row["id"], field)
+    columns: dict[str, Any] = {f"{field}_kid": kid, f"{field}_blob": blob}
+    if field == "key":
+        columns["key_mask"] = mask_key(new_value.get_secret_value()) if new_value else None
+    plan.set(field, columns, credential=True)
+
+
+def _plan_update(keyring: Keyring, row: sqlite3.Row, changes: Mapping[str, Any]) -> _Plan:
+    plan = _Plan()
+    old_type = AiType(row["ai_type"])
+    new_type: AiType = changes.get("ai_type") or old_type
+    endpoint = _new_endpoint(row, changes, old_type, new_type)
+    binding = _bind_secret(row, changes, endpoint, new_type)
+    if new_type != old_type:
+        plan.set("aiType", {"ai_type": new_type.value}, credential=True)
+    if endpoint != row["endpoint"]:
+        plan.set("endpoint", {"endpoint": endpoint}, credential=True)
+    for field in ("key", "secret"):
+        if field in changes:
+            _plan_credential(plan, keyring, row, field, changes[field])
+    if binding and (plan.unvalidates or binding["secret_endpoint"] != row["secret_endpoint"]):
+        plan.sets.update(binding)
+    if "name" in changes and changes["name"] != row["name"]:
+        plan.set("name", {"name": changes["name"]}, credential=False)
+    if "api_key_uuid" in changes and changes["api_key_uuid"] != row["api_key_id"]:
+        plan.set("apiKeyUuid", {"api_key_id": changes["api_key_uuid"]}, credential=False)
+    return plan
 
 
 def update_ai_llm(
-    conn: sqlite3.Connection, keyring: Keyring, llm_id: str, changes: Mapping[str, Any]
+    conn: sqlite3.Connection, keyring: Keyring, llm_id: str, changes: Mapping[str, Any],
+    actor: Actor | None = None,
 ) -> bool:
     """Apply a partial update; returns True if the configuration became unvalidated.
 
@@ -258,68 +328,36 @@ def update_ai_llm(
     row = ai_llm_row(conn, llm_id)
     if row is None:
         raise NotFound("configuration not found")
-    sets: dict[str, Any] = {}
-    credentials_changed = False
+    plan = _plan_update(keyring, row, changes)
+    with transaction(conn):
+        if "name" in plan.sets:
+            _check_name_free(conn, row["workspace_id"], plan.sets["name"], llm_id)
+        if plan.sets:
+            _write_update(conn, row, plan)
+        events.record(conn, actor, context=events.AI_LLM, context_id=llm_id,
+                      event=events.UPDATED, workspace_id=row["workspace_id"],
+                      changed=plan.changed, org_id=row["org_id"])
+    return plan.unvalidates
 
-    old_type = AiType(row["ai_type"])
-    new_type = changes.get("ai_type") or old_type
-    if new_type != old_type:
-        sets["ai_type"] = new_type.value
-        credentials_changed = True
 
-    endpoint = changes.get("endpoint")
-    if endpoint is None and new_type != old_type:
-        # The old type's default endpoint follows the type; a custom one stays.
-        if row["endpoint"] in (None, DEFAULT_ENDPOINTS.get(old_type)):
-            endpoint = resolve_endpoint(new_type, None)
-    if endpoint is not None and endpoint != row["endpoint"]:
-        sets["endpoint"] = endpoint
-        credentials_changed = True
-
-    for field in ("key", "secret"):
-        if field not in changes:
-            continue
-        new_value: SecretStr | None = changes[field]
-        try:
-            old_value = _open(keyring, row[f"{field}_kid"], row[f"{field}_blob"], llm_id, field)
-            unchanged = _same_secret(old_value, new_value)
-        except CryptoError:  # unreadable (lost key, damaged row): a new value repairs it
-            unchanged = False
-        if unchanged:
-            continue
-        sets[f"{field}_kid"], sets[f"{field}_blob"] = _seal(keyring, new_value, llm_id, field)
-        if field == "key":
-            sets["key_mask"] = mask_key(new_value.get_secret_value()) if new_value else None
-        credentials_changed = True
-
-    if "name" in changes and changes["name"] != row["name"]:
-        sets["name"] = changes["name"]
-    if "api_key_uuid" in changes:
-        sets["api_key_id"] = changes["api_key_uuid"]
-
-    if not sets:
-        return False
-    sets["updated_at"] = now_iso()
+def _write_update(conn: sqlite3.Connection, row: sqlite3.Row, plan: _Plan) -> None:
+    sets = {**plan.sets, "updated_at": now_iso()}
     assignments = ", ".join(f"{column} = ?" for column in sets)
     bump = (", generation = generation + 1, validation_status = 'NOT_VALIDATED',"
             " validation_message = NULL, validated_at = NULL, validated_generation = NULL"
-            if credentials_changed else "")
-    with transaction(conn):
-        try:
-            cursor = conn.execute(
-                f"UPDATE ai_llms SET {assignments}{bump} WHERE id = ? AND generation = ?",  # noqa: S608
-                [*sets.values(), llm_id, row["generation"]],
-            )
-        except sqlite3.IntegrityError as exc:
-            if is_unique_violation(exc):
-                raise Conflict(
-                    f"name: a configuration named {changes['name']!r} already exists in this"
-                    " workspace"
-                ) from None
-            raise
-        if cursor.rowcount == 0:
-            raise Conflict("the configuration changed meanwhile; try again")
-    return credentials_changed
+            if plan.unvalidates else "")
+    try:
+        cursor = conn.execute(
+            f"UPDATE ai_llms SET {assignments}{bump} WHERE id = ? AND generation = ?",  # noqa: S608
+            [*sets.values(), row["id"], row["generation"]],
+        )
+    except sqlite3.IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise Conflict(f"name: a configuration named {plan.sets.get('name')!r} already"
+                           " exists in this workspace") from None
+        raise
+    if cursor.rowcount == 0:
+        raise Conflict("the configuration changed meanwhile; try again")
 
 
 def _same_secret(old: SecretStr | None, new: SecretStr | None) -> bool:
@@ -328,44 +366,24 @@ def _same_secret(old: SecretStr | None, new: SecretStr | None) -> bool:
     return hmac.compare_digest(old.get_secret_value().encode(), new.get_secret_value().encode())
 
 
-def delete_ai_llm(conn: sqlite3.Connection, llm_id: str) -> None:
+def delete_ai_llm(conn: sqlite3.Connection, llm_id: str, actor: Actor | None = None) -> None:
     """Remove a configuration and its sealed credentials; InUse while a repo links it."""
     with transaction(conn):
-        used = conn.execute(
-            "SELECT COUNT(*) FROM repo_ai_llms WHERE ai_llm_id = ?", (llm_id,)
-        ).fetchone()[0]
-        if used:
-            raise InUse(f"the configuration is used by {used} repositor"
-                        f"{'y' if used == 1 else 'ies'}; unlink it first")
-        cursor = conn.execute("DELETE FROM ai_llms WHERE id = ?", (llm_id,))
-        if cursor.rowcount == 0:
+        row = conn.execute("SELECT workspace_id, org_id FROM ai_llms WHERE id = ?",
+                           (llm_id,)).fetchone()
+        if row is None:
             raise NotFound("configuration not found")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What a validation probe needs, read at one generation of a configuration."""
-
-    ai_type: AiType
-    endpoint: str
-    key: SecretStr | None
-    secret: SecretStr | None
-    generation: int
-
-
-def load_credentials(conn: sqlite3.Connection, keyring: Keyring, llm_id: str) -> Credentials:
-    """Open a configuration's key and secret for a probe."""
-    row = ai_llm_row(conn, llm_id)
-    if row is None:
-        raise NotFound("configuration not found")
-    ai_type = AiType(row["ai_type"])
-    return Credentials(
-        ai_type=ai_type,
-        endpoint=row["endpoint"] or resolve_endpoint(ai_type, None),
-        key=_open(keyring, row["key_kid"], row["key_blob"], llm_id, "key"),
-        secret=_open(keyring, row["secret_kid"], row["secret_blob"], llm_id, "secret"),
-        generation=row["generation"],
-    )
+        names = [r[0] for r in conn.execute(
+            "SELECT r.name FROM repo_ai_llms l JOIN repos r ON r.id = l.repo_id"
+            " WHERE l.ai_llm_id = ? ORDER BY r.name", (llm_id,))]
+        if names:
+            listed = ", ".join(repr(name) for name in names)
+            raise InUse(f"the configuration is used by the repositor"
+                        f"{'y' if len(names) == 1 else 'ies'} {listed}; unlink it first")
+        conn.execute("DELETE FROM ai_llms WHERE id = ?", (llm_id,))
+        events.record(conn, actor, context=events.AI_LLM, context_id=llm_id,
+                      event=events.DELETED, workspace_id=row["workspace_id"],
+                      org_id=row["org_id"])
 
 
 def record_validation(
@@ -380,27 +398,3 @@ def record_validation(
             ("VALID" if success else "INVALID", message, now_iso(), llm_id, generation),
         )
     return cursor.rowcount == 1
-
-
-def reseal_all(conn: sqlite3.Connection, keyring: Keyring) -> int:
-    """Re-seal every key and secret under the keyring's current key, in one transaction."""
-    count = 0
-    with transaction(conn):
-        rows = conn.execute(
-            "SELECT id, key_kid, key_blob, secret_kid, secret_blob FROM ai_llms"
-        ).fetchall()
-        for row in rows:
-            sets: dict[str, Any] = {}
-            for field in ("key", "secret"):
-                value = _open(keyring, row[f"{field}_kid"], row[f"{field}_blob"], row["id"],
-                              field)
-                if value is None:
-                    continue
-                sets[f"{field}_kid"], sets[f"{field}_blob"] = _seal(keyring, value, row["id"],
-                                                                    field)
-                count += 1
-            if sets:
-                assignments = ", ".join(f"{column} = ?" for column in sets)
-                conn.execute(f"UPDATE ai_llms SET {assignments} WHERE id = ?",  # noqa: S608
-                             [*sets.values(), row["id"]])
-    return count

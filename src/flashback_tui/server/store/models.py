@@ -104,3 +104,11 @@ def models_for_repo(conn: sqlite3.Connection, repo_id: str, ai_type: str | None 
                                     created=r["created"], ai_type=r["ai_type"],
                                     llm_type=r["llm_type"]))
     return offered
+
+
+def models_for_llm(conn: sqlite3.Connection, llm_id: str) -> list[ModelRecord]:
+    """The stored model list of one configuration, by model id."""
+    rows = conn.execute(
+        "SELECT model_id, name, created, llm_type FROM ai_llm_models WHERE ai_llm_id = ?"
+        " ORDER BY model_id", (llm_id,)).fetchall()
+    return [ModelRecord(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,38 +1,37 @@
-"""Usage counters: per-minute buckets, totals per configuration, and the time series."""
+"""Usage counters: per-minute buckets, totals per configuration, and the time series.
+
+A ``usage_minute`` row is one minute of one configuration's calls through one repository
+key, for one model, host, end user (the chat request's ``user``) and conversation. Its
+``active_conversations`` is 1 on the row where the conversation was first seen in that
+minute for that configuration, repository and key, and 0 on its other rows, so the rows of
+a minute add up to the distinct conversations in it.
+
+The daily series groups the same key per day: a daily row is one conversation's use of one
+model through one host by one end user, and its ``activeConversations`` is 1 when that
+conversation was active that day (the day's rows add up to the conversations of the day,
+counting a conversation once per model and host it used).
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from pydantic import TypeAdapter
-
-from flashback_tui.api.models import (
-    AiLlm,
-    AiLlmStats,
-    AiStatsPoint,
-)
 from flashback_tui.server.db import transaction
 from flashback_tui.server.store.base import now_ms
 
-#: What the first start on an empty data dir creates.
-LOCAL_ADMIN_EMAIL = "admin@localhost"
-DEFAULT_WORKSPACE = "Default"
-DEFAULT_ORG = "Local"
-
-#: Validates a list of ``AiLlm`` wire dicts in one pass.
-AI_LLM_LIST = TypeAdapter(list[AiLlm])
-_STATS_LIST = TypeAdapter(list[AiLlmStats])
-
-
-#: Counters of a usage_minute row, as AiStatsPoint field names.
+#: Counters of a usage_minute row (AiStatsPoint field names).
 MINUTE_COUNTERS = (
     "tokens_in", "tokens_out", "llm_tokens_in", "llm_tokens_out", "active_conversations",
     "api_calls", "policy_violations", "num_alerts", "num_blocks", "num_severity_low",
     "num_severity_medium", "num_severity_high",
 )
+
+#: The labels that, with the minute, key a usage_minute row.
+BUCKET_LABELS = ("ai_llm_id", "repo_id", "repo_ai_api_key_id", "llm_model", "host", "user_uuid",
+                 "conversation_uuid")
 
 #: usage_totals column -> the usage_minute counter that feeds it.
 TOTALS_FROM_MINUTE = {
@@ -41,20 +40,19 @@ TOTALS_FROM_MINUTE = {
     "policy_violations": "policy_violations", "alerts": "num_alerts", "blocks": "num_blocks",
 }
 
-#: Adds one call's (or one batch's) counters to a minute bucket. Parameters: minute,
-#: ai_llm_id, repo_id, repo_ai_api_key_id, the MINUTE_COUNTERS in order, latency_ms_total,
-#: llm_type, llm_model, host.
+#: Adds counters to a minute bucket. Parameters: minute, the BUCKET_LABELS, the
+#: MINUTE_COUNTERS in order, latency_ms_total, llm_type.
 USAGE_MINUTE_UPSERT = (
     "INSERT INTO usage_minute"  # noqa: S608 - fixed column names only
-    f" (minute, ai_llm_id, repo_id, repo_ai_api_key_id, {', '.join(MINUTE_COUNTERS)},"
-    f" latency_ms_total, llm_type, llm_model, host)"
-    f" VALUES (?, ?, ?, ?, {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?, ?, ?)"
-    " ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id) DO UPDATE SET "
+    f" (minute, {', '.join(BUCKET_LABELS)}, {', '.join(MINUTE_COUNTERS)},"
+    " latency_ms_total, llm_type)"
+    f" VALUES (?, {', '.join('?' for _ in BUCKET_LABELS)},"
+    f" {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?)"
+    f" ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id, llm_model, host,"
+    " user_uuid, conversation_uuid) DO UPDATE SET "
     + ", ".join(f"{c} = {c} + excluded.{c}" for c in MINUTE_COUNTERS)
     + ", latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
-    " llm_type = COALESCE(excluded.llm_type, llm_type),"
-    " llm_model = COALESCE(excluded.llm_model, llm_model),"
-    " host = COALESCE(excluded.host, host)"
+    " llm_type = CASE WHEN excluded.llm_type != '' THEN excluded.llm_type ELSE llm_type END"
 )
 
 #: Adds the same counters to a configuration's totals. Parameters: ai_llm_id, then the
@@ -69,6 +67,42 @@ MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 
 
+@dataclass(frozen=True)
+class BucketKey:
+    """One per-minute bucket: minute start (Unix ms) and the labels of ``BUCKET_LABELS``."""
+
+    minute: int
+    ai_llm_id: str
+    repo_id: str = ""
+    repo_ai_api_key_id: str = ""
+    llm_model: str = ""
+    host: str = ""
+    user_uuid: str = ""
+    conversation_uuid: str = ""
+
+    def labels(self) -> tuple[str, ...]:
+        """The values of ``BUCKET_LABELS``, in order."""
+        return (self.ai_llm_id, self.repo_id, self.repo_ai_api_key_id, self.llm_model,
+                self.host, self.user_uuid, self.conversation_uuid)
+
+
+@dataclass
+class BucketCounts:
+    """The counters of one bucket (names of ``MINUTE_COUNTERS``), latency and provider type."""
+
+    counters: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(MINUTE_COUNTERS, 0))
+    latency_ms_total: float = 0.0
+    llm_type: str = ""
+
+    def merge(self, other: BucketCounts) -> None:
+        """Add ``other`` into this bucket (the newest non-empty provider type wins)."""
+        for name, value in other.counters.items():
+            self.counters[name] += value
+        self.latency_ms_total += other.latency_ms_total
+        self.llm_type = other.llm_type or self.llm_type
+
+
 def record_usage(
     conn: sqlite3.Connection,
     ai_llm_id: str,
@@ -80,25 +114,60 @@ def record_usage(
     llm_type: str | None = None,
     llm_model: str | None = None,
     host: str | None = None,
+    user_uuid: str | None = None,
+    conversation_uuid: str | None = None,
     **counters: int,
 ) -> None:
-    """Add one call's counters to its minute bucket and to the configuration's totals."""
+    """Add one call's (or a batch's) counters to its minute bucket and to the totals."""
     unknown = set(counters) - set(MINUTE_COUNTERS)
     if unknown:
         raise ValueError(f"unknown usage counters: {sorted(unknown)}")
-    minute = ((now_ms() if at_ms is None else at_ms) // MINUTE_MS) * MINUTE_MS
-    values = {name: int(counters.get(name, 0)) for name in MINUTE_COUNTERS}
+    at = now_ms() if at_ms is None else at_ms
+    key = BucketKey(at - at % MINUTE_MS, ai_llm_id, repo_id or "", repo_ai_api_key_id or "",
+                    llm_model or "", host or "", user_uuid or "", conversation_uuid or "")
+    counts = BucketCounts(latency_ms_total=latency_ms, llm_type=llm_type or "")
+    for name in MINUTE_COUNTERS:
+        counts.counters[name] = int(counters.get(name, 0))
+    write_buckets(conn, {key: counts})
+
+
+def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCounts]) -> None:
+    """Upsert every bucket and bump the configurations' totals, in one transaction."""
+    if not buckets:
+        return
     with transaction(conn):
-        conn.execute(USAGE_MINUTE_UPSERT, (
-            minute, ai_llm_id, repo_id or "", repo_ai_api_key_id or "", *values.values(),
-            latency_ms, llm_type, llm_model, host,
-        ))
-        conn.execute(USAGE_TOTALS_UPSERT,
-                     (ai_llm_id, *(values[src] for src in TOTALS_FROM_MINUTE.values())))
+        ids = sorted({key.ai_llm_id for key in buckets})
+        live = {r[0] for r in conn.execute(
+            f"SELECT id FROM ai_llms WHERE id IN ({', '.join('?' for _ in ids)})",  # noqa: S608
+            ids)}
+        for key, counts in buckets.items():
+            if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
+                continue
+            conn.execute(USAGE_MINUTE_UPSERT, (
+                key.minute, *key.labels(), *(counts.counters[c] for c in MINUTE_COUNTERS),
+                counts.latency_ms_total, counts.llm_type,
+            ))
+            conn.execute(USAGE_TOTALS_UPSERT, (
+                key.ai_llm_id, *(counts.counters[src] for src in TOTALS_FROM_MINUTE.values()),
+            ))
+
+
+class StatsTotals(NamedTuple):
+    """Usage totals of one configuration since it was created."""
+
+    ai_llm_id: str
+    api_calls: int
+    tokens_in: int
+    tokens_out: int
+    llm_tokens_in: int
+    llm_tokens_out: int
+    policy_violations: int
+    alerts: int
+    blocks: int
 
 
 def stats_totals(conn: sqlite3.Connection, user_id: str, llm_id: str | None = None
-                 ) -> list[AiLlmStats]:
+                 ) -> list[StatsTotals]:
     """Usage totals of every configuration the user can see (or just ``llm_id``)."""
     params: list[Any] = [user_id]
     extra = ""
@@ -113,20 +182,51 @@ def stats_totals(conn: sqlite3.Connection, user_id: str, llm_id: str | None = No
         f" WHERE m.user_id = ?{extra} ORDER BY a.created_at DESC, a.rowid DESC",
         params,
     ).fetchall()
-    return _STATS_LIST.validate_python([
-        {
-            "aiLlmId": r["id"],
-            "totalApiCalls": r["api_calls"] or 0,
-            "totalTokensIn": r["tokens_in"] or 0,
-            "totalTokensOut": r["tokens_out"] or 0,
-            "totalLlmTokensIn": r["llm_tokens_in"] or 0,
-            "totalLlmTokensOut": r["llm_tokens_out"] or 0,
-            "totalPolicyViolations": r["policy_violations"] or 0,
-            "totalAlerts": r["alerts"] or 0,
-            "totalBlocks": r["blocks"] or 0,
-        }
-        for r in rows
-    ])
+    return [StatsTotals(r[0], *(value or 0 for value in tuple(r)[1:])) for r in rows]
+
+
+@dataclass(frozen=True)
+class UsageFilter:
+    """What a time series keeps: each set field is a list of accepted values (CSV filters)."""
+
+    repo_ids: Sequence[str] | None = None
+    llm_ids: Sequence[str] | None = None
+    key_ids: Sequence[str] | None = None
+    hosts: Sequence[str] | None = None
+    llm_types: Sequence[str] | None = None
+    llm_models: Sequence[str] | None = None
+    user_uuids: Sequence[str] | None = None
+    conversation_uuids: Sequence[str] | None = None
+
+    def clauses(self) -> tuple[str, list[str]]:
+        """SQL conditions on ``usage_minute u`` (``" AND ..."``) and their parameters."""
+        columns = {"repo_ids": "repo_id", "llm_ids": "ai_llm_id", "key_ids": "repo_ai_api_key_id",
+                   "hosts": "host", "llm_types": "llm_type", "llm_models": "llm_model",
+                   "user_uuids": "user_uuid", "conversation_uuids": "conversation_uuid"}
+        sql, params = [], []
+        for name, column in columns.items():
+            values = getattr(self, name)
+            if values is None:
+                continue
+            sql.append(f" AND u.{column} IN ({', '.join('?' for _ in values) or 'NULL'})")
+            params.extend(values)
+        return "".join(sql), params
+
+
+class UsagePoint(NamedTuple):
+    """One bucket of a time series (``timestamp`` in Unix ms, ``latency_ms`` per call)."""
+
+    timestamp: int
+    ai_llm_id: str
+    repo_id: str
+    repo_ai_api_key_id: str
+    llm_model: str
+    host: str
+    user_uuid: str
+    conversation_uuid: str
+    llm_type: str
+    counters: dict[str, int]
+    latency_ms: float
 
 
 def usage_points(
@@ -135,103 +235,33 @@ def usage_points(
     *,
     start_ms: int,
     end_ms: int,
-    llm_ids: Iterable[str] | None = None,
+    where: UsageFilter | None = None,
     bucket_ms: int = MINUTE_MS,
-) -> list[AiStatsPoint]:
+) -> list[UsagePoint]:
     """Usage buckets in ``[start_ms, end_ms)`` of configurations the user can see.
 
-    ``bucket_ms`` of a minute returns the stored rows; a day sums minutes per day, per
-    configuration, repository and key, except ``active_conversations``: the busiest minute's
-    (distinct conversations do not add up across minutes). ``latency_ms`` is the mean per call.
+    ``bucket_ms`` of a minute returns the stored rows; a day sums minutes per day and key
+    (see the module docstring), ``active_conversations`` being the largest of the day's.
     """
-    params: list[Any] = [bucket_ms, bucket_ms, user_id, start_ms, end_ms]
-    extra = ""
-    ids = list(llm_ids) if llm_ids is not None else None
-    if ids is not None:
-        if not ids:
-            return []
-        extra = f" AND u.ai_llm_id IN ({', '.join('?' for _ in ids)})"
-        params.extend(ids)
-    sums = ", ".join(f"{'MAX' if c == 'active_conversations' else 'SUM'}(u.{c}) AS {c}"
+    extra, filter_params = (where or UsageFilter()).clauses()
+    labels = ", ".join(f"u.{label}" for label in BUCKET_LABELS)
+    sums = ", ".join(f"{'MAX' if c == 'active_conversations' else 'SUM'}(u.{c})"
                      for c in MINUTE_COUNTERS)
     rows = conn.execute(
-        f"SELECT (u.minute / ?) * ? AS bucket, u.ai_llm_id, u.repo_id, u.repo_ai_api_key_id,"  # noqa: S608
-        f" {sums}, SUM(u.latency_ms_total) AS latency_total, MAX(u.llm_type) AS llm_type,"
-        " MAX(u.llm_model) AS llm_model, MAX(u.host) AS host"
+        f"SELECT (u.minute / ?) * ? AS bucket, {labels}, MAX(u.llm_type), {sums},"  # noqa: S608
+        " SUM(u.latency_ms_total)"
         " FROM usage_minute u JOIN ai_llms a ON a.id = u.ai_llm_id"
         " JOIN memberships m ON m.workspace_id = a.workspace_id"
         f" WHERE m.user_id = ? AND u.minute >= ? AND u.minute < ?{extra}"
-        " GROUP BY bucket, u.ai_llm_id, u.repo_id, u.repo_ai_api_key_id"
-        " ORDER BY bucket, u.ai_llm_id",
-        params,
+        f" GROUP BY bucket, {labels} ORDER BY bucket, {labels}",
+        [bucket_ms, bucket_ms, user_id, start_ms, end_ms, *filter_params],
     ).fetchall()
     points = []
+    width = len(BUCKET_LABELS)
     for r in rows:
-        calls = r["api_calls"] or 0
-        points.append(AiStatsPoint(
-            timestamp=r["bucket"],
-            repo_id=r["repo_id"] or None,
-            ai_llm_id=r["ai_llm_id"],
-            repo_ai_api_key_id=r["repo_ai_api_key_id"] or None,
-            latency_ms=(r["latency_total"] / calls) if calls else 0.0,
-            llm_type=r["llm_type"],
-            llm_model=r["llm_model"],
-            host=r["host"],
-            **{c: r[c] or 0 for c in MINUTE_COUNTERS},
-        ))
+        values = tuple(r)
+        counters = dict(zip(MINUTE_COUNTERS, (v or 0 for v in values[width + 2:-1]), strict=True))
+        calls = counters["api_calls"]
+        points.append(UsagePoint(values[0], *values[1:width + 1], values[width + 1] or "",
+                                 counters, (values[-1] / calls) if calls else 0.0))
     return points
-
-
-@dataclass(frozen=True)
-class BucketKey:
-    """One per-minute bucket: minute start (Unix ms), configuration, repository and key."""
-
-    minute: int
-    ai_llm_id: str
-    repo_id: str
-    repo_ai_api_key_id: str
-
-
-@dataclass
-class BucketCounts:
-    """The counters of one bucket (names of ``MINUTE_COUNTERS``) plus latency."""
-
-    counters: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(MINUTE_COUNTERS, 0))
-    latency_ms_total: float = 0.0
-    llm_type: str | None = None
-    llm_model: str | None = None
-    host: str | None = None
-
-    def merge(self, other: BucketCounts) -> None:
-        """Add ``other`` into this bucket (labels: the newest non-empty one wins)."""
-        for name, value in other.counters.items():
-            self.counters[name] += value
-        self.latency_ms_total += other.latency_ms_total
-        self.llm_type = other.llm_type or self.llm_type
-        self.llm_model = other.llm_model or self.llm_model
-        self.host = other.host or self.host
-
-
-def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCounts]) -> None:
-    """Upsert every bucket and bump the configurations' totals, in one transaction."""
-    if not buckets:
-        return
-    counters = MINUTE_COUNTERS
-    totals = TOTALS_FROM_MINUTE
-    with transaction(conn):
-        ids = sorted({key.ai_llm_id for key in buckets})
-        live = {r[0] for r in conn.execute(
-            f"SELECT id FROM ai_llms WHERE id IN ({', '.join('?' for _ in ids)})",  # noqa: S608
-            ids)}
-        for key, counts in buckets.items():
-            if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
-                continue
-            conn.execute(USAGE_MINUTE_UPSERT, (
-                key.minute, key.ai_llm_id, key.repo_id, key.repo_ai_api_key_id,
-                *(counts.counters[c] for c in counters), counts.latency_ms_total,
-                counts.llm_type, counts.llm_model, counts.host,
-            ))
-            conn.execute(USAGE_TOTALS_UPSERT, (
-                key.ai_llm_id, *(counts.counters[src] for src in totals.values()),
-            ))
