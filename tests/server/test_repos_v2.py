@@ -15,6 +15,7 @@ from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import models as model_store
 from flashback_tui.server.store import repos as repo_store
 from tests.conftest import PlatformHandle, World, make_world
+from tests.support.fake_provider import DEFAULT_VALID_KEY, OPENAI_MODELS, FakeProvider
 
 
 class Api:
@@ -267,9 +268,23 @@ def test_ai_models_lists_what_the_linked_configurations_offer(
     assert "repoId" in api.call("POST", "/ai/models", expect=400, json={})["message"]
 
 
-@pytest.mark.skip(reason="validation does not store the provider's model list yet")
 def test_ai_models_after_a_real_validation(apis: dict[str, Api], world: World) -> None:
     """``POST /ai/llm/{id}/validate`` against the provider stand-in, then ``/ai/models``."""
+    api = apis["WRITE"]
+    with FakeProvider() as provider:
+        llm_id = api.call("POST", "/ai/llm", json={
+            "name": "probed", "aiType": "OPENAI", "endpoint": provider.endpoint("ok"),
+            "secret": DEFAULT_VALID_KEY, "workspaceId": world.workspace_id})["aiLlmId"]
+        repo_id = api.call("POST", "/repo", json=repo_body(world, "models-repo", llm_id))[
+            "repoId"]
+        assert api.call("POST", "/ai/models", json={"repoId": repo_id})["models"] == []
+        assert api.call("POST", f"/ai/llm/{llm_id}/validate")["success"] is True
+    models = api.call("POST", "/ai/models", json={"repoId": repo_id})["models"]
+    assert sorted(m["id"] for m in models) == sorted(OPENAI_MODELS)
+    assert {(m["aiType"], m["llmProvider"], m["created"]) for m in models} == {
+        ("OPENAI", "OPENAI", 1700000000)}
+    assert api.call("POST", "/ai/models", json={"repoId": repo_id, "aiType": "GOOGLE"}
+                    )["models"] == []
 
 
 def test_listing_takes_a_fixed_number_of_queries(platform: PlatformHandle,

@@ -212,7 +212,7 @@ def test_admin_commands_bootstrap_a_team_while_the_server_runs(platform: Any) ->
     (("member", "add", "Default", "ghost@example.test", "--role", "READ"), "no user", 4),
     (("member", "remove", "Default", "ghost@example.test"), "no user", 4),
     (("member", "remove", "Default", "admin@localhost"), "last ADMIN of workspace Default", 5),
-    (("repo", "add", "r", "--workspace", "Default", "--llm", "nope"), "no configuration", 4),
+    (("repo", "add", "r", "--workspace", "Default", "--llm", "nope"), "no AI LLM configuration nope", 4),
     (("user", "add", "admin@localhost"), "already exists", 1),
     (("user", "add", "not-an-email"), "email: must be an email address", 2),
     (("workspace", "add", "Default"), "already exists", 1),

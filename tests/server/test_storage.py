@@ -204,10 +204,10 @@ def test_rotate_key_reseals_everything_and_keeps_it_usable(tmp_path: Path) -> No
         assert llm_store.load_credentials(conn, reopened.keyring, keyless).secret is None
 
 
-def test_rotate_key_is_refused_while_the_key_comes_from_the_environment(tmp_path: Path) -> None:
+def test_a_keyring_from_the_environment_cannot_add_a_key_itself(tmp_path: Path) -> None:
     env = {MASTER_KEY_ENV: base64.b64encode(os.urandom(32)).decode()}
     keyring = Keyring(tmp_path, env=env)
-    with pytest.raises(CryptoError, match="unset it"):
+    with pytest.raises(CryptoError, match="put a new key first"):
         keyring.rotate()
 
 

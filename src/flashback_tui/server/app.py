@@ -177,7 +177,8 @@ def _openapi_without_422(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+                                 description=app.description, routes=app.routes,
+                                 separate_input_output_schemas=app.separate_input_output_schemas)
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     operation.get("responses", {}).pop("422", None)
@@ -241,6 +242,9 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         version=__version__,
         description="A local implementation of the Flashback AI LLM API.",
         lifespan=lifespan,
+        # Answers leave out empty optional fields (WireModel's serializer): describe them by
+        # their fields, which is what a client reads, not by that serializer's signature.
+        separate_input_output_schemas=False,
     )
     app.state.gateway = gateway
     _install_error_handlers(app)

@@ -41,6 +41,7 @@ from flashback_tui.server.deps import (
     require_row_access,
     require_workspace_role,
 )
+from flashback_tui.server.routes.ai_llm_wire import ai_llm_wire
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.store import repos as repo_store
@@ -191,7 +192,7 @@ def _linked_llms(conn: sqlite3.Connection, user: CurrentUser,
         return {}
     workspaces = {record.workspace_id for record in records if record.llm_ids}
     only = next(iter(workspaces)) if len(workspaces) == 1 else None
-    wires = [r.to_wire() for r in llm_store.ai_llm_records(conn, user.id, workspace_id=only)]
+    wires = [ai_llm_wire(r) for r in llm_store.ai_llm_records(conn, user.id, workspace_id=only)]
     return {w["id"]: AiLlm.model_validate(w) for w in wires if w["id"] in wanted}
 
 
