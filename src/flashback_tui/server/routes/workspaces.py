@@ -6,7 +6,8 @@ Who may do what:
   every listed workspace carries the caller's own membership role;
 - one (``GET /workspace/{id}``): its members, and also the org's OWNER and ADMINISTRATORS;
 - create: OWNER and ADMINISTRATORS (the creator becomes the workspace's ADMIN);
-- rename and the member calls: OWNER, ADMINISTRATORS and the workspace's ADMINs;
+- rename: OWNER and ADMINISTRATORS;
+- the member calls: OWNER, ADMINISTRATORS and the workspace's ADMINs;
 - delete: OWNER and ADMINISTRATORS, and only a workspace without configurations or
   repositories.
 
@@ -94,9 +95,9 @@ def get_workspace(workspace_id: str, user: User, state: State) -> WorkspaceRespo
 @router.put("/{workspace_id}", response_model=WorkspaceRefResponse, summary="Rename")
 def update_workspace(workspace_id: str, body: WorkspaceUpdate, user: User, state: State
                      ) -> WorkspaceRefResponse:
-    """Rename (an omitted name keeps it); org admins and the workspace's ADMINs."""
+    """Rename (an omitted name keeps it); the org's OWNER and ADMINISTRATORS only."""
     conn = state.db.conn()
-    require_workspace_manager(conn, user, workspace_id)
+    require_workspace_manager(conn, user, workspace_id, org_admin_only=True)
     return _ref(workspace_store.rename_workspace(conn, workspace_id, body.name,
                                                  actor=user.actor))
 

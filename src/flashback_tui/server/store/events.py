@@ -32,15 +32,23 @@ class Actor:
     email: str = ""
 
 
+def _local_admin(conn: sqlite3.Connection) -> Actor | None:
+    """The org's first OWNER: who ``admin`` commands act as (they run without a user)."""
+    row = conn.execute("SELECT id, org_id, name, email FROM users WHERE org_role = 255"
+                       " ORDER BY created_at, rowid LIMIT 1").fetchone()
+    return Actor(id=row[0], org_id=row[1], name=row[2] or "", email=row[3]) if row else None
+
+
 def record(conn: sqlite3.Connection, actor: Actor | None, *, context: int, context_id: str,
            event: int, workspace_id: str | None = None,
            changed: Iterable[str] | None = None, org_id: str | None = None) -> None:
     """Add one event; call it inside the transaction that makes the change.
 
     ``changed`` lists field names (wire names); it is stored as ``{"changed": [...]}``.
-    ``actor`` None means the platform itself (an ``admin`` command without a user).
+    ``actor`` None means an ``admin`` command, which acts as the org's first OWNER.
     """
     data = json.dumps({"changed": sorted(set(changed))}) if changed is not None else None
+    actor = actor or _local_admin(conn)
     conn.execute(
         "INSERT INTO system_events (at, org_id, user_id, user_name, user_email, workspace_id,"
         " context, context_id, event, json_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
