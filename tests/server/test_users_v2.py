@@ -111,8 +111,10 @@ def test_admin_user_add_records_one_user_event(platform: Any) -> None:
                                        (mark,)).fetchall()
     assert len(rows) == 1
     (row,) = rows
-    assert (row["context"], row["event"], row["context_id"], row["user_id"]) == (
-        3, 0, user_id, "")
+    assert (row["context"], row["event"], row["context_id"]) == (3, 0, user_id)
+    owner = httpx.get(f"{platform.url}/user/profile",
+                      headers={"Authorization": f"Bearer {platform.admin_token}"})
+    assert row["user_id"] == owner.json()["data"]["id"]  # admin commands act as the OWNER
     assert json.loads(row["json_data"]) == {"changed": ["email", "name", "orgRole",
                                                         "password"]}
     assert "pass phrase" not in (row["json_data"] or "")
