@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import openai
 
 from tests.conftest import PlatformHandle, World
@@ -12,14 +14,16 @@ from tests.gateway.test_policies import add_policy, org, org_of  # noqa: F401
 def test_filters_paging_and_visibility(platform: PlatformHandle, world: World, linked: Linked,
                                        org: str) -> None:  # noqa: F811
     ws = world.workspace_id
-    high = add_policy(linked.api, org, "high", "alpha", "HIGH", 2, workspaceId=ws)
-    low = add_policy(linked.api, org, "low", "beta", "LOW", 0, workspaceId=ws)
+    # Words no other test's policies know: org-wide policies of other tests apply here too.
+    alpha, beta = f"alpha{uuid.uuid4().hex[:8]}", f"beta{uuid.uuid4().hex[:8]}"
+    high = add_policy(linked.api, org, "high", alpha, "HIGH", 2, workspaceId=ws)
+    low = add_policy(linked.api, org, "low", beta, "LOW", 0, workspaceId=ws)
     client = openai.OpenAI(base_url=linked.base_url, api_key=linked.secret, max_retries=0)
-    for text in ("beta one", "beta two", "beta three"):
+    for text in (f"{beta} one", f"{beta} two", f"{beta} three"):
         client.chat.completions.create(model="m-1", messages=[{"role": "user", "content": text}])
     try:
         client.chat.completions.create(model="m-2",
-                                       messages=[{"role": "user", "content": "alpha"}])
+                                       messages=[{"role": "user", "content": alpha}])
     except openai.PermissionDeniedError:
         pass
     api = linked.api
