@@ -15,8 +15,8 @@ from keyring.backends import fail, null
 from pydantic import SecretStr
 
 from flashback_tui import credentials
+from flashback_tui.credential_types import DEFAULT_KEYRING_TIMEOUT
 from flashback_tui.credentials import (
-    DEFAULT_KEYRING_TIMEOUT,
     ENV_SOURCE,
     CredentialError,
     FileStore,

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flashback_tui import USER_AGENT
@@ -37,6 +37,7 @@ from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
 from flashback_tui.server.bedrock import bedrock_control_endpoint, sign_bedrock
 from flashback_tui.server.bedrock import bedrock_region as bedrock_region  # re-exported
 from flashback_tui.server.egress import EndpointRefused
+from flashback_tui.server.probe_models import ProbedModel, model_list, parse_models
 from flashback_tui.server.scrub import Scrubber as _Scrubber  # the gateway's import
 
 if TYPE_CHECKING:
@@ -45,14 +46,6 @@ if TYPE_CHECKING:
 ANTHROPIC_VERSION = "2023-06-01"
 #: A model list larger than this is not read further (the probe only needs to parse it).
 MAX_BODY_BYTES = 4 * 1024 * 1024
-
-
-class ProbedModel(NamedTuple):
-    """One model in a provider's listing (``created`` only when the provider gave a number)."""
-
-    model_id: str
-    name: str
-    created: int | None = None
 
 
 @dataclass(frozen=True)
@@ -372,7 +365,7 @@ def _classify(response: httpx.Response, body: bytes) -> _Answer:
     status = response.status_code
     payload = _json_or_none(body)
     if 200 <= status < 300:
-        models = _model_list(payload)
+        models = model_list(payload)
         if models is None:
             return _Answer(_Kind.NOT_MODELS, status)
         more = isinstance(payload, dict) and bool(
@@ -397,32 +390,6 @@ def _json_or_none(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
-
-
-def _model_list(payload: Any) -> list[Any] | None:
-    """The list of models in a listing (OpenAI/Anthropic ``data``, Google ``models``, AWS)."""
-    if isinstance(payload, dict):
-        for field in ("data", "models", "modelSummaries"):
-            if isinstance(payload.get(field), list):
-                return payload[field]
-    return None
-
-
-def parse_models(items: list[Any]) -> tuple[ProbedModel, ...]:
-    """The models of a listing: OpenAI/Anthropic ``id``, Google ``name``, AWS ``modelId``."""
-    out: dict[str, ProbedModel] = {}
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        model_id = next((item[k] for k in ("id", "modelId", "name")
-                         if isinstance(item.get(k), str) and item[k]), None)
-        if model_id is None or model_id in out:
-            continue
-        name = next((item[k] for k in ("display_name", "displayName", "modelName", "name")
-                     if isinstance(item.get(k), str) and item[k]), model_id)
-        created = item.get("created")
-        out[model_id] = ProbedModel(model_id, name, created if type(created) is int else None)
-    return tuple(out.values())
 
 
 def _phrase(response: httpx.Response) -> str:
