@@ -53,8 +53,7 @@ async def test_failed_write_keeps_counts_and_the_next_write_has_them_once() -> N
     accumulator.add(usage(tokens_in=3, llm_tokens_out=5), at_ms=minute + 1)
     accumulator.add(usage(tokens_in=4, num_blocks=1), at_ms=minute + 59_999)
     accumulator.add(usage(tokens_in=1), at_ms=minute + usage_store.MINUTE_MS)  # next minute
-    with pytest.raises(OSError):
-        await accumulator.flush()
+    await accumulator.flush()  # logged; every bucket stays pending
     assert accumulator.pending == 2
     accumulator.add(usage(tokens_in=10), at_ms=minute + 5)
     fail[0] = False
@@ -67,6 +66,46 @@ async def test_failed_write_keeps_counts_and_the_next_write_has_them_once() -> N
     assert by_minute[minute]["llm_tokens_out"] == 5
     assert by_minute[minute]["num_blocks"] == 1
     assert by_minute[minute + usage_store.MINUTE_MS]["api_calls"] == 1
+
+
+async def test_a_bucket_that_cannot_be_written_never_holds_up_the_others() -> None:
+    written: list[dict[BucketKey, BucketCounts]] = []
+    bad_minute = 7 * usage_store.MINUTE_MS
+    healed = [False]
+
+    def writer(batch: dict[BucketKey, BucketCounts]) -> None:
+        if not healed[0] and any(key.minute == bad_minute for key in batch):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        written.append(batch)
+
+    accumulator = UsageAccumulator(writer)
+    accumulator.add(usage(tokens_in=1), at_ms=bad_minute)
+    for n in range(1, 4):
+        accumulator.add(usage(tokens_in=n), at_ms=bad_minute + n * usage_store.MINUTE_MS)
+    await accumulator.flush()
+    assert sorted(key.minute for batch in written for key in batch) == [
+        bad_minute + n * usage_store.MINUTE_MS for n in range(1, 4)]
+    assert accumulator.pending == 1  # only the bad one, retried alone
+    healed[0] = True
+    written.clear()
+    await accumulator.flush()
+    assert len(written) == 1 and [key.minute for key in written[0]] == [bad_minute]
+    assert accumulator.pending == 0
+
+
+@pytest.mark.parametrize("reported", [
+    {"prompt_tokens": 18446744073709551616, "completion_tokens": 1},
+    {"prompt_tokens": -1, "completion_tokens": 5},
+    {"prompt_tokens": True, "completion_tokens": 5},
+    {"prompt_tokens": 2.5, "completion_tokens": 5},
+    "lots",
+])
+def test_counts_a_provider_cannot_mean_are_recorded_as_unknown(reported: object) -> None:
+    call = usage()
+    call.add_provider_usage(reported)
+    assert (call.llm_tokens_in, call.llm_tokens_out) == (0, 0)
+    call.add_provider_usage({"prompt_tokens": 2**63 - 1, "completion_tokens": 0})
+    assert (call.llm_tokens_in, call.llm_tokens_out) == (2**63 - 1, 0)
 
 
 @pytest.mark.parametrize("content", ["re:(a+)+$", r"re:(\w+\s?)*x", "re:(?:a|aa)*{2}",

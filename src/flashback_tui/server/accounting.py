@@ -27,8 +27,10 @@ Recording
     Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
     request path). A background task writes the pending buckets to SQLite every second in
     one transaction; the server also writes them before answering the usage reads
-    (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. A failed write puts the batch back,
-    so no count is lost. Latency is the time from the request's arrival to the provider's
+    (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. When a batch fails, each bucket is
+    written alone and only those that fail again stay pending, so no count is lost and no
+    bad bucket holds up the others. Provider counts are checked where they enter
+    (:func:`is_token_count`). Latency is the time from the request's arrival to the provider's
     last byte; model, host and end user (the chat request's ``user``) key each bucket.
 """
 
@@ -122,6 +124,28 @@ def choice_texts(choices: Any, part: str) -> list[str]:
     return texts
 
 
+#: The largest count a 64-bit signed database integer holds.
+MAX_COUNT = 2**63 - 1
+_bad_usage_seen: set[str] = set()
+_bad_usage_lock = threading.Lock()
+
+
+def is_token_count(value: Any) -> bool:
+    """A count a provider may report: an ``int`` (not a bool) from 0 to :data:`MAX_COUNT`."""
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _report_bad_usage(llm_id: str) -> None:
+    """Log once per configuration that its provider reported counts that cannot be right."""
+    with _bad_usage_lock:
+        if llm_id in _bad_usage_seen:
+            return
+        _bad_usage_seen.add(llm_id)
+    logger.warning("the provider of configuration %s reported token counts that are not"
+                   " counts (negative, not whole numbers, or too large): recorded as unknown",
+                   llm_id)
+
+
 @dataclass
 class CallUsage:
     """What one gateway call counts; filled in as the call goes."""
@@ -146,12 +170,20 @@ class CallUsage:
     user_uuid: str = ""
 
     def add_provider_usage(self, usage: Any) -> None:
-        """Take the provider's ``usage`` object (ignored unless it is one)."""
-        if not isinstance(usage, dict):
+        """Take the provider's ``usage`` object, if its counts are believable.
+
+        Counts must be integers from 0 to 2**63 - 1 (what a 64-bit counter holds); anything
+        else (a negative number, ``true``, a float, a number too big to store) is recorded
+        as unknown, that is 0, and logged once per configuration.
+        """
+        if usage is None:
             return
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        if isinstance(prompt, int) and isinstance(completion, int):
+        prompt = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+        completion = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        if is_token_count(prompt) and is_token_count(completion):
             self.llm_tokens_in, self.llm_tokens_out = prompt, completion
+        else:
+            _report_bad_usage(self.ai_llm_id)
 
     def bucket(self) -> BucketCounts:
         """This call as bucket counters (one API call)."""
@@ -245,38 +277,59 @@ class UsageAccumulator:
                 else:
                     existing.merge(counts)
 
+    def _write(self, batch: dict[BucketKey, BucketCounts]) -> dict[BucketKey, BucketCounts]:
+        """Write a batch (blocking); what could not be written, each bucket tried alone.
+
+        One bucket that cannot be written never holds up the others: after the batch fails,
+        every bucket is written on its own, and only those that fail again stay pending.
+        """
+        try:
+            self._writer(batch)
+            return {}
+        except Exception as exc:
+            if len(batch) == 1:
+                logger.error("cannot write one usage bucket (kept for the next try): %s",
+                             type(exc).__name__)
+                return batch
+        failed: dict[BucketKey, BucketCounts] = {}
+        for key, counts in batch.items():
+            try:
+                self._writer({key: counts})
+            except Exception as exc:
+                failed[key] = counts
+                logger.error("cannot write a usage bucket of %s (kept, retried alone): %s",
+                             key.ai_llm_id, type(exc).__name__)
+        return failed
+
     async def flush(self) -> None:
-        """Write everything pending (in a thread); on failure keep it pending and re-raise."""
+        """Write everything pending (in a thread); what fails stays pending, retried alone."""
         if self._flush_lock is None:
             self._flush_lock = asyncio.Lock()
         async with self._flush_lock:
             batch = self._take()
             if not batch:
                 return
-            write = asyncio.ensure_future(asyncio.to_thread(self._writer, batch))
+            write = asyncio.ensure_future(asyncio.to_thread(self._write, batch))
             try:
-                await asyncio.shield(write)
+                failed = await asyncio.shield(write)
             except asyncio.CancelledError:
-                # The thread cannot be stopped: learn whether its write committed before
-                # deciding whether the batch is still pending (never count it twice).
+                # The thread cannot be stopped: learn what its write committed before
+                # deciding what is still pending (never count anything twice).
                 try:
-                    await write
+                    self._put_back(await write)
                 except Exception:
                     self._put_back(batch)
                 raise
             except Exception:
                 self._put_back(batch)
                 raise
+            self._put_back(failed)
 
     def flush_sync(self) -> None:
         """Write everything pending from the calling thread (last resort at shutdown)."""
         batch = self._take()
         if batch:
-            try:
-                self._writer(batch)
-            except BaseException:
-                self._put_back(batch)
-                raise
+            self._put_back(self._write(batch))
 
     async def run_periodic(self, interval: float = FLUSH_INTERVAL) -> None:
         """Flush every ``interval`` seconds until cancelled (failures are logged, retried)."""

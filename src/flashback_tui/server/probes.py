@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flashback_tui import USER_AGENT
-from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
+from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType, check_secret_text
 from flashback_tui.server.bedrock import bedrock_control_endpoint, sign_bedrock
 from flashback_tui.server.bedrock import bedrock_region as bedrock_region  # re-exported
 from flashback_tui.server.egress import EndpointRefused
@@ -122,6 +122,10 @@ async def probe(
     missing = _missing_credentials(ai_type, key, secret)
     if missing:
         return ProbeResult(False, f"Validation failed: {missing}")
+    if any(value and check_secret_text(value) for value in (key, secret)):
+        return ProbeResult(False, "Validation failed: the stored key or secret cannot be sent"
+                                  " to the provider (it is not printable ASCII without spaces);"
+                                  " rotate it")
     if ai_type is AiType.AWS:
         base = bedrock_control_endpoint(base)
     deadline = asyncio.get_running_loop().time() + timeout

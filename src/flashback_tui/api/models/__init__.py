@@ -23,6 +23,7 @@ from flashback_tui.api.models.ai_llm import (
     ValidationStatus,
 )
 from flashback_tui.api.models.auth import (
+    ORG_ROLE_DESCRIPTIONS,
     DeviceInfo,
     LoginRequest,
     LoginResponse,
@@ -35,6 +36,7 @@ from flashback_tui.api.models.auth import (
     Short,
     UserRoles,
     UserRolesResponse,
+    org_role_description,
 )
 from flashback_tui.api.models.common import (
     DEFAULT_ENDPOINTS,
@@ -64,6 +66,7 @@ from flashback_tui.api.models.common import (
     WireModel,
     WireSecret,
     check_endpoint,
+    check_secret_text,
     format_timestamp,
     local_field,
     mask_key,
@@ -155,6 +158,7 @@ __all__ = [
     "MAX_BUCKETS",
     "MAX_LINKS",
     "NAME_MAX_LENGTH",
+    "ORG_ROLE_DESCRIPTIONS",
     "PAGE_DEFAULT",
     "PAGE_MAX",
     "POLICY_CONTENT_MAX_LENGTH",
@@ -259,9 +263,11 @@ __all__ = [
     "WorkspaceUpdate",
     "WorkspaceUser",
     "check_endpoint",
+    "check_secret_text",
     "format_timestamp",
     "local_field",
     "mask_key",
+    "org_role_description",
     "org_role_name",
     "parse_enum",
     "parse_secret",

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 
-from flashback_tui.api.models import AiType
+from flashback_tui.api.models import AiType, check_secret_text
 from flashback_tui.server.gateway.errors import openai_error, scrubber
 from flashback_tui.server.store import repos as repo_store
 from flashback_tui.server.store.violations import KeyContext
@@ -63,6 +63,18 @@ class Upstream:
 
 
 
+def _unsendable(credentials: Any) -> str | None:
+    """Why the configuration's stored credentials cannot go to its provider, or None."""
+    if not credentials.secret_bound:
+        return ("The configuration's secret was given for another endpoint or provider type;"
+                " it is never sent elsewhere. Give the secret again for the current endpoint.")
+    for value in (credentials.key, credentials.secret):
+        if value is not None and check_secret_text(value.get_secret_value()):
+            return ("The configuration's stored secret cannot be sent to the provider (it is"
+                    " not printable ASCII without spaces); rotate it.")
+    return None
+
+
 def upstream_for(route: repo_store.KeyRoute, context: KeyContext | None = None
                  ) -> Upstream | JSONResponse:
     """The upstream of a key route, or the error to answer with."""
@@ -70,6 +82,9 @@ def upstream_for(route: repo_store.KeyRoute, context: KeyContext | None = None
         return openai_error(400, f"The repository of this key has no {route.ai_type.value}"
                             " configuration linked.", "invalid_request_error",
                             "no_configuration")
+    unsendable = _unsendable(route.credentials)
+    if unsendable:
+        return openai_error(502, unsendable, "upstream_error", "secret_unusable")
     if route.ai_type == AiType.AWS:
         return openai_error(501, "AWS Bedrock configurations cannot be reached through the"
                             " gateway; link an OPENAI, ANTHROPIC, GOOGLE or OTHER"
