@@ -25,16 +25,13 @@ from flashback_tui import __version__
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.crypto import CryptoError
+from flashback_tui.server.limits import BodySizeLimit, HeaderLimits
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.throttle import LoginThrottle
 
 logger = logging.getLogger("flashback_tui.server")
 
-#: Bodies larger than this are refused before parsing.
-MAX_BODY_BYTES = 1024 * 1024
-#: Path prefixes with their own body limit.
-BODY_LIMIT_OVERRIDES: dict[str, int] = {"/v1/": 32 * 1024 * 1024}
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -69,48 +66,6 @@ def describe_validation_error(errors: list[dict[str, Any]]) -> str:
         reason = reason.removeprefix(f"{loc[-1]} " if loc else "")  # "aiType: aiType must..."
         parts.append(f"{where}: {reason}")
     return "; ".join(parts)
-
-
-class BodySizeLimit:
-    """Refuse request bodies over a limit with a 400, declared or streamed (chunked).
-
-    ``overrides`` maps a path prefix to its own limit (the OpenAI-compatible gateway relays
-    long prompts, so ``/v1/`` allows more than the management API).
-    """
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES,
-                 overrides: dict[str, int] | None = None) -> None:
-        self.app = app
-        self.limit = limit
-        self.overrides = overrides if overrides is not None else dict(BODY_LIMIT_OVERRIDES)
-
-    def limit_for(self, path: str) -> int:
-        """The limit that applies to ``path``."""
-        return next((size for prefix, size in self.overrides.items()
-                     if path.startswith(prefix)), self.limit)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_for(scope.get("path", ""))
-        too_large = StarletteHTTPException(400, f"body: larger than {limit // 1024} kB")
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _error(400, str(too_large.detail))(scope, receive, send)
-                return
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise too_large  # FastAPI re-raises HTTPExceptions from body reading
-            return message
-
-        await self.app(scope, counting_receive, send)
 
 
 class UnexpectedErrors:
@@ -258,4 +213,5 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.add_middleware(StrictWire)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(HeaderLimits)
     return app

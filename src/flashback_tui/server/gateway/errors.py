@@ -41,13 +41,34 @@ def user_of(payload: dict[str, Any]) -> str:
     return user[:128] if isinstance(user, str) else ""
 
 
+#: How deeply a chat request's JSON may nest (real requests stay far below).
+MAX_JSON_DEPTH = 64
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def chat_payload(body: bytes) -> dict[str, Any] | JSONResponse:
     """The parsed request, or a 400 saying what is wrong with it."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return openai_error(400, "We could not parse the JSON body of your request.",
                             "invalid_request_error", "invalid_json")
+    if nesting_depth(payload) > MAX_JSON_DEPTH:
+        return openai_error(400, f"The request is nested more than {MAX_JSON_DEPTH} levels"
+                            " deep.", "invalid_request_error", "too_deep")
     if not isinstance(payload, dict):
         return openai_error(400, "The body must be a JSON object.", "invalid_request_error",
                             "invalid_json")
