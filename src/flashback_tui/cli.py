@@ -16,9 +16,9 @@ SUBCOMMANDS: dict[str, str] = {
     "serve": "flashback_tui.commands.serve:serve",
     "admin": "flashback_tui.commands.admin:admin",
     "login": "flashback_tui.commands.auth:login",
-    "logout": "flashback_tui.commands.auth:logout",
-    "auth": "flashback_tui.commands.auth:auth",
-    "workspaces": "flashback_tui.commands.llm:workspaces",
+    "logout": "flashback_tui.commands.logout:logout",
+    "auth": "flashback_tui.commands.auth_status:auth",
+    "workspaces": "flashback_tui.commands.workspaces:workspaces",
     "llm": "flashback_tui.commands.llm:llm",
     "demo": "flashback_tui.commands.demo:demo",
 }

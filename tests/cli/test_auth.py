@@ -91,8 +91,8 @@ def test_login_keeps_the_tokens_in_the_keyring(
     backend = use_keyring(MemoryKeyring())
     result = login(run, platform.url, account)
     assert result.exit_code == 0, result.output
-    assert f"Signed in to {platform.url} as {account.email} (profile 'work')" in result.stdout
-    assert "Credential stored in: keyring (MemoryKeyring)" in result.stdout
+    assert f"Signed in to {platform.url} as {account.email} (profile 'work')" in result.stderr
+    assert "Credential stored in: keyring (MemoryKeyring)" in result.stderr
     document = stored_document(backend)
     assert document["accessToken"] and document["refreshToken"]
     assert document["email"] == account.email and document["url"] == platform.url
@@ -131,7 +131,7 @@ def test_login_with_insecure_storage_writes_a_private_file_and_remembers(
     result = login(run, platform.url, account, "--insecure-storage")
     assert result.exit_code == 0, result.output
     path = config_dir / "credentials" / "work.json"
-    assert f"Credential stored in: file {path} (PLAINTEXT" in result.stdout
+    assert f"Credential stored in: file {path} (PLAINTEXT" in result.stderr
     assert "PLAINTEXT" in result.stderr  # the warning
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -232,8 +232,8 @@ def test_login_by_url_alone_names_the_profile_after_the_host(
                  input=account.password)
     assert result.exit_code == 0, result.output
     host = platform.url.split("//", 1)[1].replace(":", "-")
-    assert f"Saved profile '{host}'" in result.stdout
-    assert f"--profile {host}" in result.stdout
+    assert f"Saved profile '{host}'" in result.stderr
+    assert f"--profile {host}" in result.stderr
     # The URL alone now finds that profile and its credential.
     assert run("workspaces", "--url", platform.url).exit_code == 0
 
@@ -296,7 +296,7 @@ def test_logout_revokes_and_forgets(run, use_keyring, platform, account: Account
     refresh_token = stored_document(backend)["refreshToken"]
     result = run("logout", "--profile", "work")
     assert result.exit_code == 0, result.output
-    assert "Signed out" in result.stdout and "keyring (MemoryKeyring)" in result.stdout
+    assert "Signed out" in result.stderr and "keyring (MemoryKeyring)" in result.stderr
     assert backend.values == {}
 
     async def try_refresh() -> None:
