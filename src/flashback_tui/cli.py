@@ -20,6 +20,13 @@ SUBCOMMANDS: dict[str, str] = {
     "auth": "flashback_tui.commands.auth_status:auth",
     "workspaces": "flashback_tui.commands.workspaces:workspaces",
     "llm": "flashback_tui.commands.llm:llm",
+    "repo": "flashback_tui.commands.repo:repo",
+    "key": "flashback_tui.commands.keys:key",
+    "policy": "flashback_tui.commands.policy:policy",
+    "violations": "flashback_tui.commands.policy_lists:violations",
+    "alerts": "flashback_tui.commands.policy_lists:alerts",
+    "member": "flashback_tui.commands.member:member",
+    "events": "flashback_tui.commands.events:events",
     "demo": "flashback_tui.commands.demo:demo",
 }
 

@@ -144,6 +144,17 @@ async def resolve_policy(client: FlashbackClient, wanted: str) -> Policy:
                 where_of=lambda p: _policy_scope(p), scope="your organisation")
 
 
+async def scope_ids(client: FlashbackClient, workspace: str | None, repo_ref: str | None
+                    ) -> tuple[str | None, str | None]:
+    """``(workspaceId, repoId)`` of ``--workspace`` / ``--repo`` (both None: the org)."""
+    if workspace and repo_ref:
+        raise CliError("use either --workspace or --repo, not both", exit_code=ExitCode.USAGE)
+    if repo_ref:
+        chosen = await resolve_repo(client, repo_ref)
+        return chosen.workspace_id, chosen.id
+    return ((await resolve_workspace(client, workspace)).id if workspace else None), None
+
+
 def _policy_scope(policy: Policy) -> str:
     if policy.repo is not None or policy.repo_id:
         return f"repository {policy.repo.name if policy.repo else policy.repo_id}"

@@ -84,3 +84,35 @@ ACTIONS = {"log": 0, "alert": 1, "block": 2}
 ACTION = click.Choice(list(ACTIONS), case_sensitive=False)
 RISK = click.Choice(["low", "medium", "high"], case_sensitive=False)
 ROLE = click.Choice(["READ", "WRITE", "ADMIN"], case_sensitive=False)
+
+
+class TimeParam(click.ParamType):
+    """A moment: ISO 8601 (``2024-01-15T10:30:00Z``) or an age (``30m``, ``2h``, ``7d``).
+
+    Converted to ISO 8601 UTC with milliseconds, as the platform writes times.
+    """
+
+    name = "time"
+    _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from datetime import UTC, datetime, timedelta
+
+        from flashback_tui.api.models import format_timestamp
+
+        text = str(value).strip()
+        unit = self._UNITS.get(text[-1:].lower())
+        if unit is not None and text[:-1].isdigit():
+            return format_timestamp(datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * unit))
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{text!r} is not a time: give ISO 8601 (2024-01-15T10:30:00Z) or an "
+                      "age such as 30m, 2h or 7d", param, ctx)
+        return format_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+TIME = TimeParam()
