@@ -150,6 +150,8 @@ def test_a_wrong_password_is_exit_3_and_stores_nothing(
     result = run("login", "--profile", "work", "--url", platform.url, "--email", account.email,
                  "--password-stdin", input="not-the-password\n")
     assert result.exit_code == 3, result.output
+    assert "flashback-tui login" not in result.output  # no advice to do what just failed
+    assert "Hint: Check the e-mail address and password" in result.stderr
     assert backend.values == {}
     assert not (config_dir / "settings.toml").exists()
 
@@ -213,7 +215,7 @@ def test_login_with_a_token_from_stdin(run, use_keyring, platform, world) -> Non
 
     bad = run("login", "--profile", "ci2", "--url", platform.url, "--token-stdin",
               input="not-a-token\n")
-    assert bad.exit_code == 3
+    assert bad.exit_code == 3 and "flashback-tui login" not in bad.output
     assert (KEYRING_SERVICE, "ci2") not in backend.values
 
 
