@@ -91,8 +91,8 @@ def test_login_keeps_the_tokens_in_the_keyring(
     backend = use_keyring(MemoryKeyring())
     result = login(run, platform.url, account)
     assert result.exit_code == 0, result.output
-    assert f"Signed in to {platform.url} as {account.email} (profile 'work')" in result.stdout
-    assert "Credential stored in: keyring (MemoryKeyring)" in result.stdout
+    assert f"Signed in to {platform.url} as {account.email} (profile 'work')" in result.stderr
+    assert "Credential stored in: keyring (MemoryKeyring)" in result.stderr
     document = stored_document(backend)
     assert document["accessToken"] and document["refreshToken"]
     assert document["email"] == account.email and document["url"] == platform.url
@@ -131,7 +131,7 @@ def test_login_with_insecure_storage_writes_a_private_file_and_remembers(
     result = login(run, platform.url, account, "--insecure-storage")
     assert result.exit_code == 0, result.output
     path = config_dir / "credentials" / "work.json"
-    assert f"Credential stored in: file {path} (PLAINTEXT" in result.stdout
+    assert f"Credential stored in: file {path} (PLAINTEXT" in result.stderr
     assert "PLAINTEXT" in result.stderr  # the warning
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -150,6 +150,8 @@ def test_a_wrong_password_is_exit_3_and_stores_nothing(
     result = run("login", "--profile", "work", "--url", platform.url, "--email", account.email,
                  "--password-stdin", input="not-the-password\n")
     assert result.exit_code == 3, result.output
+    assert "flashback-tui login" not in result.output  # no advice to do what just failed
+    assert "Hint: Check the e-mail address and password" in result.stderr
     assert backend.values == {}
     assert not (config_dir / "settings.toml").exists()
 
@@ -213,7 +215,7 @@ def test_login_with_a_token_from_stdin(run, use_keyring, platform, world) -> Non
 
     bad = run("login", "--profile", "ci2", "--url", platform.url, "--token-stdin",
               input="not-a-token\n")
-    assert bad.exit_code == 3
+    assert bad.exit_code == 3 and "flashback-tui login" not in bad.output
     assert (KEYRING_SERVICE, "ci2") not in backend.values
 
 
@@ -232,8 +234,8 @@ def test_login_by_url_alone_names_the_profile_after_the_host(
                  input=account.password)
     assert result.exit_code == 0, result.output
     host = platform.url.split("//", 1)[1].replace(":", "-")
-    assert f"Saved profile '{host}'" in result.stdout
-    assert f"--profile {host}" in result.stdout
+    assert f"Saved profile '{host}'" in result.stderr
+    assert f"--profile {host}" in result.stderr
     # The URL alone now finds that profile and its credential.
     assert run("workspaces", "--url", platform.url).exit_code == 0
 
@@ -296,7 +298,7 @@ def test_logout_revokes_and_forgets(run, use_keyring, platform, account: Account
     refresh_token = stored_document(backend)["refreshToken"]
     result = run("logout", "--profile", "work")
     assert result.exit_code == 0, result.output
-    assert "Signed out" in result.stdout and "keyring (MemoryKeyring)" in result.stdout
+    assert "Signed out" in result.stderr and "keyring (MemoryKeyring)" in result.stderr
     assert backend.values == {}
 
     async def try_refresh() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flashback_tui.commands.auth import format_expiry
+from flashback_tui.commands.auth_common import format_expiry
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 UTC
 

@@ -80,7 +80,7 @@ def test_exit_statuses_of_a_real_process(
     assert bad_token.returncode == ExitCode.AUTHENTICATION
     missing = run_process("llm", "show", str(uuid.uuid4()), url=platform.url, token=token)
     assert missing.returncode == ExitCode.NOT_FOUND
-    assert missing.stderr.startswith("Error: no configuration with id")
+    assert missing.stderr.startswith("Error: no configuration named or with id")
 
 
 def test_a_dead_backend_exits_7_with_a_hint(run_process: Run) -> None:
@@ -147,7 +147,7 @@ def test_delete_asks_on_a_terminal(
 
     status, text = _answer_on_a_terminal(args, env, b"n\n")
     assert f"Delete asked ({llm_id}) for good? [y/N]" in text
-    assert status == ExitCode.FAILURE and "Nothing deleted." in text
+    assert status == ExitCode.FAILURE and "nothing deleted" in text
 
     status, text = _answer_on_a_terminal(args, env, b"y\n")
-    assert status == 0 and f"Deleted {llm_id}." in text
+    assert status == 0 and f"Deleted {llm_id} (" in text

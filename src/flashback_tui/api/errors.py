@@ -75,7 +75,7 @@ class ForbiddenError(FlashbackError):
 class NotFoundError(FlashbackError):
     """404: unknown id, or in a workspace the caller does not belong to."""
 
-    hint = "It may have been deleted; refresh the list."
+    hint = "It may have been deleted: refresh the list."
 
 
 class ServerError(FlashbackError):
@@ -118,3 +118,54 @@ def error_for_status(status: int, message: str, request: str = "",
     else:
         cls = _BY_STATUS.get(status, UnexpectedResponseError)
     return cls(message, status=status, request=request, error_code=error_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words a person understands
+# ---------------------------------------------------------------------------------------------
+
+#: Validation phrases (as pydantic words them) and the same in plain words.
+_PLAIN_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"Value error, ", ""),
+    (r"String should have at least 1 character\b", "must not be empty"),
+    (r"String should have at most (\d+) characters?", r"is too long: at most \1 characters"),
+    (r"String should have at least (\d+) characters?", r"is too short: at least \1 characters"),
+    (r"List should have at most (\d+) items?(?: after validation)?(?:, not \d+)?",
+     r"has too many items: at most \1"),
+    (r"Field required", "is required"),
+    (r"Input should be a valid string", "must be text"),
+    (r"Input should be a valid integer[^;]*", "must be a whole number"),
+    (r"Input should be a valid boolean[^;]*", "must be true or false"),
+    (r"Input should be a valid (?:dictionary|object)[^;]*", "must be a JSON object"),
+    (r"Input should be a valid list", "must be a list"),
+    (r"Input should be greater than or equal to (\S+)", r"must be at least \1"),
+    (r"Input should be less than or equal to (\S+)", r"must be at most \1"),
+    (r"Input should be less than (\S+)", r"must be less than \1"),
+    (r"Input should be greater than (\S+)", r"must be more than \1"),
+    (r"Input should be ", "must be "),
+    (r"Extra inputs are not permitted", "is not accepted here"),
+)
+
+
+def plain_words(message: str) -> str:
+    """``message`` with validation jargon in plain words.
+
+    ``name: String should have at most 255 characters`` becomes ``name is too long: at most
+    255 characters``. Text that holds no such phrase is returned as it came.
+    """
+    import re
+
+    text = message
+    for pattern, plain in _PLAIN_PHRASES:
+        text = re.sub(pattern, plain, text)
+    return re.sub(r"([\w.\-]+): (is|must|has) ", r"\1 \2 ", text)
+
+
+def with_hint(message: str, hint: str) -> str:
+    """A message and its hint as sentences: ``Not found. It may have been deleted.``"""
+    message, hint = message.strip(), hint.strip()
+    if not hint:
+        return message
+    if message and message[-1] not in ".!?:":
+        message += "."
+    return f"{message} {hint}".strip()

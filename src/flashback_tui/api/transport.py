@@ -36,12 +36,21 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from flashback_tui import USER_AGENT
+from flashback_tui.api.error_text import (
+    MAX_MESSAGE,
+    display_url,
+    is_error_body,
+    not_a_platform,
+    server_error,
+    shape_problems,
+    transport_reason,
+)
 from flashback_tui.api.errors import (
     FlashbackConnectionError,
     FlashbackError,
@@ -53,15 +62,14 @@ from flashback_tui.api.errors import (
 from flashback_tui.api.models import Timestamp, check_endpoint
 from flashback_tui.net import proxy_for
 
-__all__ = ["ApiSession", "Query", "Tokens", "TokensCallback", "query"]
+__all__ = ["MAX_MESSAGE", "ApiSession", "Query", "Tokens", "TokensCallback", "query",
+           "server_error", "shape_problems"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0
 #: Pauses between the tries of an idempotent GET: 3 tries in all.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5)
-#: A server message longer than this is cut (it ends up on one line of a screen).
-MAX_MESSAGE = 500
 #: GET answers kept for conditional requests (one per path and query).
 MAX_HELD_ANSWERS = 16
 
@@ -100,14 +108,6 @@ def as_secret(value: str | SecretStr | None) -> SecretStr | None:
     if value is None or isinstance(value, SecretStr):
         return value
     return SecretStr(value)
-
-
-def _display_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for messages and repr."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -162,45 +162,6 @@ def query(pairs: Mapping[str, QueryValue]) -> Query | None:
     return built or None
 
 
-def _cut(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
-def server_error(response: httpx.Response) -> tuple[str, str | None]:
-    """The message and ``error_code`` of an error answer (or a neutral description).
-
-    The message is a repository error's ``error_message``, else ``message``, else
-    ``detail``/``error``; the code is ``error_code`` (sign-in and repository errors).
-    """
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    code = None
-    if isinstance(data, dict):
-        raw_code = data.get("error_code")
-        code = raw_code.strip()[:100] if isinstance(raw_code, str) and raw_code.strip() else None
-        for field in ("error_message", "message", "detail", "error"):
-            text = data.get(field)
-            if isinstance(text, str) and text.strip():
-                return _cut(text), code
-    if code is not None:
-        return code, code
-    reason = response.reason_phrase or "error"
-    return f"HTTP {response.status_code} {reason}", None
-
-
-def shape_problems(exc: ValidationError) -> str:
-    """Where an answer departs from the contract, without echoing any of its values."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False)[:3]:
-        location = ".".join(str(part) for part in error["loc"]) or "body"
-        problems.append(f"{location}: {error['msg']}")
-    more = exc.error_count() - len(problems)
-    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
-
-
 class ApiSession:
     """The request machinery and the tokens of one client; the calls live in mixins.
 
@@ -239,7 +200,7 @@ class ApiSession:
     # -- lifecycle ------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={_display_url(self._base_url)!r})"
+        return f"{type(self).__name__}(base_url={display_url(self._base_url)!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -433,7 +394,7 @@ class ApiSession:
 
     def _transport_error(self, exc: httpx.RequestError, label: str) -> FlashbackError:
         """The client exception for an ``httpx`` transport failure."""
-        where = _display_url(self._base_url)
+        where = display_url(self._base_url)
         if isinstance(exc, httpx.TimeoutException):
             return FlashbackTimeoutError(
                 f"no answer from {where} within {self._timeout:g} s", request=label
@@ -442,13 +403,15 @@ class ApiSession:
             return UnexpectedResponseError(
                 f"could not decode the answer from {where}", request=label
             )
-        reason = str(exc) or type(exc).__name__
-        return FlashbackConnectionError(f"cannot reach {where}: {reason}", request=label)
+        return FlashbackConnectionError(f"cannot reach {where}: {transport_reason(exc)}",
+                                        request=label)
 
     @staticmethod
     def _decode(response: httpx.Response, model: type[ResponseT], label: str) -> ResponseT:
         """The answer as ``model``, or the exception its status or shape calls for."""
         status = response.status_code
+        if status in (404, 405) and not is_error_body(response):
+            raise not_a_platform(response, label)
         if not 200 <= status < 300:
             message, code = server_error(response)
             raise error_for_status(status, message, label, error_code=code)

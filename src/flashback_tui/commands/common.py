@@ -407,9 +407,46 @@ def build_model(model: type[T], **fields: Any) -> T:
     try:
         return model.model_validate(fields)  # type: ignore[attr-defined, no-any-return]
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_input=False, include_url=False):
-            field = str(error["loc"][0]) if error["loc"] else ""
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{OPTION_OF_FIELD.get(field, field)}: {message}")
-        raise click.UsageError("; ".join(problems)) from None
+        raise click.UsageError(field_problems(exc)) from None
+
+
+def field_problems(exc: Any, options: dict[str, str] | None = None) -> str:
+    """``--name is too long: at most 255 characters``: a pydantic error in plain words.
+
+    Only each error's location and message are used, never the input (it may be a secret).
+    """
+    from flashback_tui.api.errors import plain_words
+
+    names = {**OPTION_OF_FIELD, **(options or {})}
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else "input"
+        problems.append(plain_words(f"{names.get(field, field)}: {error['msg']}"))
+    return "; ".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Confirmations
+# ---------------------------------------------------------------------------------------------
+
+
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def check_confirmable(yes: bool, what: str = "deleting") -> None:
+    """Refuse (exit 2) when confirmation is needed and nobody can give it."""
+    if not yes and not stdin_is_terminal():
+        raise click.UsageError(f"{what} needs confirmation and standard input is not a "
+                               "terminal: pass --yes to go ahead without asking")
+
+
+def confirmed(yes: bool, question: str) -> bool:
+    """True with ``--yes``; else the answer to ``question`` (asked on stderr, default no)."""
+    return yes or click.confirm(question, default=False, err=True)
+
+
+def declined(what: str = "changed") -> CliError:
+    """The error of a question answered "no" (exit 1): ``not confirmed; nothing deleted``."""
+    return CliError(f"not confirmed; nothing {what}", exit_code=ExitCode.FAILURE)

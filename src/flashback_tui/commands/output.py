@@ -113,3 +113,8 @@ def echo_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 def format_count(value: int) -> str:
     """A counter for humans: ``1,234,567``."""
     return f"{value:,}"
+
+
+def wire(model: Any) -> Any:
+    """A wire model as its JSON shape (camelCase, ISO times); None stays None."""
+    return None if model is None else model.model_dump(mode="json", by_alias=True)

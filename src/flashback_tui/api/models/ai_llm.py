@@ -102,7 +102,7 @@ class AiLlmUpdate(RequestModel):
     ``endpoint: null`` resets the endpoint to the provider type's default, ``key: null``
     removes the key; ``name``, ``aiType``, ``secret`` and ``apiKeyUuid`` may be omitted but
     not null. A change of the endpoint's origin or of ``aiType`` must carry ``secret`` (see
-    :func:`flashback_tui.domain.origins.needs_secret_again`), except a reset to the type's
+    :func:`flashback_tui.domain.origins.changes_origin_or_type`), except a reset to the type's
     official endpoint.
     """
 

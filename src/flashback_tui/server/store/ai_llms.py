@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from pydantic import SecretStr
 
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType, mask_key
-from flashback_tui.domain.origins import needs_secret_again
+from flashback_tui.domain.origins import changes_origin_or_type
 from flashback_tui.server.crypto import CryptoError, Keyring
 from flashback_tui.server.db import transaction
 from flashback_tui.server.store import events
@@ -268,7 +268,7 @@ def _bind_secret(row: sqlite3.Row, changes: Mapping[str, Any], endpoint: str,
         return rebind
     bound_endpoint = row["secret_endpoint"] or row["endpoint"]
     bound_type = row["secret_ai_type"] or row["ai_type"]
-    if not needs_secret_again(bound_endpoint, bound_type, endpoint, ai_type.value):
+    if not changes_origin_or_type(bound_endpoint, bound_type, endpoint, ai_type.value):
         return {}
     official = DEFAULT_ENDPOINTS.get(ai_type)
     if ai_type.value == row["ai_type"] == bound_type and endpoint == official:

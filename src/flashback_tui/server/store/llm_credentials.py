@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
-from flashback_tui.domain.origins import needs_secret_again
+from flashback_tui.domain.origins import changes_origin_or_type
 from flashback_tui.server.crypto import Keyring, Sealed, associated_data
 from flashback_tui.server.db import transaction
 from flashback_tui.server.store.base import Invalid, NotFound
@@ -62,7 +62,7 @@ def secret_bound_to(endpoint: str | None, ai_type: str, secret_endpoint: str | N
     """
     if secret_endpoint is None or secret_ai_type is None:
         return False
-    return not needs_secret_again(secret_endpoint, secret_ai_type, endpoint, ai_type)
+    return not changes_origin_or_type(secret_endpoint, secret_ai_type, endpoint, ai_type)
 
 
 @dataclass(frozen=True)
