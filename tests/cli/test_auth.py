@@ -440,7 +440,7 @@ def test_processes_use_the_keyring_backend_the_user_chose(
     signed_in = process("login", "--profile", "work", "--url", platform.url, "--email",
                         account.email, "--password-stdin", env=env, input=account.password)
     assert signed_in.returncode == 0, signed_in.stderr
-    assert "keyring (JsonFileKeyring)" in signed_in.stdout
+    assert "keyring (JsonFileKeyring)" in signed_in.stderr
     status = process("auth", "status", "--profile", "work", env=env)
     assert status.returncode == 0, status.stderr
     assert "stored:  keyring (JsonFileKeyring)" in status.stdout

@@ -144,7 +144,7 @@ def test_provider_secret_never_comes_back_in_errors(
     assert canary not in body and canary[:10] not in body and "[redacted]" in body
 
 
-def test_oversized_chunked_prompt_is_400_openai_style(linked: Linked) -> None:
+def test_oversized_chunked_prompt_is_413_openai_style(linked: Linked) -> None:
     def chunks():
         piece = b" " * (1024 * 1024)
         yield b'{"messages": [{"role": "user", "content": "'
@@ -155,5 +155,5 @@ def test_oversized_chunked_prompt_is_400_openai_style(linked: Linked) -> None:
     response = httpx.post(f"{linked.base_url}/chat/completions", content=chunks(),
                           headers={"Authorization": f"Bearer {linked.secret}",
                                    "Content-Type": "application/json"}, timeout=60)
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "larger than" in response.json()["error"]["message"]
