@@ -25,7 +25,7 @@ def steady_cursors(pilot) -> None:
 
 async def show_list(pilot, configs=CONFIGS, workspace=WORKSPACES[0],
                     available=None) -> ConfigListScreen:
-    screen = ConfigListScreen(workspace.id, workspace.name)
+    screen = ConfigListScreen(pilot.app.state, workspace.id, workspace.name)
     await pilot.app.push_screen(screen)
     screen.show_configs(list(configs), available)
     steady_cursors(pilot)
@@ -106,7 +106,7 @@ def test_config_list_backend_unreachable(snap_compare) -> None:
 def test_create_form_with_local_errors(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await show_list(pilot)
-        await pilot.app.push_screen(ConfigFormScreen(None, workspaces=WORKSPACES[:2],
+        await pilot.app.push_screen(ConfigFormScreen(pilot.app.state, None, workspaces=WORKSPACES[:2],
                                                      default_workspace_id="ws-prod"))
         await pilot.pause()
         pilot.app.screen.query_one("#endpoint").value = "ftp://example"
@@ -120,7 +120,7 @@ def test_create_form_with_local_errors(snap_compare) -> None:
 def test_edit_form(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await show_list(pilot)
-        await pilot.app.push_screen(ConfigFormScreen(CONFIGS[0]))
+        await pilot.app.push_screen(ConfigFormScreen(pilot.app.state, CONFIGS[0]))
         steady_cursors(pilot)
         await pilot.pause()
 
@@ -130,7 +130,7 @@ def test_edit_form(snap_compare) -> None:
 def test_rotate_dialog(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await show_list(pilot)
-        await pilot.app.push_screen(RotateSecretDialog(CONFIGS[0]))
+        await pilot.app.push_screen(RotateSecretDialog(pilot.app.state, CONFIGS[0]))
         steady_cursors(pilot)
         await pilot.pause()
 
@@ -140,7 +140,7 @@ def test_rotate_dialog(snap_compare) -> None:
 def test_delete_dialog(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await show_list(pilot)
-        await pilot.app.push_screen(DeleteConfigDialog(CONFIGS[0]))
+        await pilot.app.push_screen(DeleteConfigDialog(pilot.app.state, CONFIGS[0]))
         await pilot.pause()
 
     assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
@@ -149,7 +149,7 @@ def test_delete_dialog(snap_compare) -> None:
 def test_delete_dialog_in_use(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await show_list(pilot)
-        dialog = DeleteConfigDialog(CONFIGS[0])
+        dialog = DeleteConfigDialog(pilot.app.state, CONFIGS[0])
         await pilot.app.push_screen(dialog)
         await pilot.pause()
         dialog.on_worker_failed(None, ForbiddenError("configuration is in use", status=403))
