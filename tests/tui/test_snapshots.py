@@ -193,3 +193,13 @@ def test_delete_dialog_in_use(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_help_over_the_list(snap_compare) -> None:
+    """The help at 80x24: every key of the list (those the key bar had no room for too)."""
+    async def run_before(pilot) -> None:
+        await show_list(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
