@@ -363,8 +363,8 @@ class StatsScreen(BaseScreen):
     def _update_scroll_hint(self) -> None:
         """Say that more columns are to the right when the table is wider than the screen."""
         table = self.query_one(DataTable)
-        hint = self.query_one("#stats-scroll-hint")
-        hint.display = table.virtual_size.width > table.scrollable_content_region.width > 0
+        needed = sum(column.get_render_width(table) for column in table.columns.values())
+        self.query_one("#stats-scroll-hint").display = needed > table.size.width > 0
 
     @staticmethod
     def _add_columns(table: DataTable, configs: Sequence[AiLlm]) -> None:
