@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 #: Modules of the TUI package that hold logic without widgets; they must stay textual-free.
-TUI_PLAIN_MODULES = ["flashback_tui.tui.validation", "flashback_tui.tui.errors"]
+TUI_PLAIN_MODULES = ["flashback_tui.domain.validation", "flashback_tui.tui.errors"]
 
 #: Imports every non-UI module in turn and reports the first one after which textual is loaded.
 _SCAN = """
@@ -37,7 +37,7 @@ def test_no_module_outside_the_tui_imports_textual() -> None:
                          capture_output=True, text=True)
     result = json.loads(out.stdout)
     assert "flashback_tui.server.app" in result["checked"]
-    assert "flashback_tui.tui.validation" in result["checked"]
+    assert "flashback_tui.domain.validation" in result["checked"]
     assert "flashback_tui.commands.llm" in result["checked"]
     assert result["culprit"] is None, f"{result['culprit']} imports textual"
 

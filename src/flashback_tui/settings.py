@@ -345,3 +345,19 @@ def _create_exclusive(directory: Path, stem: str, mode: int) -> tuple[int, str]:
             os.fchmod(fd, mode)  # the umask may have narrowed it; never widened
         return fd, name
     raise SettingsError(f"{directory}: cannot create a temporary file")
+
+
+def unknown_settings(profile: Profile, *, themes: set[str], binding_ids: set[str]) -> list[str]:
+    """Warnings, each naming a theme or a keymap binding id of ``profile`` that the app does
+    not know (the UI passes what it knows; this module never imports it)."""
+    problems = []
+    where = f"profile {profile.name!r} in {settings_path()}"
+    if profile.theme and profile.theme not in themes:
+        problems.append(f"Unknown theme {profile.theme!r} ({where}); the default theme is used."
+                        f" Known themes: {', '.join(sorted(themes))}.")
+    unknown = sorted(set(profile.keymap) - binding_ids)
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        problems.append(f"Unknown binding id{'s' if len(unknown) > 1 else ''} {names} in the "
+                        f"keymap ({where}); ignored. The help (?) lists every binding id.")
+    return problems

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.command import CommandPalette
 
 from flashback_tui.api.models import AiType
+from flashback_tui.domain.validation import ValidationOutcome
 from flashback_tui.tui.config_rows import short_reason, status_of
 from flashback_tui.tui.screens.config_form import ConfigFormScreen, field_of_message
 from flashback_tui.tui.screens.config_list import ConfigListScreen
-from flashback_tui.tui.validation import ValidationOutcome
 from tests.tui.fixed_data import CONFIGS, WORKSPACES, fixed_app, llm
 from tests.tui.harness import SIZE, make_app, wait_for
 
@@ -30,7 +30,7 @@ async def test_keymap_from_the_profile_remaps_binding_ids(platform, world) -> No
 async def test_command_palette_offers_and_runs_screen_actions() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = ConfigListScreen(WORKSPACES[0].id, WORKSPACES[0].name)
+        screen = ConfigListScreen(app.state, WORKSPACES[0].id, WORKSPACES[0].name)
         await app.push_screen(screen)
         screen.show_configs(list(CONFIGS))
         await pilot.pause()
@@ -48,7 +48,7 @@ async def test_command_palette_offers_and_runs_screen_actions() -> None:
 async def test_read_only_palette_has_no_write_actions() -> None:
     app = fixed_app(read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        screen = ConfigListScreen(WORKSPACES[0].id, WORKSPACES[0].name)
+        screen = ConfigListScreen(app.state, WORKSPACES[0].id, WORKSPACES[0].name)
         await app.push_screen(screen)
         screen.show_configs(list(CONFIGS))
         await pilot.pause()
@@ -60,7 +60,7 @@ async def test_read_only_palette_has_no_write_actions() -> None:
 async def test_q_quits_and_escape_goes_back() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        await app.push_screen(ConfigListScreen(WORKSPACES[0].id, WORKSPACES[0].name))
+        await app.push_screen(ConfigListScreen(app.state, WORKSPACES[0].id, WORKSPACES[0].name))
         await pilot.press("escape")
         assert len(app.screen_stack) == 1
         await pilot.press("q")
@@ -94,7 +94,7 @@ def test_server_messages_map_to_form_fields() -> None:
 async def test_refresh_updates_rows_in_place_and_keeps_the_cursor() -> None:
     app = fixed_app()
     async with app.run_test(size=SIZE) as pilot:
-        screen = ConfigListScreen(WORKSPACES[0].id, WORKSPACES[0].name)
+        screen = ConfigListScreen(app.state, WORKSPACES[0].id, WORKSPACES[0].name)
         await app.push_screen(screen)
         screen.show_configs(list(CONFIGS))
         await pilot.press("down", "down")

@@ -13,6 +13,7 @@ from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
 from flashback_tui.server import admin
 from flashback_tui.tui.screens.config_form import ConfigFormScreen, RotateSecretDialog
 from flashback_tui.tui.screens.config_list import ConfigListScreen
+from flashback_tui.tui.screens.confirm import ConfirmDialog
 from flashback_tui.tui.screens.delete_dialog import DeleteConfigDialog
 from tests.support.fake_provider import FakeProvider
 from tests.tui.harness import SIZE, make_app, screen_text, wait_for
@@ -140,11 +141,15 @@ async def test_form_errors_next_to_fields_and_nothing_lost(platform, world, prov
         assert app.screen is form
         assert form.query_one("#secret-error").display
 
-        # The server's 400 (duplicate name) shows under Name; the typed values stay.
+        # A duplicate name (any case) is refused as you type; the typed values stay.
         await type_into(pilot, "#endpoint", provider.endpoint("ok"))
         await type_into(pilot, "#secret", GOOD_KEY)
-        await pilot.press("ctrl+s")
+        await type_into(pilot, "#name", "TAKEN")
         await wait_for(lambda: form.query_one("#name-error").display, pilot)
+        assert "already exists" in str(form.query_one("#name-error").render())
+        await type_into(pilot, "#name", "Taken")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
         assert app.screen is form
         assert form.query_one("#name").value == "Taken"
         assert form.query_one("#secret").value == GOOD_KEY
@@ -158,7 +163,14 @@ async def test_form_errors_next_to_fields_and_nothing_lost(platform, world, prov
         form.query_one("#ai_type").value = AiType.GOOGLE
         await pilot.pause()
         assert form.query_one("#endpoint").value == "http://127.0.0.1:9/custom"
+        # Esc with changes asks first: n keeps editing, y discards.
         await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, ConfirmDialog), pilot)
+        await pilot.press("n")
+        await wait_for(lambda: app.screen is form, pilot)
+        await pilot.press("escape")
+        await wait_for(lambda: isinstance(app.screen, ConfirmDialog), pilot)
+        await pilot.press("y")
         await wait_for(lambda: app.screen is screen, pilot)
 
 

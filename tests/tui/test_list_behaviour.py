@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from flashback_tui.api.client import FlashbackClient
 from flashback_tui.api.models import AiLlmCreate, AiType
+from flashback_tui.tui.screens.config_detail import ConfigDetailScreen
 from flashback_tui.tui.screens.config_form import ConfigFormScreen
 from flashback_tui.tui.screens.config_list import ConfigListScreen
 from tests.support.fake_provider import FakeProvider
@@ -134,11 +135,13 @@ async def test_read_member_sees_writes_hidden_and_refused(platform, world, provi
                           if b.enabled}
         assert not footer_actions & {"new", "edit", "delete", "rotate"}
         assert "validate" in footer_actions
-        for key in ("n", "e", "d", "R", "enter"):
+        for key in ("n", "e", "d", "R"):
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen, key
         assert " New " not in screen_text(app)
+        await pilot.press("enter")  # Enter opens the details, which READ may see
+        await wait_for(lambda: isinstance(app.screen, ConfigDetailScreen), pilot)
 
 
 async def test_read_only_mode_hides_writes_for_an_admin(platform, world, provider) -> None:

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from flashback_tui.api.client import FlashbackClient
 from flashback_tui.api.models import AiLlmCreate, AiType, ValidateResponse
-from flashback_tui.tui.validation import ValidationOutcome, ValidationQueue
+from flashback_tui.domain.validation import ValidationOutcome, ValidationQueue
 from tests.support.fake_provider import FakeProvider
 
 KEY = "sk-queue-0123456789"

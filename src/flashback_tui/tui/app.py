@@ -1,7 +1,9 @@
-"""FlashbackApp: owns the session (client, profile, backend), the screen stack and errors.
+"""FlashbackApp: owns the session (client, profile, backend), routes messages, shows errors.
 
 The first paint never waits for the network: the session opens in a worker while the first
-screen shows a loading state; screens fill in when :class:`SessionReady` arrives.
+screen shows a loading state; screens fill in when :class:`SessionReady` arrives. Screens get
+the :class:`SessionState` when they are created and post messages up (``OpenWorkspace``,
+``ShowDetails``, ``OpenStats``, ...); this module decides what happens.
 """
 
 from __future__ import annotations
@@ -20,14 +22,22 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from flashback_tui.tui.errors import describe_error
-from flashback_tui.tui.messages import SessionReady, WorkspaceChosen
+from flashback_tui.tui.messages import (
+    OpenStats,
+    OpenWorkspace,
+    Reconnect,
+    SessionFailed,
+    SessionReady,
+    ShowDetails,
+    ShowPicker,
+)
+from flashback_tui.tui.session_state import SessionState
 
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
-    from flashback_tui.api.models import Role, Workspace
+    from flashback_tui.api.models import Workspace
     from flashback_tui.connect import Session
     from flashback_tui.settings import Profile
-    from flashback_tui.tui.widgets.header_bar import HeaderBar
 
 #: Opens a session: an async context manager yielding a connect.Session. Keyword arguments
 #: ``profile`` (switch to another profile) and ``credential`` (one just obtained by the
@@ -67,6 +77,7 @@ class FlashbackApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c"),
         Binding("w", "workspaces", "Workspaces", id="app.workspaces"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
     ]
@@ -82,78 +93,116 @@ class FlashbackApp(App[None]):
         super().__init__()
         self._opener = opener
         self._open_overrides: dict[str, Any] = {}
-        self._profile: Profile | None = profile
-        self.read_only = read_only
-        self.backend_label = backend_label or backend_label_for(profile)
+        self.state = SessionState(read_only=read_only,
+                                  backend_label=backend_label or backend_label_for(profile),
+                                  profile=profile, opening=opener is not None)
         self.session: Session | None = None
-        self.client: FlashbackClient | None = None
-        self.workspaces: list[Workspace] = []
-        self.user_id: str | None = None
-        self.session_error: BaseException | None = None
         self._exit_stack: AsyncExitStack | None = None
+        self._theme_ready = False
         if profile is not None and profile.keymap:
             self.set_keymap(profile.keymap)
 
+    # -- the session state, as attributes (tests and scripts read them) ------------------------
+
+    @property
+    def client(self) -> FlashbackClient | None:
+        """The signed-in client, None until the session is open."""
+        return self.state.client
+
+    @property
+    def workspaces(self) -> list[Workspace]:
+        """The caller's workspaces."""
+        return self.state.workspaces
+
+    @workspaces.setter
+    def workspaces(self, value: list[Workspace]) -> None:
+        self.state.workspaces = value
+
+    @property
+    def user_id(self) -> str | None:
+        """The caller's user id, when known."""
+        return self.state.user_id
+
+    @user_id.setter
+    def user_id(self, value: str | None) -> None:
+        self.state.user_id = value
+
+    @property
+    def read_only(self) -> bool:
+        """Whether every write is hidden and refused."""
+        return self.state.read_only
+
+    @property
+    def backend_label(self) -> str:
+        """Where the session goes, in a few words."""
+        return self.state.backend_label
+
     @property
     def profile(self) -> Profile:
-        """The profile in use (the built-in local one until the session says otherwise).
-
-        Built on first use, so the first frame does not wait for the settings machinery.
-        """
-        if self._profile is None:
+        """The profile in use (the built-in local one until the session says otherwise)."""
+        if self.state.profile is None:
             from flashback_tui.settings import builtin_local_profile
 
-            self._profile = builtin_local_profile()
-        return self._profile
-
-    @profile.setter
-    def profile(self, profile: Profile) -> None:
-        self._profile = profile
+            self.state.profile = builtin_local_profile()
+        return self.state.profile
 
     def apply_profile(self, profile: Profile) -> None:
-        """Use a profile's keymap and theme (also when it is resolved after start-up)."""
-        self.profile = profile
+        """Use a profile's keymap and theme; warn about names that do not exist."""
+        self.state.profile = profile
         if profile.keymap:
             self.set_keymap(profile.keymap)
         if profile.theme and profile.theme in self.available_themes:
             self.theme = profile.theme
+
+    def warn_about_settings(self, profile: Profile) -> None:
+        """A warning naming an unknown theme or binding id of the profile's settings."""
+        from flashback_tui.settings import unknown_settings
+        from flashback_tui.tui.binding_ids import known_binding_ids
+
+        own = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+        for problem in unknown_settings(profile, themes=set(self.available_themes),
+                                        binding_ids=known_binding_ids() | own):
+            self.notify(problem, title="Settings", severity="warning", timeout=10)
 
     # ----------------------------------------------------------------------------------------
     # Start-up and session
     # ----------------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        profile = self._profile
+        profile = self.state.profile
         if profile is not None and profile.theme and profile.theme in self.available_themes:
             self.theme = profile.theme
+        self._theme_ready = True
         if self._opener is not None:
             # Show the list frame at once; once the workspaces are known it either opens
             # the only (or default) workspace or gives way to the picker below it.
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
-            self.push_screen(ConfigListScreen(None, "", pending=True))
+            self.push_screen(ConfigListScreen(self.state, None, "", pending=True))
             # After the first frame: opening imports the session machinery on this thread.
             self.call_after_refresh(self.open_session)
 
     def get_default_screen(self) -> Screen[Any]:
-        """A blank base while a session opens (the picker is built when first needed);
-        the picker itself when the app runs without a session (fixed data)."""
+        """A blank base while a session opens; the picker when there is no session."""
         if self._opener is None:
             from flashback_tui.tui.screens.workspaces import WorkspacesScreen
 
-            return WorkspacesScreen()
+            return WorkspacesScreen(self.state)
         return super().get_default_screen()
 
     @property
     def connecting(self) -> bool:
         """True until the session is open (or has failed)."""
-        return self.client is None and self.session_error is None and self._opener is not None
+        return self.state.connecting
 
     def reconnect(self) -> None:
         """Open the session again (after a failure); no-op while one is opening."""
         opening = any(w.group == "session" and w.is_running for w in self.workers)
         if self._opener is not None and not opening:
             self.open_session()
+
+    def on_reconnect(self, _: Reconnect) -> None:
+        self.reconnect()
 
     def switch_profile(self, profile: Profile, credential: Any = None) -> None:
         """Close this session and open one on ``profile`` (from the command palette)."""
@@ -166,18 +215,20 @@ class FlashbackApp(App[None]):
             self._open_overrides["credential"] = credential
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.workspaces, self.user_id, self.session_error = [], None, None
-        self.client = None
+        state = self.state
+        state.workspaces, state.user_id, state.session_error = [], None, None
+        state.client, state.opening = None, True
         self.apply_profile(profile)
-        self.backend_label = backend_label_for(profile)
-        self.push_screen(ConfigListScreen(None, "", pending=True))
+        state.backend_label = backend_label_for(profile)
+        self.push_screen(ConfigListScreen(state, None, "", pending=True))
         self.open_session()
 
     @work(group="session", exclusive=True, exit_on_error=False)
     async def open_session(self) -> None:
         """Open the session (start the embedded server if needed), then load workspaces."""
         assert self._opener is not None
-        self.session_error = None
+        state = self.state
+        state.session_error, state.opening = None, True
         await self._close_session()
         stack = AsyncExitStack()
         try:
@@ -187,44 +238,51 @@ class FlashbackApp(App[None]):
             raise
         self._exit_stack = stack
         self.session = session
-        self.client = session.client
         self.apply_profile(session.profile)
-        self.backend_label = backend_label_for(session.profile, None if
-                                               session.local_server else session.url)
-        await self.load_workspaces()
+        state.backend_label = backend_label_for(session.profile,
+                                                None if session.local_server else session.url)
+        state.local = session.local_server is not None
+        state.credential = "" if state.local else _brief_source(session.credential_source)
+        answer = await session.client.get_workspaces()
+        state.workspaces = list(answer.workspaces)
+        state.client = session.client
+        state.user_id = self._identify_user()
         for screen in self.screen_stack:
             screen.post_message(SessionReady())
         self._open_single_workspace()
+        self.warn_about_settings(session.profile)
+
+    async def load_workspaces(self) -> list[Workspace]:
+        """Fetch the caller's workspaces again."""
+        client = self.state.client
+        assert client is not None
+        answer = await client.get_workspaces()
+        self.state.workspaces = list(answer.workspaces)
+        self.state.user_id = self._identify_user()
+        return self.state.workspaces
 
     def _open_single_workspace(self) -> None:
         """With exactly one workspace and no list open yet, go straight to it."""
         from flashback_tui.tui.screens.config_list import ConfigListScreen
 
-        if len(self.workspaces) == 1 and not any(
+        workspaces = self.state.workspaces
+        if len(workspaces) == 1 and not any(
             isinstance(screen, ConfigListScreen) for screen in self.screen_stack
         ):
-            only = self.workspaces[0]
-            self.push_screen(ConfigListScreen(only.id, only.name))
-
-    async def load_workspaces(self) -> list[Workspace]:
-        """Fetch the caller's workspaces and work out who the caller is."""
-        assert self.client is not None
-        answer = await self.client.get_workspaces()
-        self.workspaces = list(answer.workspaces)
-        self.user_id = self._identify_user()
-        return self.workspaces
+            self.push_screen(ConfigListScreen(self.state, workspaces[0].id, workspaces[0].name))
 
     def _identify_user(self) -> str | None:
         """The caller's user id: by e-mail, else the one member common to every workspace."""
         email = LOCAL_ADMIN_EMAIL if (self.session and self.session.local_server) else None
         email = email or self.profile.email
+        workspaces = self.state.workspaces
         if email:
-            for workspace in self.workspaces:
+            for workspace in workspaces:
                 for member in workspace.users:
                     if member.user and member.user.email.lower() == email.lower():
                         return member.user_id
         common: set[str] | None = None
-        for workspace in self.workspaces:
+        for workspace in workspaces:
             members = {member.user_id for member in workspace.users}
             common = members if common is None else common & members
         if common is not None and len(common) == 1:
@@ -233,7 +291,7 @@ class FlashbackApp(App[None]):
 
     async def _close_session(self) -> None:
         stack, self._exit_stack = self._exit_stack, None
-        self.client = None
+        self.state.client = None
         self.session = None
         if stack is not None:
             with contextlib.suppress(Exception):
@@ -245,15 +303,15 @@ class FlashbackApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
+        error = event.worker.error
         if event.worker.group == "session":
-            self.session_error = event.worker.error
+            self.state.session_error = error
+            self.state.opening = False
             for screen in self.screen_stack:
-                hook = getattr(screen, "on_session_failed", None)
-                if hook is not None:
-                    hook(event.worker.error)
-            if self._offer_sign_in(event.worker.error):
+                screen.post_message(SessionFailed(error))
+            if self._offer_sign_in(error):
                 return
-        self.show_error(event.worker.error)
+        self.show_error(error)
 
     def _offer_sign_in(self, error: BaseException) -> bool:
         """Show the sign-in screen when signing in again can fix ``error``."""
@@ -278,91 +336,66 @@ class FlashbackApp(App[None]):
         self.push_screen(SignInScreen(profile, describe_error(error).message), signed_in)
         return True
 
-    # ----------------------------------------------------------------------------------------
-    # What screens ask of the app
-    # ----------------------------------------------------------------------------------------
-
     def show_error(self, error: BaseException, *, title: str | None = None) -> None:
         """The one place that turns an error into a readable notice."""
-        report = describe_error(error, self.backend_label)
+        report = describe_error(error, self.state.backend_label)
         self.notify(report.text, title=title or report.title, severity="error", timeout=8)
 
-    def fill_header(self, header: HeaderBar) -> None:
-        """Backend, profile, where the token lives, read-only mode and profile colour."""
-        header.backend = self.backend_label
-        profile = self._profile
-        local = self.session is not None and self.session.local_server is not None
-        header.profile = "" if (local or profile is None or profile.is_local) else profile.name
-        if local or self.session is None:
-            header.credential = ""
-        else:  # a few words ("keyring", "plaintext file"): the full path does not fit
-            from flashback_tui.credentials import brief_source
-
-            header.credential = brief_source(self.session.credential_source)
-        header.read_only = self.read_only
-        header.profile_color = profile.color if profile is not None else None
-
-    def workspace(self, workspace_id: str | None) -> Workspace | None:
-        """A workspace by id, from the last fetch."""
-        return next((w for w in self.workspaces if w.id == workspace_id), None)
-
-    def role_in(self, workspace_id: str | None) -> Role | None:
-        """The caller's role in a workspace, or None when unknown."""
-        workspace = self.workspace(workspace_id)
-        if workspace is None or self.user_id is None:
-            return None
-        return workspace.role_of(self.user_id)
-
-    def role_label(self, workspace_id: str | None) -> str:
-        """The caller's role as the platform sent it ("" when unknown), new roles as they are."""
-        workspace = self.workspace(workspace_id)
-        if workspace is None or self.user_id is None:
-            return ""
-        role = next((m.role for m in workspace.users if m.user_id == self.user_id), None)
-        return "" if role is None else str(role)
-
-    def can_write(self, workspace_id: str | None) -> bool:
-        """False in read-only mode or with a READ role; True when the role is unknown."""
-        if self.read_only:
-            return False
-        if workspace_id is None:
-            return any(self._role_allows(w.id) for w in self.workspaces) or not self.workspaces
-        return self._role_allows(workspace_id)
-
-    def _role_allows(self, workspace_id: str) -> bool:
-        role = self.role_in(workspace_id)
-        return role is None or role.can_write
-
-    def writable_workspaces(self) -> list[Workspace]:
-        """Workspaces where the caller may create configurations."""
-        if self.read_only:
-            return []
-        return [w for w in self.workspaces if self._role_allows(w.id)]
-
     # ----------------------------------------------------------------------------------------
-    # Navigation
+    # Themes: one picked in the palette is kept for the profile
     # ----------------------------------------------------------------------------------------
 
-    def on_workspace_chosen(self, message: WorkspaceChosen) -> None:
+    def watch_theme(self, theme: str) -> None:
+        profile = self.state.profile
+        if not self._theme_ready or profile is None or profile.theme == theme:
+            return
+        self.state.profile = profile.model_copy(update={"theme": theme})
+        self._keep_theme(self.state.profile)
+
+    @work(group="settings", thread=True, exit_on_error=False)
+    def _keep_theme(self, profile: Profile) -> None:
+        """Write the theme into the profile's settings (a thread: it touches the disk)."""
+        from flashback_tui.settings import SettingsError, save_profile
+
+        try:
+            save_profile(profile)
+        except SettingsError as exc:
+            self.call_from_thread(self.notify, f"Theme not kept: {exc}", severity="warning")
+
+    # ----------------------------------------------------------------------------------------
+    # Navigation: what screens ask for
+    # ----------------------------------------------------------------------------------------
+
+    def on_open_workspace(self, message: OpenWorkspace) -> None:
         from flashback_tui.tui.screens.config_list import ConfigListScreen
 
-        self.push_screen(ConfigListScreen(message.workspace_id, message.workspace_name))
+        self.push_screen(ConfigListScreen(self.state, message.workspace_id,
+                                          message.workspace_name))
+
+    def on_show_picker(self, _: ShowPicker) -> None:
+        self.show_picker()
+
+    def on_open_stats(self, message: OpenStats) -> None:
+        self.open_stats(message.workspace_id, message.workspace_name)
+
+    def on_show_details(self, message: ShowDetails) -> None:
+        from flashback_tui.tui.screens.config_detail import ConfigDetailScreen
+
+        self.push_screen(ConfigDetailScreen(self.state, message.llm,
+                                            session_status=message.session_status))
 
     def action_workspaces(self) -> None:
         """Back to the workspace list from anywhere."""
         self.show_picker()
 
     def show_picker(self) -> None:
-        """Make the workspace picker the current screen, just above the blank base.
-
-        It is built on first use, so start-up does not pay for a screen it may never show.
-        """
+        """Make the workspace picker the current screen, just above the blank base."""
         from flashback_tui.tui.screens.workspaces import WorkspacesScreen
 
         while len(self.screen_stack) > 1 and not isinstance(self.screen, WorkspacesScreen):
             self.pop_screen()
         if not isinstance(self.screen, WorkspacesScreen):
-            self.push_screen(WorkspacesScreen())
+            self.push_screen(WorkspacesScreen(self.state))
 
     def action_help(self) -> None:
         screen_class = _optional_screen("flashback_tui.tui.screens.help", "HelpScreen")
@@ -378,7 +411,7 @@ class FlashbackApp(App[None]):
             self.notify("The statistics dashboard is not available in this build.",
                         severity="warning")
             return
-        self.push_screen(screen_class(workspace_id, workspace_name))
+        self.push_screen(screen_class(self.state, workspace_id, workspace_name))
 
     # ----------------------------------------------------------------------------------------
     # Command palette: every action of the current screen, plus Textual's own commands
@@ -401,6 +434,12 @@ class FlashbackApp(App[None]):
             yield SystemCommand(binding.description or action,
                                 f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
+
+
+def _brief_source(source: str) -> str:
+    from flashback_tui.credentials import brief_source
+
+    return brief_source(source)
 
 
 def _profile_commands() -> Any:

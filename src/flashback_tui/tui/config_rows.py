@@ -13,15 +13,26 @@ from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm
 
+#: Columns of the list; Status gets room first, then Name; Endpoint takes what is left.
 CONFIG_COLUMNS = (
-    TableColumn("Name", flex=3, min_width=8),
-    TableColumn("Provider", width=9),
-    TableColumn("Endpoint", flex=3, min_width=8),
-    TableColumn("Key", width=9),
-    TableColumn("Repos", width=5, justify_right=True),
-    TableColumn("Created", width=10),
-    TableColumn("Status", flex=3, min_width=12),
+    TableColumn("Name", min_width=10, priority=1, max_width=32, flex=1),
+    TableColumn("Provider", min_width=6, priority=3, max_width=9),
+    TableColumn("Endpoint", min_width=8, priority=6, flex=2),
+    TableColumn("Key", min_width=8, priority=4, max_width=9),
+    TableColumn("Repos", min_width=5, priority=2, max_width=5, justify_right=True),
+    TableColumn("Created", min_width=10, priority=5, max_width=10),
+    TableColumn("Status", min_width=14, priority=0, max_width=40, flex=1),
 )
+WORKSPACE_COLUMN = TableColumn("Workspace", min_width=9, priority=1, max_width=20)
+#: Where the Workspace column goes (after Name) when several workspaces are shown.
+WORKSPACE_AT = 1
+
+
+def config_columns(with_workspace: bool) -> tuple[TableColumn, ...]:
+    """The list's columns, with a Workspace column when several workspaces are shown."""
+    if not with_workspace:
+        return CONFIG_COLUMNS
+    return (*CONFIG_COLUMNS[:WORKSPACE_AT], WORKSPACE_COLUMN, *CONFIG_COLUMNS[WORKSPACE_AT:])
 
 _PREFIXES = re.compile(r"^(validation failed|error|invalid)\s*:\s*", re.IGNORECASE)
 
@@ -79,8 +90,11 @@ def shown_endpoint(endpoint: str) -> str:
     return endpoint.removeprefix("https://")
 
 
-def config_row(llm: AiLlm, status: Status) -> TableRow:
-    """The table row of a configuration (kept cheap: 10,000 of them are built at once)."""
+def config_row(llm: AiLlm, status: Status, workspace: str | None = None) -> TableRow:
+    """The table row of a configuration (kept cheap: 10,000 of them are built at once).
+
+    ``workspace`` (its name) adds the Workspace cell, for lists of several workspaces.
+    """
     created_at = llm.created_at
     created = created_at.isoformat()[:10] if created_at else ""
     endpoint = llm.endpoint or ""
@@ -88,14 +102,19 @@ def config_row(llm: AiLlm, status: Status) -> TableRow:
     name = llm.name
     key = llm.key or ""
     repos = len(llm.repos) if llm.repos is not None else None
+    cells = (name, provider, shown_endpoint(endpoint), key,
+             "" if repos is None else str(repos), created, status.label)
+    sort_values = (name.lower(), provider, endpoint, key, -1 if repos is None else repos,
+                   created_at, status.label)
+    if workspace is None:
+        return TableRow(llm.id, cells, sort_values, _STYLES[status.style],
+                        f"{name}\n{provider}\n{endpoint}".lower(), status)
     return TableRow(
         llm.id,
-        (name, provider, shown_endpoint(endpoint), key, "" if repos is None else str(repos),
-         created, status.label),
-        (name.lower(), provider, endpoint, key, -1 if repos is None else repos, created_at,
-         status.label),
-        _STYLES[status.style],
-        f"{name}\n{provider}\n{endpoint}".lower(),
+        (name, workspace, *cells[1:]),
+        (name.lower(), workspace.lower(), *sort_values[1:]),
+        _WORKSPACE_STYLES[status.style],
+        f"{name}\n{workspace}\n{provider}\n{endpoint}".lower(),
         status,
     )
 
@@ -104,3 +123,4 @@ _STYLES: dict[str | None, tuple[str | None, ...]] = {
     style: (None, None, "dim", "dim", None, "dim", style)
     for style in (None, "valid", "invalid", "pending", "dim")
 }
+_WORKSPACE_STYLES = {style: (None, "dim", *cells[1:]) for style, cells in _STYLES.items()}

@@ -1,18 +1,58 @@
-"""Messages that cross screens (posted up to the App, or broadcast by it)."""
+"""The typed messages screens post up to the App, and the ones the App broadcasts down.
+
+A screen asks ("open this workspace", "show these details"); the App decides. Workers post
+messages too, instead of touching widgets from their coroutine.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+if TYPE_CHECKING:
+    from flashback_tui.api.models import AiLlm
+    from flashback_tui.domain.validation import ValidationOutcome, ValidationSummary
+
 
 @dataclass
-class WorkspaceChosen(Message):
-    """The user opened a workspace (``workspace_id`` None means all workspaces)."""
+class OpenWorkspace(Message):
+    """Open the list of a workspace (``workspace_id`` None means all workspaces)."""
 
     workspace_id: str | None
     workspace_name: str
+
+
+#: The earlier name of :class:`OpenWorkspace`.
+WorkspaceChosen = OpenWorkspace
+
+
+@dataclass
+class ShowPicker(Message):
+    """Go back to the workspace picker."""
+
+
+@dataclass
+class OpenStats(Message):
+    """Open the usage dashboard of a workspace (None: every workspace)."""
+
+    workspace_id: str | None
+    workspace_name: str
+
+
+@dataclass
+class ShowDetails(Message):
+    """Open the detail view of a configuration."""
+
+    llm: AiLlm
+    session_status: str = ""
+    """Its status from a validation run in this session, when there was one."""
+
+
+@dataclass
+class Reconnect(Message):
+    """Open the session again (after a failure)."""
 
 
 @dataclass
@@ -21,8 +61,31 @@ class SessionReady(Message):
 
 
 @dataclass
+class SessionFailed(Message):
+    """Opening the session failed; screens show why."""
+
+    error: BaseException
+
+
+@dataclass
 class ConfigSaved(Message):
     """A configuration was created or changed; it should be validated in the background."""
 
     ai_llm_id: str
     created: bool
+
+
+@dataclass
+class ValidationResults(Message):
+    """A batch of validation answers (many may arrive per frame; they travel together)."""
+
+    outcomes: list[ValidationOutcome] = field(default_factory=list)
+
+
+@dataclass
+class ValidationsFinished(Message):
+    """A run of validations ended: its summary, and how many were started."""
+
+    summary: ValidationSummary
+    total: int
+    cancelled: bool = False

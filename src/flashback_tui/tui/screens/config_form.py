@@ -1,14 +1,15 @@
 """The create / edit form of a configuration, and the rotate-secret dialog.
 
-Local checks run as you type; the server's 400 message is shown next to the field it names.
-When saving fails the dialog stays open with everything typed. On success it dismisses with
-:class:`ConfigSaved`, and the list validates the configuration in the background.
+Every field is checked as you type (a duplicate name too, case-insensitively within the
+workspace); the server's 400 is shown next to the field it names, in plain words. Moving a
+configuration to another origin or provider type asks for the secret again. Esc with changes
+asks before discarding them. When saving fails the dialog stays open with everything typed;
+on success it dismisses with :class:`ConfigSaved`.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr, ValidationError
 from textual import on, work
@@ -28,42 +29,25 @@ from flashback_tui.api.models import (
     Workspace,
     check_endpoint,
 )
+from flashback_tui.api.models.common import NAME_MAX_LENGTH, SECRET_MAX_LENGTH
+from flashback_tui.domain.fields import field_problems, sentence
+from flashback_tui.domain.fields import split_field_message as _split
+from flashback_tui.domain.origins import needs_secret_again
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.messages import ConfigSaved
 from flashback_tui.tui.screens.base import BaseModal
+from flashback_tui.tui.screens.confirm import ConfirmDialog
 
-#: Form fields, keyed by the names the API uses in its messages.
-FIELD_ALIASES = {
-    "name": "name",
-    "aitype": "ai_type",
-    "ai_type": "ai_type",
-    "provider": "ai_type",
-    "endpoint": "endpoint",
-    "key": "key",
-    "secret": "secret",
-    "workspaceid": "workspace",
-    "workspace_id": "workspace",
-    "workspace": "workspace",
-}
-_LEADING_FIELD = re.compile(r"^\s*([A-Za-z_]+)\s*:")
+if TYPE_CHECKING:
+    from flashback_tui.tui.session_state import SessionState
 
+#: Why the secret is asked again when the endpoint's origin or the provider type changes.
+SECRET_AGAIN = ("The endpoint's origin or the provider changed: type the secret again "
+                "(a stored secret is only sent where it was given).")
 
 def field_of_message(message: str) -> str | None:
     """The form field a server or local message is about (``"name: ..."`` -> ``name``)."""
-    match = _LEADING_FIELD.match(message)
-    if match and match.group(1).lower() in FIELD_ALIASES:
-        return FIELD_ALIASES[match.group(1).lower()]
-    words = re.findall(r"[A-Za-z_]+", message.lower())
-    for candidate in ("secret", "endpoint", "aitype", "workspaceid", "key", "name"):
-        if candidate in words:
-            return FIELD_ALIASES[candidate]
-    if "already exists" in message.lower():
-        return "name"
-    return None
-
-
-def _strip_field(message: str) -> str:
-    return _LEADING_FIELD.sub("", message, count=1).strip() or message
+    return _split(message)[0]
 
 
 class ConfigFormScreen(BaseModal[ConfigSaved | None]):
@@ -76,16 +60,21 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
 
     def __init__(
         self,
+        state: SessionState,
         llm: AiLlm | None,
         *,
         workspaces: list[Workspace] | None = None,
         default_workspace_id: str | None = None,
+        taken_names: dict[str, set[str]] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(state)
         self.llm = llm
         self.workspaces = workspaces or []
         self.default_workspace_id = default_workspace_id
+        self.taken_names = taken_names or {}
+        """Names in use per workspace id, case-folded (the one being edited included)."""
         self.saving = False
+        self._initial: dict[str, object] | None = None
 
     @property
     def creating(self) -> bool:
@@ -144,6 +133,20 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         for error in self.query(".field-error"):
             error.display = False
         self.query_one("#name", Input).focus()
+        self.call_after_refresh(self._remember_initial)
+
+    def _remember_initial(self) -> None:
+        self._initial = self._values()
+
+    def _values(self) -> dict[str, object]:
+        values: dict[str, object] = {w.id or "": w.value for w in self.query(Input)}
+        values.update({w.id or "": w.value for w in self.query(Select)})
+        return values
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was typed or chosen since the form opened."""
+        return self._initial is not None and self._values() != self._initial
 
     # ----------------------------------------------------------------------------------------
     # As you type
@@ -173,15 +176,66 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
     @on(Input.Changed, "#endpoint")
     def _endpoint_changed(self, event: Input.Changed) -> None:
         self.show_field_error("endpoint", self._endpoint_problem(event.value))
+        self._check_secret_again()
+
+    @on(Select.Changed, "#ai_type")
+    def _type_changed(self) -> None:
+        self._check_secret_again()
 
     @on(Input.Changed, "#name")
-    def _name_changed(self, event: Input.Changed) -> None:
-        if event.value.strip():
-            self.show_field_error("name", "")
+    @on(Select.Changed, "#workspace")
+    def _name_changed(self) -> None:
+        self.show_field_error("name", self._name_problem(self._value("name")))
 
     @on(Input.Changed, "#secret")
     def _secret_changed(self, event: Input.Changed) -> None:
-        if event.value:
+        if len(event.value) > SECRET_MAX_LENGTH:
+            self.show_field_error("secret", f"Secret is too long: at most {SECRET_MAX_LENGTH}"
+                                  " characters.")
+        elif event.value:
+            self.show_field_error("secret", "")
+        else:
+            self._check_secret_again()
+
+    @on(Input.Changed, "#key")
+    def _key_changed(self, event: Input.Changed) -> None:
+        too_long = len(event.value) > SECRET_MAX_LENGTH
+        self.show_field_error("key", f"Key is too long: at most {SECRET_MAX_LENGTH} characters."
+                              if too_long else "")
+
+    def _name_problem(self, value: str) -> str:
+        name = value.strip()
+        if not name:
+            return "A name is required." if self._initial is not None else ""
+        if len(name) > NAME_MAX_LENGTH:
+            return f"Name is too long: at most {NAME_MAX_LENGTH} characters."
+        workspace = self.llm.workspace_id if self.llm else self._workspace_id()
+        same = self.llm is not None and name.casefold() == self.llm.name.casefold()
+        if not same and name.casefold() in self.taken_names.get(workspace or "", set()):
+            return f"A configuration named {name!r} already exists in this workspace."
+        return ""
+
+    def _workspace_id(self) -> str | None:
+        if not self.creating:
+            return None
+        value = self.query_one("#workspace", Select).value
+        return value if isinstance(value, str) else None
+
+    @property
+    def secret_needed_again(self) -> bool:
+        """Editing: whether the endpoint or type now differ enough to need the secret."""
+        if self.llm is None:
+            return False
+        endpoint = self._value("endpoint").strip() or self.llm.endpoint
+        provider = self.query_one("#ai_type", Select).value
+        return needs_secret_again(self.llm.endpoint, self.llm.ai_type, endpoint, provider)
+
+    def _check_secret_again(self) -> None:
+        if self.llm is None:
+            return
+        if self.secret_needed_again and not self._value("secret"):
+            self.show_field_error("secret", SECRET_AGAIN)
+        elif not self._value("secret") or len(self._value("secret")) <= SECRET_MAX_LENGTH:
             self.show_field_error("secret", "")
 
     def _endpoint_problem(self, value: str) -> str:
@@ -191,7 +245,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         try:
             check_endpoint(value)
         except ValueError as exc:
-            return _sentence(str(exc))
+            return sentence(str(exc))
         return ""
 
     @on(Input.Submitted)
@@ -221,7 +275,19 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; with changes, ask first."""
+        if not self.changed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog("Discard your changes?",
+                                           "What you typed in this form will be lost.",
+                                           yes="Discard", no="Keep editing", danger=True),
+                             answered)
 
     def _value(self, field: str) -> str:
         return self.query_one(f"#{field}", Input).value
@@ -230,8 +296,8 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         """The request body from the fields, or None after showing what is wrong."""
         problems: dict[str, str] = {}
         name = self._value("name").strip()
-        if not name:
-            problems["name"] = "A name is required."
+        if problem := self._name_problem(name) or ("" if name else "A name is required."):
+            problems["name"] = problem
         provider = self.query_one("#ai_type", Select).value
         endpoint = self._value("endpoint").strip()
         if problem := self._endpoint_problem(endpoint):
@@ -240,6 +306,8 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         secret = self._value("secret")
         if self.creating and not secret:
             problems["secret"] = "A secret is required for a new configuration."
+        elif not secret and self.secret_needed_again:
+            problems["secret"] = SECRET_AGAIN
         workspace_id = None
         if self.creating:
             value = self.query_one("#workspace", Select).value
@@ -253,9 +321,8 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
         try:
             return self._model(name, provider, endpoint, key, secret, workspace_id)
         except ValidationError as exc:
-            for error in exc.errors():
-                field = FIELD_ALIASES.get(str(error["loc"][0]).lower()) if error["loc"] else None
-                self.show_field_error(field, str(error["msg"]).removeprefix("Value error, "))
+            for field, message in field_problems(exc.errors()):
+                self.show_field_error(field, message)
             return None
 
     def _model(self, name: str, provider: Any, endpoint: str, key: str, secret: str,
@@ -286,7 +353,7 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
 
     @work(group="save", exclusive=True, exit_on_error=False)
     async def _save(self, body: AiLlmCreate | AiLlmUpdate) -> None:
-        client = self.flashback.client
+        client = self.state.client
         try:
             if client is None:
                 raise RuntimeError("not connected")
@@ -307,11 +374,10 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
 
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
         if isinstance(error, BadRequestError):
-            self.show_field_error(field_of_message(error.message),
-                                  _sentence(_strip_field(error.message)))
+            self.show_field_error(*_split(error.message))
             return
         if isinstance(error, FlashbackError):
-            report = describe_error(error, self.flashback.backend_label)
+            report = describe_error(error, self.state.backend_label)
             self.show_field_error(None, f"Not saved: {report.message} {report.hint}")
             return
         super().on_worker_failed(worker, error)
@@ -325,8 +391,8 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
         Binding("ctrl+s", "save", "Save", id="rotate.save", priority=True),
     ]
 
-    def __init__(self, llm: AiLlm) -> None:
-        super().__init__()
+    def __init__(self, state: SessionState, llm: AiLlm) -> None:
+        super().__init__(state)
         self.llm = llm
 
     def compose(self) -> ComposeResult:
@@ -363,7 +429,7 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
         try:
             body = AiLlmUpdate(secret=SecretStr(secret))
         except ValidationError as exc:
-            self._error(str(exc.errors()[0]["msg"]).removeprefix("Value error, "))
+            self._error(field_problems(exc.errors())[0][1])
             return
         self._error("")
         self._rotate(body)
@@ -374,20 +440,15 @@ class RotateSecretDialog(BaseModal[ConfigSaved | None]):
 
     @work(group="save", exclusive=True, exit_on_error=False)
     async def _rotate(self, body: AiLlmUpdate) -> None:
-        client = self.flashback.client
+        client = self.state.client
         if client is None:
             raise RuntimeError("not connected")
         answer = await client.update_ai_llm(self.llm.id, body)
         self.dismiss(ConfigSaved(answer.ai_llm_id, created=False))
 
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
-        report = describe_error(error, self.flashback.backend_label)
+        report = describe_error(error, self.state.backend_label)
         self._error(f"Not rotated: {report.message} {report.hint}")
-
-
-def _sentence(text: str) -> str:
-    """``text`` with its first letter upper-cased (the rest untouched: URL stays URL)."""
-    return text[:1].upper() + text[1:]
 
 
 def _provider_options(current: object) -> list[tuple[str, object]]:

@@ -1,51 +1,84 @@
-"""ConfigListScreen: the main screen, the configurations of a workspace (or of all of them).
+"""ConfigListScreen: the configurations of a workspace (or of all of them).
 
-Loads in a worker and fills a :class:`FastTable`; refreshes update rows in place; `/` filters
-as you type; `a` shows only available configurations; `v`/`V` validate in the background
-with bounded concurrency and a progress bar; Esc cancels, clears the filter or goes back.
+A :class:`ListScreen`: loads in a worker, refreshes itself, filters, sorts. Enter opens the
+detail view; ``n``/``e``/``d``/``R`` write (hidden and explained where refused); ``v``/``V``
+validate in the background with bounded concurrency, answers arriving in batches, a progress
+bar, and a toast with the result or the summary; Esc cancels a run, clears the filter or goes
+back.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.widgets import Label, ProgressBar
+from textual.worker import Worker
 
 from flashback_tui.api.errors import FlashbackConnectionError, FlashbackTimeoutError
-from flashback_tui.tui.config_rows import CONFIG_COLUMNS, Status, config_row, status_of
+from flashback_tui.domain.validation import (
+    ValidationOutcome,
+    ValidationQueue,
+    outcome_kind,
+    summarize,
+)
+from flashback_tui.tui.config_rows import Status, config_columns, config_row, status_of
 from flashback_tui.tui.errors import describe_error
-from flashback_tui.tui.messages import ConfigSaved, SessionReady
-from flashback_tui.tui.screens.base import BaseScreen
-from flashback_tui.tui.validation import ValidationOutcome, ValidationQueue
-from flashback_tui.tui.widgets.fast_table import FastTable, TableRow
-from flashback_tui.tui.widgets.header_bar import HeaderBar
-from flashback_tui.tui.widgets.key_bar import KeyBar
+from flashback_tui.tui.messages import (
+    ConfigSaved,
+    OpenStats,
+    ShowDetails,
+    ShowPicker,
+    ValidationResults,
+    ValidationsFinished,
+)
+from flashback_tui.tui.screens.list_screen import ListScreen
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm
-    from flashback_tui.tui.app import FlashbackApp
+    from flashback_tui.tui.session_state import SessionState
+    from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
-WRITE_ACTIONS = frozenset({"new", "edit", "delete", "rotate"})
-#: Actions that need a workspace and a session.
-DATA_ACTIONS = frozenset({"validate", "validate_all", "toggle_available", "stats"})
 #: Seconds between retries while the backend is unreachable (doubling up to the maximum).
 RETRY_FIRST, RETRY_MAX = 2.0, 15.0
-#: How often validation answers are applied to the table (they are batched).
+#: How often a running validation posts the answers received so far (one batch).
 FLUSH_INTERVAL = 0.1
 
 
-class ConfigListScreen(BaseScreen):
+@dataclass
+class ConfigsLoaded(Message):
+    """A load finished: the configurations and, when fetched, the available ids."""
+
+    llms: list[AiLlm]
+    available: set[str] | None
+
+
+@dataclass
+class ValidationRunEnded(Message):
+    """One validation worker answered everything it was given."""
+
+
+class ConfigListScreen(ListScreen):
     """The configurations of one workspace (``workspace_id`` None: every workspace)."""
 
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new", "edit", "delete", "rotate"})
+    FILTER_PLACEHOLDER = "Filter by name, provider or endpoint (Enter: go to list, Esc: clear)"
+    #: The key bar's order of importance.
+    KEY_ORDER: ClassVar[tuple[str, ...]] = (
+        "filter", "new", "edit", "validate", "validate_all", "delete", "stats", "workspaces",
+        "toggle_available", "refresh", "rotate", "quit",
+    )
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="configs.filter"),
-        Binding("escape", "escape", "Back", show=False, id="configs.back"),
+        *ListScreen.list_bindings("configs"),
         Binding("n", "new", "New", id="configs.new"),
         Binding("e", "edit", "Edit", id="configs.edit"),
         Binding("d", "delete", "Delete", id="configs.delete"),
@@ -53,123 +86,87 @@ class ConfigListScreen(BaseScreen):
         Binding("v", "validate", "Validate", id="configs.validate"),
         Binding("V", "validate_all", "Validate all", id="configs.validate_all"),
         Binding("a", "toggle_available", "Available only", id="configs.available"),
-        Binding("r", "refresh", "Refresh", id="configs.refresh"),
         Binding("s", "stats", "Stats", id="configs.stats"),
     ]
 
-    def __init__(self, workspace_id: str | None, workspace_name: str, *,
-                 pending: bool = False) -> None:
-        super().__init__()
-        self.workspace_id = workspace_id
-        self.workspace_name = workspace_name or ("All workspaces" if not pending else "")
+    def __init__(self, state: SessionState, workspace_id: str | None, workspace_name: str,
+                 *, pending: bool = False) -> None:
+        super().__init__(state, workspace_id,
+                         workspace_name or ("All workspaces" if not pending else ""))
         self.pending = pending
         self.available_only = False
-        self.loaded = False
-        self.load_error: BaseException | None = None
         self._llms: dict[str, AiLlm] = {}
         self._available: set[str] | None = None
         self._outcomes: dict[str, ValidationOutcome] = {}
         self._validating: set[str] = set()
         self._validate_after_load: set[str] = set()
-        self._pending_outcomes: list[ValidationOutcome] = []
+        self._select_after_load: str | None = None
         self._progress_total = 0
         self._progress_done = 0
-        self._flush_timer: Timer | None = None
+        self._run_outcomes: list[ValidationOutcome] = []
+        self._runs = 0
         self._retry_timer: Timer | None = None
         self._retry_delay = RETRY_FIRST
 
+    # -- layout -------------------------------------------------------------------------------
+
     @property
-    def flashback(self) -> FlashbackApp:
-        return self.app  # type: ignore[return-value]
+    def several_workspaces(self) -> bool:
+        """Whether rows come from more than one workspace (a Workspace column is shown)."""
+        return self.workspace_id is None and len(self.state.workspaces) > 1
 
-    # ----------------------------------------------------------------------------------------
-    # Layout
-    # ----------------------------------------------------------------------------------------
+    def columns(self) -> Sequence[TableColumn]:
+        return config_columns(self.several_workspaces)
 
-    def compose(self) -> ComposeResult:
-        yield HeaderBar()
-        yield Input(placeholder="Filter by name, provider or endpoint (Enter: go to list, "
-                    "Esc: clear)", id="filter", compact=True)
-        yield Static("", id="empty")
-        yield FastTable(CONFIG_COLUMNS, id="configs")
+    def compose_below_table(self) -> ComposeResult:
         with Horizontal(id="validation"):
             yield Label("", id="validation-label")
             yield ProgressBar(show_eta=False, id="validation-progress")
-        yield Static("", id="detail")
-        yield KeyBar()
-
-    @property
-    def table(self) -> FastTable:
-        return self.query_one("#configs", FastTable)
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
+        super().on_mount()
         self.query_one("#validation").display = False
-        self._flush_timer = self.set_interval(FLUSH_INTERVAL, self._flush_outcomes, pause=True)
-        self._update_header()
-        self.table.focus()
-        if self.flashback.client is not None and not self.pending:
+        if self.state.client is not None and not self.pending:
             self.load()
-        self._show_state()
+        self.show_state()
 
-    def on_session_ready(self, _: SessionReady) -> None:
-        self.refresh_bindings()
-        self._update_header()
+    def on_session_ready(self, message: Any) -> None:
         if self.pending:
+            self.refresh_bindings()
             self._resolve_pending()
         else:
-            self.load()
-
-    def on_session_failed(self, error: BaseException) -> None:
-        self.load_error = error
-        self.refresh_bindings()
-        self._show_state()
+            super().on_session_ready(message)
 
     def _resolve_pending(self) -> None:
         """Decide which workspace this startup list shows, or give way to the picker."""
-        app = self.flashback
-        wanted = app.profile.default_workspace
+        state = self.state
+        wanted = state.profile.default_workspace if state.profile else None
         chosen = None
         if wanted:
-            chosen = next((w for w in app.workspaces if wanted in (w.id, w.name)), None)
-        if chosen is None and len(app.workspaces) == 1:
-            chosen = app.workspaces[0]
+            chosen = next((w for w in state.workspaces if wanted in (w.id, w.name)), None)
+        if chosen is None and len(state.workspaces) == 1:
+            chosen = state.workspaces[0]
         if chosen is None:
-            self.dismiss_to_picker()
+            if self.is_current:
+                self.post_message(ShowPicker())
             return
         self.workspace_id, self.workspace_name, self.pending = chosen.id, chosen.name, False
-        self._update_header()
+        self.update_header()
         self.load()
 
-    def dismiss_to_picker(self) -> None:
-        """Leave this screen for the workspace picker."""
-        if self.is_current:
-            self.flashback.show_picker()
-
-    def _update_header(self) -> None:
-        app = self.flashback
-        header = self.query_one(HeaderBar)
-        app.fill_header(header)
-        header.workspace = self.workspace_name
-        header.role = app.role_label(self.workspace_id) if self.workspace_id else ""
-
-    # ----------------------------------------------------------------------------------------
-    # Loading
-    # ----------------------------------------------------------------------------------------
+    # -- loading ------------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        """Reload the list (or reconnect when the session never opened)."""
-        app = self.flashback
-        if app.client is None or self.pending:
-            app.reconnect()  # the session (or its list of workspaces) never came up
+        if self.pending and self.state.client is not None:
+            self._resolve_pending()
             return
-        self.load()
+        super().action_refresh()
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        """Fetch the configurations (and availability when the server has no status)."""
-        client = self.flashback.client
-        if client is None:
+        """Fetch the configurations (and availability when the platform sends no status)."""
+        client = self.state.client
+        if client is None or self.pending:
             return
         if self.available_only:
             answer = await client.get_available_ai_llms()
@@ -177,53 +174,61 @@ class ConfigListScreen(BaseScreen):
                     if self.workspace_id is None or x.workspace_id == self.workspace_id]
             available: set[str] | None = {x.id for x in llms}
         else:
-            llms = (await client.get_ai_llms(self.workspace_id)).ai_llms
+            llms = list((await client.get_ai_llms(self.workspace_id)).ai_llms)
             available = None
             if any(x.validation_status is None for x in llms):
                 available = {x.id for x in (await client.get_available_ai_llms()).ai_llms}
-        self.show_configs(llms, available)
+        self.post_message(ConfigsLoaded(llms, available))
+
+    def on_configs_loaded(self, message: ConfigsLoaded) -> None:
+        self.show_configs(message.llms, message.available)
         due = [i for i in self._validate_after_load if i in self._llms]
         self._validate_after_load.difference_update(due)
         self.start_validation(due)
+        chosen, self._select_after_load = self._select_after_load, None
+        if chosen is not None and chosen in self._llms:
+            if self.table.get_row(chosen) is not None and chosen not in {
+                    r.key for r in self.table.visible_rows}:
+                self.clear_filter()
+            self.table.move_cursor_to_key(chosen)
 
     def show_configs(self, llms: list[AiLlm], available: set[str] | None = None) -> None:
         """Put these configurations on screen, updating rows in place when possible."""
-        self.loaded = True
-        self.load_error = None
         self._stop_retrying()
         for llm in llms:
             if llm.validation_status is not None:
                 self._outcomes.pop(llm.id, None)
         self._llms = {llm.id: llm for llm in llms}
         self._available = available
-        rows = [self._row(llm) for llm in llms]
-        table = self.table
-        if table.keys == [row.key for row in rows]:
-            table.update_rows(row for row in rows if table.get_row(row.key) != row)
-        else:
-            table.set_rows(rows)
-        self._show_state()
+        if self.several_workspaces != (len(self.table.columns) > 7):
+            self.table.set_columns(self.columns())
+        self.show_rows(self._row(llm) for llm in llms)
+
+    @property
+    def configs(self) -> list[AiLlm]:
+        """The configurations loaded, in the order the platform sent them."""
+        return list(self._llms.values())
 
     def _row(self, llm: AiLlm) -> TableRow:
-        return config_row(llm, self._status(llm))
+        workspace = self.state.workspace_name(llm.workspace_id) \
+            if self.several_workspaces else None
+        return config_row(llm, self.status(llm), workspace)
 
-    def _status(self, llm: AiLlm) -> Status:
+    def status(self, llm: AiLlm) -> Status:
+        """What the Status column shows for ``llm`` now."""
         return status_of(llm, validating=llm.id in self._validating,
                          outcome=self._outcomes.get(llm.id), available=self._available)
 
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
         if worker.group == "load":
             self.load_error = error
+            self.show_state()
             if isinstance(error, FlashbackConnectionError | FlashbackTimeoutError):
-                self._retry_later()
-                self._show_state()
+                if self._retry_timer is None:
+                    self._retry_timer = self.set_timer(self._retry_delay, self._retry)
+                self.show_state()
                 return
-            self._show_state()
         super().on_worker_failed(worker, error)
-
-    def _retry_later(self) -> None:
-        if self._retry_timer is None:
-            self._retry_timer = self.set_timer(self._retry_delay, self._retry)
 
     def _retry(self) -> None:
         self._retry_timer = None
@@ -236,107 +241,66 @@ class ConfigListScreen(BaseScreen):
             self._retry_timer = None
         self._retry_delay = RETRY_FIRST
 
-    # ----------------------------------------------------------------------------------------
-    # State lines: empty state, errors, details of the selected row
-    # ----------------------------------------------------------------------------------------
+    # -- state lines --------------------------------------------------------------------------
 
-    def _show_state(self) -> None:
-        empty = self.query_one("#empty", Static)
-        table = self.table
-        message = self._empty_message()
-        empty.update(message)
-        empty.display = bool(message) and table.row_count == 0
-        if self.load_error is not None and table.total_count:
-            empty.display = True
-        self._show_detail()
-
-    def _empty_message(self) -> str:
-        app = self.flashback
+    def state_text(self) -> str:
         if self.load_error is not None:
-            report = describe_error(self.load_error, app.backend_label)
+            report = describe_error(self.load_error, self.state.backend_label)
             retry = (" Retrying automatically; press r to retry now."
                      if self._retry_timer is not None else " Press r to retry.")
             return f"{report.title}: {report.message} {report.hint}{retry}"
-        if not self.loaded:
-            if app.connecting:
-                return f"Connecting to {app.backend_label}…"
-            return "Loading configurations…"
-        table = self.table
-        if table.total_count == 0:
-            if self.available_only:
-                return "No configuration is available (validated and active). Press a to " \
-                       "show all."
-            where = self.workspace_name or "this workspace"
-            if app.can_write(self.workspace_id):
-                return f"No configurations in {where} yet. Press n to add the first one."
-            return f"No configurations in {where} yet."
-        if table.row_count == 0:
+        if self.loaded and self.table.total_count and not self.table.row_count:
             return "No configuration matches the filter. Press Esc to clear it."
-        return ""
+        if not self.loaded and not self.state.connecting:
+            return "Loading configurations…"
+        return super().state_text()
 
-    def _show_detail(self) -> None:
-        detail = self.query_one("#detail", Static)
-        table = self.table
+    def empty_text(self) -> str:
+        if self.available_only:
+            return "No configuration is available (validated and active). Press a to show all."
+        where = self.workspace_name or "this workspace"
+        if self.state.can_write(self.workspace_id):
+            return f"No configurations in {where} yet. Press n to add the first one."
+        return f"No configurations in {where} yet."
+
+    def detail_text(self, key: str | None) -> str:
+        """The selected row's full status first, then who uses it, then the count."""
         parts = []
+        llm = self._llms.get(key) if key else None
+        if llm is not None:
+            status = self.status(llm)
+            full = status.detail if status.detail and status.style == "invalid" else ""
+            line = f"{llm.name}: {full or status.label}"
+            if llm.repos:
+                line += f" · used by {', '.join(r.name for r in llm.repos)}"
+            parts.append(line)
         if self.loaded:
+            table = self.table
             count = (f"{table.row_count} of {table.total_count}"
                      if table.row_count != table.total_count else f"{table.total_count}")
             parts.append(f"{count} configuration{'s' if table.total_count != 1 else ''}")
         if self.available_only:
             parts.append("available only")
-        key = table.cursor_key
+        return " · ".join(parts)
+
+    def row_workspace(self, key: str | None) -> str | None:
         llm = self._llms.get(key) if key else None
+        return llm.workspace_id if llm is not None else self.workspace_id
+
+    # -- opening, filtering -------------------------------------------------------------------
+
+    def open_row(self, key: str) -> None:
+        llm = self._llms.get(key)
         if llm is not None:
-            status = self._status(llm)
-            line = f"{llm.name}: {status.detail or status.label}"
-            if llm.repos:
-                line += f" · used by {', '.join(r.name for r in llm.repos)}"
-            parts.append(line)
-        detail.update(" · ".join(parts), layout=False)  # one line, fixed height
-
-    def on_fast_table_highlighted(self, _: FastTable.Highlighted) -> None:
-        self._show_detail()
-        if self.workspace_id is None:
-            self.refresh_bindings()  # write access depends on the row's workspace
-
-    def on_fast_table_selected(self, _: FastTable.Selected) -> None:
-        if self.check_action("edit", ()):
-            self.action_edit()
-
-    # ----------------------------------------------------------------------------------------
-    # Filter and availability
-    # ----------------------------------------------------------------------------------------
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-        self._show_state()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        table = self.table
-        table.focus()
-        table.cursor_row = 0
-
-    def clear_filter(self) -> None:
-        """Empty and hide the filter box; focus the table."""
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
-        self.table.set_filter("")
-        self.table.focus()
-        self._show_state()
+            status = self.status(llm) if llm.id in self._outcomes else None
+            text = (status.detail or status.label) if status is not None else ""
+            self.post_message(ShowDetails(llm, text))
 
     def action_toggle_available(self) -> None:
         self.available_only = not self.available_only
         self.loaded = False
         self.table.set_rows([])
-        self._show_state()
+        self.show_state()
         self.load()
 
     def action_escape(self) -> None:
@@ -344,28 +308,16 @@ class ConfigListScreen(BaseScreen):
         if self._validating:
             self.cancel_validation()
             return
-        box = self.query_one("#filter", Input)
-        if box.display or box.value:
-            self.clear_filter()
-            return
-        self.flashback.show_picker()
-
-    # ----------------------------------------------------------------------------------------
-    # Write actions
-    # ----------------------------------------------------------------------------------------
+        super().action_escape()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in DATA_ACTIONS:
-            return not self.pending and (self.loaded or self.flashback.client is not None)
-        if action in WRITE_ACTIONS:
-            if self.pending:
-                return False
-            if action == "new":
-                return self.flashback.can_write(self.workspace_id)
-            llm = self.selected
-            workspace = llm.workspace_id if llm else self.workspace_id
-            return self.flashback.can_write(workspace)
-        return True
+        if action in ("validate", "validate_all", "toggle_available", "stats"):
+            return not self.pending and (self.loaded or self.state.client is not None)
+        if action in self.WRITE_ACTIONS and self.pending:
+            return False
+        return super().check_action(action, parameters)
+
+    # -- writes -------------------------------------------------------------------------------
 
     @property
     def selected(self) -> AiLlm | None:
@@ -373,15 +325,21 @@ class ConfigListScreen(BaseScreen):
         key = self.table.cursor_key
         return self._llms.get(key) if key else None
 
+    def _taken_names(self) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for llm in self._llms.values():
+            names.setdefault(llm.workspace_id, set()).add(llm.name.casefold())
+        return names
+
     def action_new(self) -> None:
         from flashback_tui.tui.screens.config_form import ConfigFormScreen
 
-        app = self.flashback
-        if app.client is None:
+        if self.state.client is None:
             return
         self.app.push_screen(
-            ConfigFormScreen(None, workspaces=app.writable_workspaces(),
-                             default_workspace_id=self.workspace_id),
+            ConfigFormScreen(self.state, None, workspaces=self.state.writable_workspaces(),
+                             default_workspace_id=self.workspace_id,
+                             taken_names=self._taken_names()),
             self._after_save,
         )
 
@@ -389,23 +347,23 @@ class ConfigListScreen(BaseScreen):
         from flashback_tui.tui.screens.config_form import ConfigFormScreen
 
         llm = self.selected
-        if llm is None or self.flashback.client is None:
-            return
-        self.app.push_screen(ConfigFormScreen(llm), self._after_save)
+        if llm is not None and self.state.client is not None:
+            self.app.push_screen(ConfigFormScreen(self.state, llm,
+                                                  taken_names=self._taken_names()),
+                                 self._after_save)
 
     def action_rotate(self) -> None:
         from flashback_tui.tui.screens.config_form import RotateSecretDialog
 
         llm = self.selected
-        if llm is None or self.flashback.client is None:
-            return
-        self.app.push_screen(RotateSecretDialog(llm), self._after_save)
+        if llm is not None and self.state.client is not None:
+            self.app.push_screen(RotateSecretDialog(self.state, llm), self._after_save)
 
     def action_delete(self) -> None:
         from flashback_tui.tui.screens.delete_dialog import DeleteConfigDialog
 
         llm = self.selected
-        if llm is None or self.flashback.client is None:
+        if llm is None or self.state.client is None:
             return
 
         def deleted(done: bool | None) -> None:
@@ -413,7 +371,7 @@ class ConfigListScreen(BaseScreen):
                 self.notify(f"Deleted {llm.name}.")
                 self.load()
 
-        self.app.push_screen(DeleteConfigDialog(llm), deleted)
+        self.app.push_screen(DeleteConfigDialog(self.state, llm), deleted)
 
     def _after_save(self, saved: ConfigSaved | None) -> None:
         if saved is None:
@@ -422,14 +380,14 @@ class ConfigListScreen(BaseScreen):
         self.notify(f"{verb}; validating in the background.")
         self._outcomes.pop(saved.ai_llm_id, None)
         self._validate_after_load.add(saved.ai_llm_id)
+        if saved.created:
+            self._select_after_load = saved.ai_llm_id
         self.load()
 
     def action_stats(self) -> None:
-        self.flashback.open_stats(self.workspace_id, self.workspace_name)
+        self.post_message(OpenStats(self.workspace_id, self.workspace_name))
 
-    # ----------------------------------------------------------------------------------------
-    # Validation
-    # ----------------------------------------------------------------------------------------
+    # -- validation ---------------------------------------------------------------------------
 
     def action_validate(self) -> None:
         llm = self.selected
@@ -441,58 +399,58 @@ class ConfigListScreen(BaseScreen):
 
     def start_validation(self, ids: list[str]) -> None:
         """Validate these configurations in the background (bounded concurrency)."""
-        client = self.flashback.client
-        ids = [i for i in dict.fromkeys(ids) if i not in self._validating or
-               not self._is_running()]
-        if client is None or not ids:
+        running = self._runs > 0
+        ids = [i for i in dict.fromkeys(ids) if i not in self._validating or not running]
+        if self.state.client is None or not ids:
             return
-        if not self._is_running():
+        if not running:
             self._progress_total = self._progress_done = 0
+            self._run_outcomes = []
         self._validating.update(ids)
         self._progress_total += len(ids)
         self.table.update_rows(self._row(self._llms[i]) for i in ids if i in self._llms)
         self._show_progress()
-        assert self._flush_timer is not None
-        self._flush_timer.resume()
+        self._runs += 1
         self._validate(ids)
-
-    def _is_running(self) -> bool:
-        return any(w.node is self and w.group == "validate" and w.is_running
-                   for w in self.workers)
 
     @work(group="validate", exit_on_error=False)
     async def _validate(self, ids: list[str]) -> None:
-        client = self.flashback.client
+        """Run the validations; answers are posted in batches, at most every FLUSH_INTERVAL."""
+        client = self.state.client
         assert client is not None
-        queue = ValidationQueue(client, self.flashback.profile.validation_concurrency)
-        await queue.run(ids, self._receive_outcome)
+        pending: list[ValidationOutcome] = []
+        queue = ValidationQueue(client, self.state.validation_concurrency)
+        run = asyncio.ensure_future(queue.run(ids, pending.append))
+        try:
+            while not run.done():
+                await asyncio.wait([run], timeout=FLUSH_INTERVAL)
+                if pending:
+                    batch, pending[:] = list(pending), []
+                    self.post_message(ValidationResults(batch))
+            run.result()
+        finally:
+            run.cancel()
+            if pending:
+                self.post_message(ValidationResults(list(pending)))
+        self.post_message(ValidationRunEnded())
 
-    def _receive_outcome(self, outcome: ValidationOutcome) -> None:
-        """Keep an answer for the next batched flush (many may arrive per frame)."""
-        self._pending_outcomes.append(outcome)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
-        if event.worker.group == "validate" and event.state in (
-            WorkerState.SUCCESS, WorkerState.CANCELLED, WorkerState.ERROR
-        ):
-            self._flush_outcomes()
-            if not self._is_running():
-                self._finish_validation()
-
-    def _flush_outcomes(self) -> None:
-        """Apply the answers received since the last flush, in one table update."""
-        batch, self._pending_outcomes = self._pending_outcomes, []
-        if not batch:
-            return
+    def on_validation_results(self, message: ValidationResults) -> None:
+        """Apply one batch of answers in one table update."""
+        batch = [o for o in message.outcomes if o.ai_llm_id in self._validating]
         for outcome in batch:
             self._validating.discard(outcome.ai_llm_id)
             self._outcomes[outcome.ai_llm_id] = outcome
+        self._run_outcomes.extend(batch)
         self._progress_done += len(batch)
         self.table.update_rows(self._row(self._llms[o.ai_llm_id]) for o in batch
                                if o.ai_llm_id in self._llms)
         self._show_progress()
-        self._show_detail()
+        self.show_detail()
+
+    def on_validation_run_ended(self, _: ValidationRunEnded) -> None:
+        self._runs = max(self._runs - 1, 0)
+        if self._runs == 0:
+            self._finish_validation()
 
     def _show_progress(self) -> None:
         box = self.query_one("#validation")
@@ -513,10 +471,25 @@ class ConfigListScreen(BaseScreen):
 
     def _finish_validation(self, cancelled: bool = False) -> None:
         leftover, self._validating = self._validating, set()
-        if self._flush_timer is not None:
-            self._flush_timer.pause()
+        self._runs = 0
+        outcomes, self._run_outcomes = self._run_outcomes, []
         self.table.update_rows(self._row(self._llms[i]) for i in leftover if i in self._llms)
         self.query_one("#validation").display = False
-        if cancelled and leftover:
-            self.notify(f"Validation cancelled; {len(leftover)} not validated.")
-        self._show_detail()
+        self.show_detail()
+        summary = summarize(outcomes, cancelled=len(leftover) if cancelled else 0)
+        if not outcomes and not leftover:
+            return
+        self.post_message(ValidationsFinished(summary, len(outcomes) + len(leftover),
+                                              cancelled))
+        if len(outcomes) == 1 and not leftover:
+            outcome = outcomes[0]
+            llm = self._llms.get(outcome.ai_llm_id)
+            name = llm.name if llm is not None else outcome.ai_llm_id
+            label = self.status(llm).label if llm is not None else outcome.message
+            severity = "information" if outcome.success else "error"
+            self.notify(f"{name}: {label}", title=f"Validation: {outcome_kind(outcome)}",
+                        severity=severity)
+            return
+        title = "Validation cancelled" if cancelled else "Validation finished"
+        self.notify(summary.text, title=title,
+                    severity="information" if summary.valid == len(outcomes) else "warning")

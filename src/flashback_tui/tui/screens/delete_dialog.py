@@ -1,4 +1,4 @@
-"""DeleteConfigDialog: confirm deleting a configuration; Cancel is focused by default.
+"""DeleteConfigDialog: confirm deleting a configuration; Cancel is focused, ``y``/``n`` answer.
 
 The dialog names the configuration and the repositories that use it, performs the delete
 itself, and explains a 403 "in use" answer plainly instead of closing.
@@ -6,7 +6,7 @@ itself, and explains a 403 "in use" answer plainly instead of closing.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,9 @@ from flashback_tui.api.errors import ForbiddenError, NotFoundError
 from flashback_tui.api.models import AiLlm
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.screens.base import BaseModal
+
+if TYPE_CHECKING:
+    from flashback_tui.tui.session_state import SessionState
 
 
 def in_use_explanation(llm: AiLlm, server_message: str) -> str:
@@ -35,12 +38,13 @@ class DeleteConfigDialog(BaseModal[bool]):
     """Asks before deleting; dismisses True once the configuration is gone."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="delete.cancel"),
+        Binding("escape,n", "cancel", "Cancel", id="delete.cancel"),
+        Binding("y", "confirm", "Delete", id="delete.confirm"),
         Binding("left,right", "switch", "Switch button", show=False),
     ]
 
-    def __init__(self, llm: AiLlm) -> None:
-        super().__init__()
+    def __init__(self, state: SessionState, llm: AiLlm) -> None:
+        super().__init__(state)
         self.llm = llm
 
     def compose(self) -> ComposeResult:
@@ -55,8 +59,8 @@ class DeleteConfigDialog(BaseModal[bool]):
                          "Its stored credentials are removed for good.", classes="dialog-text")
             yield Static("", id="delete-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Delete", variant="error", id="delete", compact=True)
+                yield Button("Cancel (n)", id="cancel", compact=True)
+                yield Button("Delete (y)", variant="error", id="delete", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#delete-error").display = False
@@ -70,13 +74,17 @@ class DeleteConfigDialog(BaseModal[bool]):
         self.dismiss(False)
 
     @on(Button.Pressed, "#delete")
-    def _confirmed(self) -> None:
-        self.query_one("#delete", Button).disabled = True
+    def action_confirm(self) -> None:
+        """Delete (once: the button stays disabled while the request runs)."""
+        button = self.query_one("#delete", Button)
+        if button.disabled:
+            return
+        button.disabled = True
         self._delete()
 
     @work(group="delete", exclusive=True, exit_on_error=False)
     async def _delete(self) -> None:
-        client = self.flashback.client
+        client = self.state.client
         if client is None:
             raise RuntimeError("not connected")
         await client.delete_ai_llm(self.llm.id)
@@ -88,7 +96,7 @@ class DeleteConfigDialog(BaseModal[bool]):
         elif isinstance(error, NotFoundError):
             message = f"{self.llm.name} no longer exists (deleted elsewhere?). Refresh the list."
         else:
-            report = describe_error(error, self.flashback.backend_label)
+            report = describe_error(error, self.state.backend_label)
             message = f"Not deleted: {report.message} {report.hint}"
             self.query_one("#delete", Button).disabled = False
         box = self.query_one("#delete-error", Static)

@@ -14,10 +14,8 @@ import asyncio
 import textwrap
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -26,20 +24,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
 from flashback_tui.api.errors import FlashbackConnectionError, FlashbackError, NotFoundError
+from flashback_tui.domain.usage import (
+    ALARMING_FIELDS,
+    COUNTERS,
+    FIELD_INDEX,
+    NO_USAGE,
+    MinuteSeries,
+    counters_of,
+    fit_count,
+    format_rate,
+    minute_window,
+    per_minute,
+    read_counters,
+    series_summary,
+    summarize_minutes,
+)
 from flashback_tui.tui.errors import describe_error
-from flashback_tui.tui.screens.base import BaseScreen
+from flashback_tui.tui.screens.base import BaseScreen, fill_header
 from flashback_tui.tui.widgets.header_bar import HeaderBar
-from flashback_tui.tui.widgets.stat_tile import StatTile, format_count, format_rate
+from flashback_tui.tui.widgets.key_bar import KeyBar
+from flashback_tui.tui.widgets.stat_tile import StatTile
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm, AiLlmStats, AiStatsPoint
+    from flashback_tui.tui.session_state import SessionState
 
-#: Minutes of history drawn from ``/aistats/minute``.
-SERIES_MINUTES = 60
+__all__ = ["COUNTERS", "MinuteSeries", "StatsScreen", "counters_of", "fit_count",
+           "minute_window", "per_minute", "summarize_minutes"]
+
 #: How many per-refresh rates each tile's sparkline keeps.
 RATE_HISTORY = 40
 #: Above this many configurations, ``/aistats/minute`` is asked for every configuration and
@@ -52,123 +68,23 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Counter:
-    """One usage counter: its tile id, label, stats field and whether non-zero is alarming."""
-
-    key: str
-    label: str
-    field: str
-    alarming: bool = False
-
-
-COUNTERS: tuple[Counter, ...] = (
-    Counter("calls", "API calls", "total_api_calls"),
-    Counter("tokens-in", "Tokens in", "total_tokens_in"),
-    Counter("tokens-out", "Tokens out", "total_tokens_out"),
-    Counter("llm-tokens-in", "LLM tokens in", "total_llm_tokens_in"),
-    Counter("llm-tokens-out", "LLM tokens out", "total_llm_tokens_out"),
-    Counter("violations", "Violations", "total_policy_violations", alarming=True),
-    Counter("alerts", "Alerts", "total_alerts", alarming=True),
-    Counter("blocks", "Blocks", "total_blocks", alarming=True),
-)
-
 #: Table columns after Name and Provider: (key, header, counter field or None, width).
 #: Widths are fixed so that a refresh never re-measures or re-lays out the table.
 TABLE_COLUMNS: tuple[tuple[str, str, str | None, int], ...] = (
-    ("rate", "Calls/min", None, 9),
-    ("calls", "Calls", "total_api_calls", 9),
-    ("tokens-in", "Tok in", "total_tokens_in", 11),
-    ("tokens-out", "Tok out", "total_tokens_out", 11),
-    ("llm-tokens-in", "LLM in", "total_llm_tokens_in", 11),
-    ("llm-tokens-out", "LLM out", "total_llm_tokens_out", 11),
-    ("violations", "Viol.", "total_policy_violations", 7),
-    ("alerts", "Alerts", "total_alerts", 7),
-    ("blocks", "Blocks", "total_blocks", 7),
+    ("rate", "/min", None, 5),
+    ("calls", "Calls", "total_api_calls", 7),
+    ("tokens-in", "Tok in", "total_tokens_in", 8),
+    ("tokens-out", "Tok out", "total_tokens_out", 8),
+    ("llm-tokens-in", "LLM in", "total_llm_tokens_in", 8),
+    ("llm-tokens-out", "LLM out", "total_llm_tokens_out", 8),
+    ("violations", "Viol.", "total_policy_violations", 5),
+    ("alerts", "Alerts", "total_alerts", 6),
+    ("blocks", "Blocks", "total_blocks", 6),
 )
 #: The Name column is as wide as the longest name when the dashboard opens, within these.
-NAME_WIDTH = (8, 28)
+NAME_WIDTH = (8, 24)
 PROVIDER_WIDTH = 9
-ALARMING_FIELDS = frozenset(c.field for c in COUNTERS if c.alarming)
-#: Counter values travel as tuples in COUNTERS order (cheap to read, sum and compare for
-#: thousands of configurations); this is where each field sits. API calls come first.
-FIELD_INDEX = {c.field: index for index, c in enumerate(COUNTERS)}
-NO_USAGE: tuple[int, ...] = (0,) * len(COUNTERS)
-_read_counters = attrgetter(*(c.field for c in COUNTERS))
-
-
-def counters_of(stats: AiLlmStats | None) -> tuple[int, ...]:
-    """The counters of one configuration's stats in COUNTERS order (zeros without stats)."""
-    return NO_USAGE if stats is None else _read_counters(stats)
-
-
-def fit_count(value: int, width: int) -> str:
-    """A counter in full (``1,234,567``) when it fits ``width`` cells, else compact."""
-    full = f"{value:,}"
-    return full if len(full) <= width else format_count(value)
-
-
-def per_minute(current: int, previous: int, seconds: float) -> float:
-    """The per-minute rate between two readings of a counter (never negative)."""
-    if seconds <= 0:
-        return 0.0
-    return max(0, current - previous) * 60.0 / seconds
-
-
-@dataclass(frozen=True)
-class MinuteSeries:
-    """The last minutes of traffic from ``/aistats/minute``, oldest minute first."""
-
-    calls: list[int]
-    tokens: list[int]
-    latency_ms: float | None
-    last_latency_ms: float | None
-    last_conversations: int = 0
-    """Conversations active in the last minute that had calls."""
-
-    @property
-    def has_traffic(self) -> bool:
-        """Whether any call was recorded in the window."""
-        return any(self.calls)
-
-
-def minute_window(now: datetime, minutes: int = SERIES_MINUTES) -> tuple[datetime, datetime]:
-    """The start (a whole minute) and end of the series window ending at ``now``."""
-    start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
-    return start, now
-
-
-def summarize_minutes(
-    points: Iterable[AiStatsPoint],
-    start: datetime,
-    *,
-    minutes: int = SERIES_MINUTES,
-    ai_llm_ids: set[str] | None = None,
-) -> MinuteSeries:
-    """Sum the points into one bucket per minute from ``start`` on; the latency is the
-    call-weighted mean of the buckets' latencies (over the window and for the last minute
-    that had calls). Points of other configurations than ``ai_llm_ids`` are skipped."""
-    start_ms = int(start.timestamp() * 1000)
-    calls = [0] * minutes
-    tokens = [0] * minutes
-    latency_sum = [0.0] * minutes
-    conversations = [0] * minutes
-    for point in points:
-        if ai_llm_ids is not None and point.ai_llm_id not in ai_llm_ids:
-            continue
-        index = (point.timestamp - start_ms) // 60_000
-        if not 0 <= index < minutes:
-            continue
-        calls[index] += point.api_calls
-        tokens[index] += point.tokens_in + point.tokens_out
-        latency_sum[index] += point.latency_ms * point.api_calls
-        conversations[index] += point.active_conversations
-    total_calls = sum(calls)
-    latency = sum(latency_sum) / total_calls if total_calls else None
-    last = next((i for i in range(minutes - 1, -1, -1) if calls[i]), None)
-    last_latency = latency_sum[last] / calls[last] if last is not None else None
-    last_conversations = conversations[last] if last is not None else 0
-    return MinuteSeries(calls, tokens, latency, last_latency, last_conversations)
+_read_counters = read_counters
 
 
 class StatsScreen(BaseScreen):
@@ -209,8 +125,9 @@ class StatsScreen(BaseScreen):
             super().__init__()
             self.error = error
 
-    def __init__(self, workspace_id: str | None, workspace_name: str) -> None:
-        super().__init__()
+    def __init__(self, state: SessionState, workspace_id: str | None,
+                 workspace_name: str) -> None:
+        super().__init__(state)
         self.workspace_id = workspace_id
         self.workspace_name = workspace_name
         self.paused = False
@@ -254,12 +171,14 @@ class StatsScreen(BaseScreen):
                 yield Sparkline([], id="series-tokens")
             yield Static("Last hour: loading…", id="series-summary", markup=False)
         yield DataTable(id="stats-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Static("More columns to the right: ← → scroll", id="stats-scroll-hint",
+                     markup=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.title = "Usage statistics"
         self._update_header()
-        self.interval = float(getattr(self.app.profile, "refresh_interval", 2.0) or 2.0)
+        self.interval = float(self.state.refresh_interval or 2.0)
         self._timer = self.set_interval(self.interval, self._on_tick, name="stats-refresh")
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self._render_status()
@@ -310,7 +229,7 @@ class StatsScreen(BaseScreen):
                      known_ids: set[str] | None) -> None:
         """Fetch the configurations (when asked), the stats and the minute series (when
         asked)."""
-        client = self.app.client
+        client = self.state.client
         if client is None:
             self.post_message(self.Failed(FlashbackConnectionError("not connected yet")))
             return
@@ -352,7 +271,8 @@ class StatsScreen(BaseScreen):
         named = None
         if self.workspace_id is not None and ids and len(ids) <= MAX_IDS_IN_QUERY:
             named = sorted(ids)
-        client = self.app.client
+        client = self.state.client
+        assert client is not None
         try:
             answer = await client.get_ai_stats_minute(start=start, end=end, ai_llm_ids=named)
         except NotFoundError:
@@ -395,20 +315,14 @@ class StatsScreen(BaseScreen):
             self._busy = False
 
     def _update_header(self) -> None:
-        app: Any = self.app
         header = self.query_one(HeaderBar)
+        role = self.state.role_label(self.workspace_id) if self.workspace_id else ""
+        fill_header(header, self.state, workspace=self.workspace_name, role=role)
         header.title = "flashback-tui · stats"
-        header.backend = getattr(app, "backend_label", "")
-        header.workspace = self.workspace_name
-        role_label = getattr(app, "role_label", None)
-        header.role = role_label(self.workspace_id) if role_label and self.workspace_id else ""
-        header.read_only = bool(getattr(app, "read_only", False))
-        profile = getattr(app, "profile", None)
-        header.profile_color = getattr(profile, "color", None)
 
     def _show_error(self, error: BaseException | None) -> None:
         """Show why the last refresh failed; the timer keeps trying."""
-        backend = getattr(self.app, "backend_label", None) or "the backend"
+        backend = self.state.backend_label or "the backend"
         report = describe_error(error or RuntimeError("refresh failed"), backend)
         self._error = f"{report.title}: {report.message} {report.hint}".strip()
         self._render_status()
@@ -439,8 +353,18 @@ class StatsScreen(BaseScreen):
             new_rows.append((config.id, [name, provider] + [Text("")] * len(TABLE_COLUMNS)))
         for key, cells in new_rows:
             table.add_row(*cells, key=key)
+        self.call_after_refresh(self._update_scroll_hint)
         if self.workspace_id is not None:
             self._last_totals = None  # the set of configurations changed: no rate this time
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._update_scroll_hint)
+
+    def _update_scroll_hint(self) -> None:
+        """Say that more columns are to the right when the table is wider than the screen."""
+        table = self.query_one(DataTable)
+        needed = sum(column.get_render_width(table) for column in table.columns.values())
+        self.query_one("#stats-scroll-hint").display = needed > table.size.width > 0
 
     @staticmethod
     def _add_columns(table: DataTable, configs: Sequence[AiLlm]) -> None:
@@ -520,26 +444,13 @@ class StatsScreen(BaseScreen):
             values = [float(v) for v in data]
             if list(sparkline.data or []) != values:
                 sparkline.data = values
-        text = self._series_text(series)
+        text = series_summary(series)
         shown = str(summary.render())
         if text != shown:
             # A new layout only when the summary wraps onto a different number of lines.
             width = max(summary.size.width, 1)
             relayout = len(textwrap.wrap(text, width)) != len(textwrap.wrap(shown, width))
             summary.update(text, layout=relayout)
-
-    @staticmethod
-    def _series_text(series: MinuteSeries) -> str:
-        if not series.has_traffic:
-            return "Last hour: no traffic."
-        text = (f"Last hour: {fit_count(sum(series.calls), 7)} calls,"
-                f" {fit_count(sum(series.tokens), 7)} tokens, latency {series.latency_ms:,.0f} ms")
-        if series.last_latency_ms is not None:
-            text += f" · latest minute: {series.last_latency_ms:,.0f} ms"
-            if series.last_conversations:
-                plural = "s" if series.last_conversations != 1 else ""
-                text += f", {series.last_conversations:,} conversation{plural}"
-        return text
 
     def _on_theme_changed(self, _theme: Any) -> None:
         """Redraw highlighted cells in the new theme's error colour."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,11 +12,20 @@ from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from flashback_tui.tui.errors import describe_error
-from flashback_tui.tui.messages import SessionReady, WorkspaceChosen
-from flashback_tui.tui.screens.base import BaseScreen
+from flashback_tui.tui.messages import (
+    OpenStats,
+    OpenWorkspace,
+    Reconnect,
+    SessionFailed,
+    SessionReady,
+)
+from flashback_tui.tui.screens.base import BaseScreen, fill_header
 from flashback_tui.tui.widgets.fast_table import FastTable, TableColumn, TableRow
 from flashback_tui.tui.widgets.header_bar import HeaderBar
 from flashback_tui.tui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from flashback_tui.tui.session_state import SessionState
 
 ALL_KEY = "*"
 WORKSPACE_COLUMNS = (
@@ -36,8 +45,10 @@ class WorkspacesScreen(BaseScreen):
         Binding("s", "stats", "Stats", id="workspaces.stats"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    KEY_ORDER: ClassVar[tuple[str, ...]] = ("filter", "stats", "refresh", "quit")
+
+    def __init__(self, state: SessionState) -> None:
+        super().__init__(state)
         self.counts: Counter[str] | None = None
         self.error: BaseException | None = None
 
@@ -61,7 +72,7 @@ class WorkspacesScreen(BaseScreen):
         self.show_workspaces()
 
     def on_screen_resume(self) -> None:
-        if self.app.client is not None:
+        if self.state.client is not None:
             self.load_counts()
 
     def on_session_ready(self, _: SessionReady) -> None:
@@ -69,21 +80,23 @@ class WorkspacesScreen(BaseScreen):
         if self.is_current:
             self.load_counts()
 
-    def on_session_failed(self, error: BaseException) -> None:
-        self.error = error
+    def on_session_failed(self, message: SessionFailed) -> None:
+        self.error = message.error
         self.show_workspaces()
 
     def action_refresh(self) -> None:
-        app: Any = self.app
-        if app.client is None:
-            app.reconnect()
+        if self.state.client is None:
+            self.post_message(Reconnect())
             return
         self.reload()
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
         """Fetch workspaces again, then their sizes."""
-        await self.app.load_workspaces()  # type: ignore[attr-defined]
+        client = self.state.client
+        if client is None:
+            return
+        self.state.workspaces = list((await client.get_workspaces()).workspaces)
         self.error = None
         self.show_workspaces()
         self.load_counts()
@@ -91,7 +104,7 @@ class WorkspacesScreen(BaseScreen):
     @work(group="counts", exclusive=True, exit_on_error=False)
     async def load_counts(self) -> None:
         """Count configurations per workspace (one request)."""
-        client = self.app.client  # type: ignore[attr-defined]
+        client = self.state.client
         if client is None:
             return
         llms = (await client.get_ai_llms()).ai_llms
@@ -106,8 +119,8 @@ class WorkspacesScreen(BaseScreen):
 
     def show_workspaces(self) -> None:
         """Fill the table from the app's workspaces and the counts known so far."""
-        app: Any = self.app
-        app.fill_header(self.query_one(HeaderBar))
+        app = self.state
+        fill_header(self.query_one(HeaderBar), app)
         counts = self.counts
         rows = []
         if app.workspaces:
@@ -144,17 +157,17 @@ class WorkspacesScreen(BaseScreen):
         if row is None:
             return
         if event.key == ALL_KEY:
-            self.post_message(WorkspaceChosen(None, "All workspaces"))
+            self.post_message(OpenWorkspace(None, "All workspaces"))
         else:
-            self.post_message(WorkspaceChosen(event.key, str(row.data)))
+            self.post_message(OpenWorkspace(event.key, str(row.data)))
 
     def action_stats(self) -> None:
         key = self.table.cursor_key
         row = self.table.get_row(key) if key else None
         if key is None or key == ALL_KEY or row is None:
-            self.app.open_stats(None, "All workspaces")  # type: ignore[attr-defined]
+            self.post_message(OpenStats(None, "All workspaces"))
         else:
-            self.app.open_stats(key, str(row.data))  # type: ignore[attr-defined]
+            self.post_message(OpenStats(key, str(row.data)))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

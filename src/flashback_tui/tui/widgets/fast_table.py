@@ -25,13 +25,21 @@ from textual.strip import Strip
 
 @dataclass(frozen=True)
 class TableColumn:
-    """A column: its label, a fixed width or a share of the free width, and a minimum."""
+    """A column and how it gets its width.
+
+    Every column first gets ``min_width`` (less when nothing in it is that wide: an empty
+    column shrinks to its label). Then, by ``priority`` (0 first), each grows towards what
+    it holds, up to ``max_width``; what is left goes to the columns with ``flex``. ``width``
+    fixes the width outright.
+    """
 
     label: str
     width: int | None = None
-    flex: int = 1
+    flex: int = 0
     min_width: int = 4
     justify_right: bool = False
+    priority: int = 5
+    max_width: int | None = None
 
 
 @dataclass(slots=True)
@@ -134,6 +142,7 @@ class FastTable(ScrollView, can_focus=True):
         self.sort_column: int | None = None
         self.sort_reverse = False
         self._widths_for: tuple[int, list[int]] = (-1, [])
+        self._natural: list[int] | None = None
 
     # ----------------------------------------------------------------------------------------
     # Data
@@ -176,7 +185,15 @@ class FastTable(ScrollView, can_focus=True):
         self._rows = list(rows)
         self._by_key = {row.key: row for row in self._rows}
         self._row_index = {row.key: index for index, row in enumerate(self._rows)}
+        self._natural = None
         self._rebuild(keep)
+
+    def set_columns(self, columns: Sequence[TableColumn]) -> None:
+        """Show other columns (rows must then carry cells for them)."""
+        self.columns = list(columns)
+        self._natural = None
+        self._widths_for = (-1, [])
+        self.refresh()
 
     def update_rows(self, rows: Iterable[TableRow]) -> None:
         """Replace rows in place by key (unknown keys are ignored); repaints only those lines."""
@@ -189,6 +206,7 @@ class FastTable(ScrollView, can_focus=True):
                 continue
             self._by_key[row.key] = row
             self._rows[self._row_index[row.key]] = row
+            self._widen(row)
             position = self._position.get(row.key)
             if position is not None:
                 self._visible[position] = row
@@ -196,9 +214,19 @@ class FastTable(ScrollView, can_focus=True):
                     lines.append(position - top + 1)
         self._refresh_screen_lines(lines)
 
+    def _widen(self, row: TableRow) -> None:
+        """Let the column widths follow a changed row (a longer status, say)."""
+        natural = self._natural
+        if natural is None:
+            return
+        for index, text in enumerate(row.cells[:len(natural)]):
+            if len(text) > natural[index]:
+                natural[index] = len(text)
+                self._widths_for = (-1, [])
+
     def _refresh_screen_lines(self, lines: list[int]) -> None:
         """Repaint these lines of the widget (0 is the header); many lines: all of it."""
-        if len(lines) > 8:
+        if len(lines) > 8 or self._widths_for[0] == -1:
             self.refresh()
             return
         width = self.size.width
@@ -331,26 +359,51 @@ class FastTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self._visible) + 1)
         self._scroll_cursor_into_view()
 
+    def natural_widths(self) -> list[int]:
+        """How wide each column's widest cell is (the label and a sort arrow included)."""
+        if self._natural is None:
+            natural = [len(c.label) + 2 for c in self.columns]
+            count = len(natural)
+            for row in self._rows:
+                for index, text in enumerate(row.cells[:count]):
+                    if len(text) > natural[index]:
+                        natural[index] = len(text)
+            self._natural = natural
+            self._widths_for = (-1, [])
+        return self._natural
+
     def _column_widths(self, width: int) -> list[int]:
+        natural = self.natural_widths()
         if self._widths_for[0] == width:
             return self._widths_for[1]
-        fixed = sum(c.width for c in self.columns if c.width is not None)
-        gaps = len(self.columns) - 1
-        flex_columns = [c for c in self.columns if c.width is None]
-        free = max(width - fixed - gaps, 0)
-        total_flex = sum(c.flex for c in flex_columns) or 1
-        widths: list[int] = []
-        remaining = free
-        for column in self.columns:
+        columns = self.columns
+        widths = []
+        for column, wants in zip(columns, natural, strict=True):
             if column.width is not None:
                 widths.append(column.width)
+            else:
+                empty_label = len(column.label)
+                has_cells = wants > empty_label + 2
+                widths.append(min(column.min_width, wants) if has_cells else empty_label)
+        free = width - sum(widths) - (len(columns) - 1)
+        for index in sorted(range(len(columns)), key=lambda i: columns[i].priority):
+            column = columns[index]
+            if free <= 0:
+                break
+            if column.width is not None:
                 continue
-            share = max(column.min_width, free * column.flex // total_flex)
-            widths.append(share)
-            remaining -= share
-        if remaining > 0 and flex_columns:
-            last = max(i for i, c in enumerate(self.columns) if c.width is None)
-            widths[last] += remaining
+            target = natural[index] if column.max_width is None \
+                else min(natural[index], column.max_width)
+            grow = min(max(target - widths[index], 0), free)
+            widths[index] += grow
+            free -= grow
+        flexible = [i for i, c in enumerate(columns) if c.flex and c.width is None]
+        if free > 0 and flexible:
+            total = sum(columns[i].flex for i in flexible)
+            shares = [free * columns[i].flex // total for i in flexible]
+            shares[-1] += free - sum(shares)
+            for index, share in zip(flexible, shares, strict=True):
+                widths[index] += share
         self._widths_for = (width, widths)
         return widths
 
@@ -391,8 +444,10 @@ class FastTable(ScrollView, can_focus=True):
             if col:
                 segments.append(Segment(" ", style))
             label = column.label
-            if col == self.sort_column:
-                label += " ▼" if self.sort_reverse else " ▲"
+            if col == self.sort_column:  # the arrow always shows: the label is cut first
+                arrow = " ▼" if self.sort_reverse else " ▲"
+                room = max(cell_width - 2, 1)
+                label = (label if len(label) <= room else _fit(label, room)) + arrow
             segments.append(Segment(_fit(label, cell_width, column.justify_right), style))
         return Strip(segments).adjust_cell_length(width, style)
 

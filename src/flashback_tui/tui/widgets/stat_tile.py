@@ -10,28 +10,9 @@ from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widget import Widget
 from textual.widgets import Static
 
+from flashback_tui.domain.usage import format_count, format_rate
 
-def format_count(value: int) -> str:
-    """A counter for a narrow tile: ``12,345`` up to a million, then ``1.23M``, ``4.5G``."""
-    if value < 1_000_000:
-        return f"{value:,}"
-    for divisor, suffix in ((1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M")):
-        if value >= divisor:
-            return f"{value / divisor:.3g}{suffix}"
-    return f"{value:,}"  # pragma: no cover - unreachable
-
-
-def format_rate(per_minute: float) -> str:
-    """A per-minute rate: ``0``, ``3.5``, ``120``, ``1.2k``, ``3.4M``."""
-    if per_minute <= 0:
-        return "0"
-    if per_minute < 10:
-        return f"{per_minute:.1f}".removesuffix(".0")
-    if per_minute < 1000:
-        return f"{per_minute:.0f}"
-    if per_minute < 1_000_000:
-        return f"{per_minute / 1000:.3g}k"
-    return f"{per_minute / 1_000_000:.3g}M"
+__all__ = ["RateSparkline", "StatTile", "format_count", "format_rate"]
 
 
 class RateSparkline(Widget):

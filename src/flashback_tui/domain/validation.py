@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flashback_tui.api.errors import FlashbackError
@@ -17,7 +18,8 @@ from flashback_tui.domain.status import ValidationOutcome
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
 
-__all__ = ["DEFAULT_CONCURRENCY", "ValidationOutcome", "ValidationQueue"]
+__all__ = ["DEFAULT_CONCURRENCY", "ValidationOutcome", "ValidationQueue", "ValidationSummary",
+           "summarize"]
 
 DEFAULT_CONCURRENCY = 8
 
@@ -60,3 +62,45 @@ class ValidationQueue:
             for _ in range(self.concurrency):
                 group.create_task(worker())
         return outcomes
+
+
+#: Words in a failed validation's message that mean the provider could not be reached.
+_UNREACHABLE = ("unreachable", "timed out", "timeout", "connection", "could not connect",
+                "name resolution", "refused")
+
+
+def outcome_kind(outcome: ValidationOutcome) -> str:
+    """``valid``, ``invalid``, ``unreachable`` (provider not reached) or ``not checked``
+    (the request itself brought no verdict: 403, 404, platform unreachable)."""
+    if outcome.request_failed:
+        return "not checked"
+    if outcome.success:
+        return "valid"
+    message = outcome.message.lower()
+    return "unreachable" if any(word in message for word in _UNREACHABLE) else "invalid"
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """How a run of validations ended, counted by :func:`outcome_kind`."""
+
+    valid: int = 0
+    invalid: int = 0
+    unreachable: int = 0
+    not_checked: int = 0
+    cancelled: int = 0
+
+    @property
+    def text(self) -> str:
+        """``12 valid, 3 invalid, 1 unreachable`` (kinds that did not occur are left out)."""
+        parts = [f"{count} {word}" for count, word in (
+            (self.valid, "valid"), (self.invalid, "invalid"), (self.unreachable, "unreachable"),
+            (self.not_checked, "not checked"), (self.cancelled, "cancelled")) if count]
+        return ", ".join(parts) or "nothing validated"
+
+
+def summarize(outcomes: Iterable[ValidationOutcome], cancelled: int = 0) -> ValidationSummary:
+    """Count outcomes by kind (``cancelled``: ids that were never answered)."""
+    kinds = [outcome_kind(o) for o in outcomes]
+    return ValidationSummary(kinds.count("valid"), kinds.count("invalid"),
+                             kinds.count("unreachable"), kinds.count("not checked"), cancelled)

@@ -1,0 +1,255 @@
+"""ListScreen: the pattern every list of the app follows.
+
+A header, a filter box (``/``, Esc clears), a :class:`FastTable` sorted with ``o``/``O`` or a
+header click, a one-line detail bar about the selected row, and the key bar. Enter or a double
+click opens the row (:meth:`open_row`). Write actions (``WRITE_ACTIONS``) are hidden where the
+session refuses them, and their keys then say why in a toast. The list reloads itself every
+``refresh_interval`` seconds while it is on screen (the client's conditional GET makes an
+unchanged answer cheap), keeping the cursor, the filter and the sort.
+
+Subclasses give ``columns()``, ``load()`` (a worker that posts its rows in a message) and
+``detail_text()``; they call :meth:`show_rows` with the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from flashback_tui.tui.messages import SessionFailed, SessionReady, ShowPicker
+from flashback_tui.tui.screens.base import BaseScreen, fill_header
+from flashback_tui.tui.widgets.fast_table import FastTable, TableColumn, TableRow
+from flashback_tui.tui.widgets.header_bar import HeaderBar
+from flashback_tui.tui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from flashback_tui.tui.session_state import SessionState
+
+
+class ListScreen(BaseScreen):
+    """A filterable, sortable, live list of one kind of thing."""
+
+    #: Actions that change data: hidden (and explained when pressed) where writes are refused.
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    #: Binding-id prefix of this screen (``configs`` -> ``configs.filter``).
+    ID_PREFIX: ClassVar[str] = "list"
+    FILTER_PLACEHOLDER: ClassVar[str] = "Filter (Enter: go to list, Esc: clear)"
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(self, state: SessionState, workspace_id: str | None,
+                 workspace_name: str) -> None:
+        super().__init__(state)
+        self.workspace_id = workspace_id
+        self.workspace_name = workspace_name
+        self.loaded = False
+        self.load_error: BaseException | None = None
+        self._refresh_timer: Timer | None = None
+
+    @classmethod
+    def list_bindings(cls, prefix: str) -> list[BindingType]:
+        """The bindings every list has, with ids under ``prefix``."""
+        return [
+            Binding("slash", "filter", "Filter", id=f"{prefix}.filter"),
+            Binding("escape", "escape", "Back", show=False, id=f"{prefix}.back"),
+            Binding("r", "refresh", "Refresh", id=f"{prefix}.refresh"),
+        ]
+
+    # -- to be given by subclasses ------------------------------------------------------------
+
+    def columns(self) -> Sequence[TableColumn]:
+        """The table's columns."""
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Fetch the rows (a worker that posts them back)."""
+        raise NotImplementedError
+
+    def open_row(self, key: str) -> None:
+        """Enter or a double click on a row."""
+
+    def detail_text(self, key: str | None) -> str:
+        """The detail bar's text for the selected row (None: no row)."""
+        return ""
+
+    def empty_text(self) -> str:
+        """What an empty list says."""
+        return "Nothing here yet."
+
+    def row_workspace(self, key: str | None) -> str | None:
+        """The workspace a row belongs to (write checks); the screen's by default."""
+        return self.workspace_id
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield Input(placeholder=self.FILTER_PLACEHOLDER, id="filter", compact=True)
+        yield Static("", id="empty")
+        yield FastTable(self.columns(), id="rows")
+        yield from self.compose_below_table()
+        yield Static("", id="detail", markup=False)
+        yield KeyBar()
+
+    def compose_below_table(self) -> ComposeResult:
+        """Widgets between the table and the detail bar (progress, ...)."""
+        yield from ()
+
+    @property
+    def table(self) -> FastTable:
+        """The list's table."""
+        return self.query_one("#rows", FastTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.update_header()
+        self.table.focus()
+        self._refresh_timer = self.set_interval(self.state.refresh_interval, self.auto_refresh)
+
+    def update_header(self) -> None:
+        """The header line: where we are and with which role."""
+        role = self.state.role_label(self.workspace_id) if self.workspace_id else ""
+        fill_header(self.query_one(HeaderBar), self.state, workspace=self.workspace_name,
+                    role=role)
+
+    def on_session_ready(self, _: SessionReady) -> None:
+        self.refresh_bindings()
+        self.update_header()
+        self.load()
+
+    def on_session_failed(self, message: SessionFailed) -> None:
+        self.load_error = message.error
+        self.refresh_bindings()
+        self.show_state()
+
+    def auto_refresh(self) -> None:
+        """The live refresh: reload while on screen, not already loading, and connected."""
+        busy = any(w.group == "load" and w.is_running for w in self.workers)
+        if self.is_current and self.loaded and not busy and self.state.client is not None:
+            self.load()
+
+    def action_refresh(self) -> None:
+        """Reload now (or reconnect when the session never opened)."""
+        if self.state.client is None:
+            from flashback_tui.tui.messages import Reconnect
+
+            self.post_message(Reconnect())
+            return
+        self.load()
+
+    # -- rows -----------------------------------------------------------------------------------
+
+    def show_rows(self, rows: Iterable[TableRow]) -> None:
+        """Put rows on screen, updating in place when the keys are the same."""
+        rows = list(rows)
+        self.loaded = True
+        self.load_error = None
+        table = self.table
+        if table.keys == [row.key for row in rows]:
+            table.update_rows(row for row in rows if table.get_row(row.key) != row)
+        else:
+            table.set_rows(rows)
+        self.show_state()
+
+    def show_state(self) -> None:
+        """The empty-state line and the detail bar."""
+        empty = self.query_one("#empty", Static)
+        table = self.table
+        message = self.state_text()
+        empty.update(message)
+        empty.display = bool(message) and (table.row_count == 0 or self.load_error is not None)
+        self.show_detail()
+
+    def state_text(self) -> str:
+        """Loading, error, empty or no-match text ("" when rows are shown)."""
+        if not self.loaded:
+            if self.state.connecting:
+                return f"Connecting to {self.state.backend_label}…"
+            return "Loading…"
+        table = self.table
+        if table.total_count == 0:
+            return self.empty_text()
+        if table.row_count == 0:
+            return "Nothing matches the filter. Press Esc to clear it."
+        return ""
+
+    def show_detail(self) -> None:
+        """Refresh the one-line detail bar."""
+        self.query_one("#detail", Static).update(self.detail_text(self.table.cursor_key),
+                                                 layout=False)
+
+    def on_fast_table_highlighted(self, _: FastTable.Highlighted) -> None:
+        self.show_detail()
+        if self.workspace_id is None:
+            self.refresh_bindings()  # write access depends on the row's workspace
+
+    def on_fast_table_selected(self, event: FastTable.Selected) -> None:
+        self.open_row(event.key)
+
+    # -- filter ---------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.show_state()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        table = self.table
+        table.focus()
+        table.cursor_row = 0
+
+    def clear_filter(self) -> bool:
+        """Empty and hide the filter box; False when there was none."""
+        box = self.query_one("#filter", Input)
+        if not (box.display or box.value):
+            return False
+        box.value = ""
+        box.display = False
+        self.table.set_filter("")
+        self.table.focus()
+        self.show_state()
+        return True
+
+    def action_escape(self) -> None:
+        """Clear the filter, else go back to the workspaces."""
+        if not self.clear_filter():
+            self.post_message(ShowPicker())
+
+    # -- writes: hidden where refused, explained when pressed -----------------------------------
+
+    def write_refusal(self, action: str) -> str:
+        """Why ``action`` is refused here ("" when allowed)."""
+        key = None if action == "new" else self.table.cursor_key
+        workspace = self.workspace_id if action == "new" else self.row_workspace(key)
+        return self.state.write_refusal(workspace)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.WRITE_ACTIONS:
+            return not self.write_refusal(action)
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of a refused write says why, instead of doing nothing."""
+        for node, bindings in self._binding_chain:
+            if node is not self:
+                continue
+            for binding in bindings.key_to_bindings.get(event.key, []):
+                if binding.action in self.WRITE_ACTIONS:
+                    reason = self.write_refusal(binding.action)
+                    if reason:
+                        self.notify(reason, title=f"{binding.description}: not allowed",
+                                    severity="warning")
+                        event.stop()
+                        return
