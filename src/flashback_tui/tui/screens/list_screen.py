@@ -131,7 +131,9 @@ class ListScreen(BaseScreen):
     def auto_refresh(self) -> None:
         """The live refresh: reload while on screen, not already loading, and connected."""
         busy = any(w.group == "load" and w.is_running for w in self.workers)
-        if self.is_current and self.loaded and not busy and self.state.client is not None:
+        # ``is_current`` also holds under a screen that lets this one show through: refresh
+        # only while this list is the screen in front.
+        if self.app.screen is self and self.loaded and not busy and self.state.client is not None:
             self.load()
 
     def action_refresh(self) -> None:
