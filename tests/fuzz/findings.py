@@ -119,7 +119,7 @@ def causes_of(failure: Any, response: Any) -> list[str]:
     fields at once has one per field."""
     name = type(failure).__name__
     if name == "RejectedPositiveData":
-        return [f"refused: {clause}" for clause in server_message(response).split("; ")]
+        return [f"refused: {short(clause, 160)}" for clause in server_message(response).split("; ")]
     if name == "AcceptedNegativeData":
         _, _, component = failure.message.partition("Invalid component:")
         violations = re.findall(r"violates `([^`]+)` at (\S+)", component)
@@ -141,13 +141,13 @@ def server_message(response: Any) -> str:
     try:
         body = json.loads(response.content)
     except ValueError:
-        return short(response.text, 120)
+        return short(response.text, 160)
     if isinstance(body, dict):
         error = body.get("error")
         text = (body.get("message") or body.get("error_message")
                 or (error.get("message") if isinstance(error, dict) else error) or "")
-        return short(re.sub(r"'[^']*'|\"[^\"]*\"|[0-9a-f-]{36}", "…", str(text)), 160)
-    return short(response.text, 120)
+        return " ".join(re.sub(r"'[^']*'|\"[^\"]*\"|[0-9a-f-]{36}", "…", str(text)).split())
+    return short(response.text, 160)
 
 
 def short(text: str, limit: int) -> str:

@@ -18,7 +18,8 @@ unique name), so they are listed, and the caller decides what to assert.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +118,28 @@ def _generate(operation: Any, mode: str, examples: int, seed: int,
         cases.append(case)
 
     try:
-        collect()
+        with _only_global_constants():
+            collect()
     except Exception as error:  # e.g. an operation with nothing to negate
         notes.append(f"{mode}: {type(error).__name__}: {short(str(error), 160)}")
     return cases[:examples]
+
+
+@contextmanager
+def _only_global_constants() -> Iterator[None]:
+    """Generate without the constants Hypothesis mines from the local modules imported so far:
+    which those are depends on what else the process collected, and a seeded run must not."""
+    from unittest import mock
+
+    from hypothesis.internal.conjecture import providers
+
+    if not hasattr(providers, "_get_local_constants"):  # a Hypothesis without the feature
+        yield
+        return
+    empty = providers.Constants()
+    with mock.patch.object(providers, "_get_local_constants", lambda: empty), \
+            mock.patch.object(providers, "CONSTANTS_CACHE", type(providers.CONSTANTS_CACHE)(1024)):
+        yield
 
 
 def _with_real_ids(case: Any, real_ids: Mapping[str, str]) -> Any:

@@ -2,16 +2,18 @@
 
 One run per session of this module: the local platform on a fresh data dir, seeded through
 its own HTTP API (a workspace with a configuration on the loopback provider stand-in, a
-repository linking it, a repository AI key, a policy and a second member; and, apart, the
-repository whose AI key is the bearer of the gateway operations), then a Schemathesis
-stateless run over every operation of its ``/openapi.json`` with a fixed seed and a fixed
-number of cases per operation (see ``BUDGET``): over a thousand requests, in well under two
-minutes on one core. The server may only connect to loopback (``FLASHBACK_ENDPOINT_DENY`` /
-``ALLOW``), so nothing generated reaches the network.
+repository linking it, a repository AI key, a second member and, when the server can make
+one, a policy; and, apart, the repository whose AI key is the bearer of the gateway
+operations), then a Schemathesis stateless run over every operation of its ``/openapi.json``
+with a fixed seed and a fixed number of cases per operation (see ``BUDGET``): over a thousand
+requests, in well under two minutes on one core. The server may only connect to loopback
+(``FLASHBACK_ENDPOINT_DENY`` / ``ALLOW``), so nothing generated reaches the network.
 
 Run it alone with ``pytest -m fuzz -s`` (``-s`` prints the table per operation and the grouped
-failures). The tests then read the one report: its size, server errors, answers that
-contradict the schema, and invalid data that was accepted.
+failures, including the valid data the server refused, which no test asserts on). The tests
+then read the one report: whether every JSON answer has a schema, the run's size, requests
+without an answer, server errors, answers that contradict the schema, and invalid data that
+was accepted.
 """
 
 from __future__ import annotations
