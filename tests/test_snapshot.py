@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -92,13 +93,26 @@ def test_what_was_saved_loads_back_with_its_age(store: SnapshotStore) -> None:
                                                           "snapshot")
 
 
+def header_and_rows(path: Path) -> tuple[dict, bytes]:
+    head, _, body = path.read_bytes().partition(b"\n")
+    return json.loads(head), body
+
+
 def test_the_file_names_its_owner_and_version(store: SnapshotStore) -> None:
-    store.save(KEY, [row(1)])
+    store.save(KEY, [row(1), row(2)])
     (path,) = snapshot_files(store)
-    data = json.loads(path.read_text())
-    assert data["format"] == FORMAT and data["version"] == VERSION
-    assert (data["profile"], data["url"], data["user"], data["workspace"]) == (
+    header, body = header_and_rows(path)
+    assert header["format"] == FORMAT and header["version"] == VERSION
+    assert (header["profile"], header["url"], header["user"], header["workspace"]) == (
         "work", "https://backend.example.test", "ops@example.test", "ws-1")
+    assert header["count"] == 2 and header["sha256"] == hashlib.sha256(body).hexdigest()
+    assert json.loads(body)[0][:2] == ["id-1", "cfg-00001"]
+
+
+def test_rows_not_shaped_as_snapshot_rows_are_refused_on_save(store: SnapshotStore) -> None:
+    with pytest.raises(ValueError):
+        store.save(KEY, [row(1, name=42)])
+    assert snapshot_files(store) == []
 
 
 def test_all_workspaces_and_each_workspace_are_kept_apart(store: SnapshotStore) -> None:
@@ -238,8 +252,8 @@ def test_a_snapshot_of_another_url_or_user_is_ignored(store: SnapshotStore,
 @pytest.mark.parametrize("damage", [
     b"",
     b"{\"format\": \"flashback-tui/snapsh",
-    b"\xff\xfe not json",
-    b"[1, 2, 3]",
+    b"\xff\xfe not json\n[]",
+    b"[1, 2, 3]\n[]",
     b"null",
 ])
 def test_a_garbled_file_is_ignored_and_deleted(store: SnapshotStore, damage: bytes) -> None:
@@ -252,20 +266,33 @@ def test_a_garbled_file_is_ignored_and_deleted(store: SnapshotStore, damage: byt
 
 
 @pytest.mark.parametrize("edit", [
-    lambda d: d.update(version=VERSION + 1),
-    lambda d: d.update(format="something-else"),
-    lambda d: d.update(fields=d["fields"][:-1]),
-    lambda d: d.update(takenAt="yesterday"),
-    lambda d: d["rows"][0].__setitem__(1, 42),
-    lambda d: d["rows"][0].__setitem__(6, "not a list"),
-    lambda d: d["rows"].append([1, 2]),
+    lambda h: h.update(version=VERSION + 1),
+    lambda h: h.update(format="something-else"),
+    lambda h: h.update(fields=h["fields"][:-1]),
+    lambda h: h.update(takenAt="yesterday"),
+    lambda h: h.update(count=h["count"] + 1),
+    lambda h: h.update(sha256="0" * 64),
 ])
-def test_another_version_or_shape_is_ignored_and_deleted(store: SnapshotStore, edit) -> None:
+def test_another_version_or_header_is_ignored_and_deleted(store: SnapshotStore, edit) -> None:
     store.save(KEY, [row(1)])
     (path,) = snapshot_files(store)
-    data = json.loads(path.read_text())
-    edit(data)
-    path.write_text(json.dumps(data))
+    header, body = header_and_rows(path)
+    edit(header)
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    assert store.load(KEY) is None
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("cut", [
+    lambda body: body[:-7],  # cut short
+    lambda body: body.replace(b"cfg-00001", b"cfg-00002"),  # still JSON, not what was written
+    lambda body: body + b" ",
+])
+def test_rows_that_are_not_the_bytes_written_are_ignored(store: SnapshotStore, cut) -> None:
+    store.save(KEY, [row(1), row(2)])
+    (path,) = snapshot_files(store)
+    head, _, body = path.read_bytes().partition(b"\n")
+    path.write_bytes(head + b"\n" + cut(body))
     assert store.load(KEY) is None
     assert not path.exists()
 

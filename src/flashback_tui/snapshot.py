@@ -7,12 +7,12 @@ cached, until the live answer replaces it. Only display fields are kept (names, 
 endpoints, masked keys, repository names, status and its time): never a secret, never a
 token.
 
-Each snapshot is one JSON file named after a digest of its :class:`SnapshotKey`, written
-atomically (a new 0600 file, fsync, ``os.replace``) in a 0700 directory. The file also
-names the profile, URL, user and workspace it belongs to, and :meth:`SnapshotStore.load`
-checks them: a snapshot of another user or platform is never returned. A file that cannot
-be read, is damaged or has another format version is ignored and deleted; loading never
-raises.
+Each snapshot is one file named after a digest of its :class:`SnapshotKey`, written
+atomically (a new 0600 file, fsync, ``os.replace``) in a 0700 directory (the layout is in
+:mod:`flashback_tui.snapshot_file`). The file also names the profile, URL, user and
+workspace it belongs to, and :meth:`SnapshotStore.load` checks them: a snapshot of another
+user or platform is never returned. A file that cannot be read, is damaged or has another
+format version is ignored and deleted; loading never raises.
 
 Loading is cheap enough for the first frame: standard library only (no pydantic), rows kept
 as JSON arrays and read back as named tuples (10,000 rows in a few tens of milliseconds).
@@ -21,18 +21,20 @@ as JSON arrays and read back as named tuples (10,000 rows in a few tens of milli
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
-import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from flashback_tui import snapshot_file
 from flashback_tui.domain.status import ConfigState, ConfigStatus, config_status
+from flashback_tui.snapshot_file import FORMAT, VERSION
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm
@@ -51,9 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT = "flashback-tui/snapshot"
-#: Bumped whenever the file layout changes; files of another version are deleted on load.
-VERSION = 1
 SNAPSHOT_SUFFIX = ".json"
 LATEST_SUFFIX = ".latest"
 #: An unchanged list is rewritten at most this often (seconds): only its time would change.
@@ -98,7 +97,6 @@ class SnapshotRow(NamedTuple):
 
 
 FIELDS = SnapshotRow._fields
-_WIDTH = len(FIELDS)
 
 
 @dataclass(frozen=True)
@@ -258,7 +256,8 @@ class SnapshotStore:
 
         Returns whether the file was written: an unchanged list saved again within the
         rewrite interval is not (only its time would change), nor is one the disk refused
-        (the failure is logged; caching never breaks the caller).
+        (the failure is logged; caching never breaks the caller). Rows that are not shaped
+        as :class:`SnapshotRow` raise ValueError.
         """
         rows = tuple(rows)
         taken = self._clock() if taken_at is None else float(taken_at)
@@ -279,14 +278,15 @@ class SnapshotStore:
 
     def _write(self, key: SnapshotKey, rows: tuple[SnapshotRow, ...], taken: float,
                workspace_name: str) -> None:
-        header = _owner(key)
-        document = {**header, "workspaceName": workspace_name, "takenAt": taken,
-                    "fields": list(FIELDS), "rows": rows}
+        owner = _owner(key)
+        header = {**owner, "workspaceName": workspace_name, "takenAt": taken,
+                  "fields": list(FIELDS)}
+        data = snapshot_file.encode(header, rows, len(FIELDS))
         self._ensure_directory()
-        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-        write_private(self.directory / f"{key.stem()}{SNAPSHOT_SUFFIX}", data)
-        pointer = json.dumps(header, separators=(",", ":")).encode()
-        write_private(self.directory / f"{key.identity_stem()}{LATEST_SUFFIX}", pointer)
+        snapshot_file.write_private(self.directory / f"{key.stem()}{SNAPSHOT_SUFFIX}", data)
+        pointer = json.dumps(owner, separators=(",", ":")).encode()
+        snapshot_file.write_private(self.directory / f"{key.identity_stem()}{LATEST_SUFFIX}",
+                                    pointer)
 
     def _ensure_directory(self) -> None:
         """The directory (and a cache dir it creates) exists with mode 0700."""
@@ -299,28 +299,34 @@ class SnapshotStore:
     # -- reading ----------------------------------------------------------------------------
 
     def load(self, key: SnapshotKey) -> Snapshot | None:
-        """The snapshot of ``key``, or None (none kept, or one that is not usable)."""
+        """The snapshot of ``key``, or None (none kept, or one that is not usable, which is
+        deleted). Never raises."""
         path = self.directory / f"{key.stem()}{SNAPSHOT_SUFFIX}"
-        data = _read_json(path)
-        if data is None:
+        try:
+            data = snapshot_file.read_private(path)
+            return None if data is None else _parse(data, key, self._clock())
+        except snapshot_file.BadSnapshot:
+            snapshot_file.discard(path)
             return None
-        snapshot = _parse(data, key, self._clock())
-        if snapshot is None:
-            _discard(path)
-        return snapshot
 
     def load_latest(self, key: SnapshotKey) -> Snapshot | None:
         """The last snapshot saved for key's profile, URL and user, whatever its workspace
         (the list to paint in the first frame, before the workspaces are known)."""
         path = self.directory / f"{key.identity_stem()}{LATEST_SUFFIX}"
-        pointer = _read_json(path)
+        try:
+            data = snapshot_file.read_private(path)
+            pointer = None if data is None else snapshot_file.parse_object(data)
+        except snapshot_file.BadSnapshot:
+            pointer = {}
         if pointer is None:
             return None
-        if not (_is_current(pointer) and key.matches(pointer, workspace=False)
-                and _optional_str(pointer.get("workspace"))):
-            _discard(path)
+        workspace = pointer.get("workspace")
+        if not (pointer.get("format") == FORMAT and pointer.get("version") == VERSION
+                and key.matches(pointer, workspace=False)
+                and (workspace is None or type(workspace) is str)):
+            snapshot_file.discard(path)
             return None
-        return self.load(key.with_workspace(pointer.get("workspace")))
+        return self.load(key.with_workspace(workspace))
 
     # -- removing ---------------------------------------------------------------------------
 
@@ -350,102 +356,39 @@ class SnapshotStore:
         return removed
 
 
-# ---------------------------------------------------------------------------------------------
-# The file format
-# ---------------------------------------------------------------------------------------------
-
-
 def _owner(key: SnapshotKey) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "profile": key.profile, "url": key.url,
             "user": key.user, "workspace": key.workspace}
 
 
-def _is_current(data: Mapping[str, Any]) -> bool:
-    return data.get("format") == FORMAT and data.get("version") == VERSION
-
-
-def _optional_str(value: object) -> bool:
-    return value is None or type(value) is str
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """The file's JSON object; None when it is missing, and also (deleting it) when it
-    cannot be read or is not a JSON object."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return None
-    except OSError:
-        _discard(path)
-        return None
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            data = json.loads(handle.read())
-    except (OSError, ValueError, RecursionError):
-        data = None
-    if not isinstance(data, dict):
-        _discard(path)
-        return None
-    return data
-
-
-def _parse(data: dict[str, Any], key: SnapshotKey, now: float) -> Snapshot | None:
-    """The snapshot in a file's JSON, or None if it is another version, someone else's, or
-    not shaped as this version writes it."""
-    if not _is_current(data) or not key.matches(data) or data.get("fields") != list(FIELDS):
-        return None
-    taken, name, raw_rows = data.get("takenAt"), data.get("workspaceName"), data.get("rows")
-    if type(taken) not in (int, float) or type(name) is not str or type(raw_rows) is not list:
-        return None
-    rows = []
-    make = SnapshotRow._make
-    for raw in raw_rows:
-        if not _valid_row(raw):
-            return None
-        repos = raw[6]
-        if repos is not None:
-            raw[6] = tuple(repos)
-        rows.append(make(raw))
+def _parse(data: bytes, key: SnapshotKey, now: float) -> Snapshot:
+    """The snapshot in a file's bytes; BadSnapshot if it is another version, someone
+    else's, or not the bytes written."""
+    header, body = snapshot_file.decode_header(data)
+    if not key.matches(header):
+        raise snapshot_file.BadSnapshot("another owner")
+    taken, name = header.get("takenAt"), header.get("workspaceName")
+    if type(taken) not in (int, float) or type(name) is not str:
+        raise snapshot_file.BadSnapshot("no time or workspace name")
+    with _collector_paused():  # 100,000 new objects would set off collections for nothing
+        raw_rows = snapshot_file.decode_rows(header, body, FIELDS)
+        make = SnapshotRow._make
+        rows = []
+        for raw in raw_rows:  # checked when written; the digest says these are those bytes
+            repos = raw[6]
+            if repos is not None:
+                raw[6] = tuple(repos)
+            rows.append(make(raw))
     return Snapshot(key, tuple(rows), float(taken), max(0.0, now - taken), name)
 
 
-def _valid_row(raw: Any) -> bool:
-    """Whether one JSON row has this version's width and types (cheap: runs per row)."""
-    if type(raw) is not list or len(raw) != _WIDTH:
-        return False
-    ident, name, workspace, ai_type, endpoint, key, repos, created, status, message, at = raw
-    return (
-        type(ident) is str and type(name) is str and type(workspace) is str
-        and type(ai_type) is str and type(status) is str and type(message) is str
-        and (endpoint is None or type(endpoint) is str)
-        and (key is None or type(key) is str)
-        and (created is None or type(created) is str)
-        and (at is None or type(at) in (int, float))
-        and (repos is None or (type(repos) is list and all(type(r) is str for r in repos)))
-    )
-
-
-def _discard(path: Path) -> None:
-    """Delete a file that is not usable; a failure to do so is not the caller's problem."""
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically: a new 0600 file beside it (O_EXCL, never
-    wider than 0600, not following links), fsync, then ``os.replace``. A reader sees the
-    old file or the new one, never part of one."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, flags, 0o600)
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a moment (the objects built hold no cycles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        if os.name == "posix":
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _discard(tmp)
-        raise
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
