@@ -10,8 +10,11 @@ the new admin token (so the same ``FlashbackClient`` keeps working) and
 again (e.g. when the user asks to).
 
 Every callback runs in the supervisor's own thread, never in an event loop: a Textual app
-must hop to its loop, e.g. ``app.call_from_thread(...)`` or ``app.post_message(...)`` (which
-is thread-safe). A callback that raises is logged and otherwise ignored.
+must hop to its loop. ``app.post_message(...)`` (thread-safe, returns at once) is the best
+fit; ``app.call_from_thread(...)`` works too but waits for the loop, so never call
+:meth:`Supervisor.stop` on the loop's own thread while a callback may be waiting for it
+(stop it from a worker thread, as ``connect`` does when a session closes). A callback that
+raises is logged and otherwise ignored.
 """
 
 from __future__ import annotations
