@@ -1,4 +1,5 @@
-"""TUI benchmark: start-up, big lists, filtering, memory, idle CPU and background validation.
+"""TUI benchmark: start-up, big lists, filtering, memory, idle CPU, background validation,
+and sessions (rows from the last-known list, a distant platform, a killed embedded child).
 
 Everything is measured from outside the app, the way a user sees it: the app runs in a tmux
 pane and the pane is polled (``tmux capture-pane``) until the expected text is on screen.
@@ -10,7 +11,8 @@ AI provider is the loopback stand-in of the tests (``/slow/50/v1``: answers in 5
     python bench/tui_bench.py --runs 1   # quicker, noisier
 
 Targets come from the project's performance goals. CPU figures count the TUI process and,
-separately, the TUI plus its embedded server child.
+separately, the TUI plus its embedded server child. Each app start gets a cache directory of
+its own (no last-known list) unless a figure is about that list (``support/session_figures``).
 """
 
 from __future__ import annotations
@@ -18,27 +20,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import queue
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from support.pane import HEIGHT, WIDTH, Pane, cpu_seconds, idle_cpu, process_tree, rss_bytes
+from support.session_figures import SessionFigures
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support.fake_provider, the provider stand-in
 
-WIDTH, HEIGHT = 120, 40
-#: Fallback screen poll when the app writes nothing (seconds).
-POLL = 0.05
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 BENCH_KEY = "sk-bench-key"
 
 MINIMAL_APP = '''
@@ -60,166 +58,6 @@ SETTINGS = '''default_profile = "bench"
 validation_concurrency = 16
 refresh_interval = 2.0
 '''
-
-
-# ---------------------------------------------------------------------------------------------
-# Driving a terminal from outside: tmux
-# ---------------------------------------------------------------------------------------------
-
-
-class Pane:
-    """One app running in its own tmux session on a private tmux server.
-
-    A tmux control-mode client follows the pane and wakes :meth:`wait_for` whenever the app
-    writes to the terminal, so the screen is captured only when it may have changed (plus a
-    slow fallback poll): the measurement costs little CPU next to the app being measured.
-    """
-
-    def __init__(self, server: str, name: str) -> None:
-        self.server = server
-        self.name = name
-        self.started = 0.0
-        self.changed = threading.Event()
-        self.control: subprocess.Popen[bytes] | None = None
-        self._replies: queue.Queue[list[str]] = queue.Queue()
-        self._ask = threading.Lock()
-
-    def tmux(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(["tmux", "-L", self.server, *args], capture_output=True,
-                              text=True, check=check)
-        return done.stdout
-
-    def start(self, argv: list[str], env: dict[str, str]) -> None:
-        command = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
-        self.started = time.perf_counter()
-        self.tmux("new-session", "-d", "-s", self.name, "-x", str(WIDTH), "-y", str(HEIGHT),
-                  "--", *command)
-        self.control = subprocess.Popen(
-            ["tmux", "-L", self.server, "-C", "attach", "-t", self.name],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        threading.Thread(target=self._follow, args=(self.control,), daemon=True).start()
-
-    def _follow(self, control: subprocess.Popen[bytes]) -> None:
-        """Read the control client: output notices wake waiters; command replies are queued."""
-        assert control.stdout is not None
-        block: list[str] | None = None
-        closing: tuple[bytes, bytes] = (b"", b"")
-        for line in control.stdout:
-            if block is not None:
-                if line.startswith(closing):
-                    self._replies.put(block)
-                    block = None
-                else:
-                    block.append(line.decode(errors="replace").rstrip("\n"))
-            elif line.startswith(b"%begin "):
-                # %begin TIME NUMBER FLAGS ... %end TIME NUMBER FLAGS (or %error)
-                tag = line.split(b" ", 1)[1].rsplit(b" ", 1)[0]
-                closing = (b"%end " + tag, b"%error " + tag)
-                block = []
-            elif line.startswith(b"%output"):
-                self.changed.set()
-        self.changed.set()
-
-    def text(self) -> str:
-        """The pane's text, asked over the control client (no tmux process per capture)."""
-        control = self.control
-        if control is None or control.poll() is not None or control.stdin is None:
-            return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
-        with self._ask:
-            control.stdin.write(f"capture-pane -p -t {self.name}\n".encode())
-            control.stdin.flush()
-            try:
-                # Skip the empty reply to the attach itself, which may still be queued.
-                while not (reply := self._replies.get(timeout=10)):
-                    pass
-            except queue.Empty:
-                return self.tmux("capture-pane", "-p", "-t", self.name, check=False)
-            return "\n".join(reply)
-
-    def send(self, *keys: str) -> float:
-        """Send keys; return the time just before sending."""
-        now = time.perf_counter()
-        self.tmux("send-keys", "-t", self.name, *keys)
-        return now
-
-    def wait_for(self, predicate: Callable[[str], bool], limit: float = 60.0,
-                 what: str = "text") -> float:
-        """Poll until ``predicate(screen text)``; return the time it first held."""
-        deadline = time.perf_counter() + limit
-        while True:
-            self.changed.clear()
-            screen = self.text()
-            now = time.perf_counter()
-            if predicate(screen):
-                return now
-            if now > deadline:
-                raise TimeoutError(f"{what} not on screen after {limit:.0f} s:\n{screen}")
-            self.changed.wait(POLL)
-
-    def pid(self) -> int:
-        return int(self.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip())
-
-    def stop(self) -> None:
-        pids = process_tree(self.pid()) if self.alive() else []
-        self.tmux("send-keys", "-t", self.name, "q", check=False)
-        deadline = time.perf_counter() + 5
-        while self.alive() and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        self.tmux("kill-session", "-t", self.name, check=False)
-        if self.control is not None:
-            self.control.kill()
-            self.control.wait()
-        for pid in pids:
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
-
-    def alive(self) -> bool:
-        done = subprocess.run(["tmux", "-L", self.server, "has-session", "-t", self.name],
-                              capture_output=True)
-        return done.returncode == 0
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_bytes(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-
-
-def idle_cpu(pane: Pane, seconds: float) -> tuple[float, float]:
-    """Percent of one core used over ``seconds``: (TUI process, TUI + its children)."""
-    app_pid = pane.pid()
-    tree = process_tree(app_pid)
-    before = {pid: cpu_seconds(pid) for pid in tree}
-    start = time.perf_counter()
-    time.sleep(seconds)
-    elapsed = time.perf_counter() - start
-    after = {pid: cpu_seconds(pid) for pid in tree}
-    used = {pid: after[pid] - before[pid] for pid in tree}
-    return 100 * used[app_pid] / elapsed, 100 * sum(used.values()) / elapsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,9 +176,12 @@ class Bench:
         self.counter += 1
         return Pane(self.server, f"p{self.counter}")
 
-    def env(self) -> dict[str, str]:
+    def env(self, cache: Path | None = None) -> dict[str, str]:
+        """The app's environment; ``cache`` None: a cache dir of this start's own (empty)."""
+        cache = cache or self.workdir / f"cache-{self.counter}"
         return {"FLASHBACK_CONFIG_DIR": str(self.workdir / "config"), "TERM": "xterm-256color",
-                "COLORTERM": "truecolor", "FLASHBACK_PROBE_TIMEOUT": "10"}
+                "COLORTERM": "truecolor", "FLASHBACK_PROBE_TIMEOUT": "10",
+                "FLASHBACK_CACHE_DIR": str(cache)}
 
     def app_argv(self, data_dir: Path) -> list[str]:
         script = Path(sys.executable).parent / "flashback-tui"
@@ -387,15 +228,16 @@ class Bench:
     # -- scenarios ---------------------------------------------------------------------------
 
     def startup_and_idle(self, minimal: float) -> None:
-        data_dir = self.workdir / "d100"
-        seed(data_dir, [f"cfg-{i:03d}" for i in range(100)], "https://api.example.com/v1")
-        frame, rows, pane = self.list_start(data_dir, r"cfg-\d{3}", keep=True)
+        frame, rows, pane = self.list_start(self.d100(), r"cfg-\d{3}", keep=True)
         assert pane is not None
         self.add("list frame on screen", f"{frame * 1000:.0f} ms", "<= 1.5x minimal",
                  frame <= 1.5 * minimal, f"{frame / minimal:.2f}x minimal")
         self.add("first rows of 100 configs", f"{rows * 1000:.0f} ms", "<= 2x minimal",
                  rows <= 2 * minimal, f"{rows / minimal:.2f}x minimal; "
                  f"{(rows - frame) * 1000:.0f} ms after the frame")
+        self.add("first live rows of 100 configs, no snapshot", f"{rows * 1000:.0f} ms",
+                 "<= 3x minimal", rows <= 3 * minimal,
+                 f"{rows / minimal:.2f}x minimal; the same starts, each with an empty cache")
         time.sleep(2)
         app_cpu, total_cpu = idle_cpu(pane, 10)
         self.add("idle CPU, list (100)", f"{app_cpu:.2f} %", "<= 1 %", app_cpu <= 1,
@@ -407,6 +249,19 @@ class Bench:
         self.add("idle CPU, dashboard every 2 s", f"{app_cpu:.2f} %", "<= 3 %", app_cpu <= 3,
                  f"with server child {total_cpu:.2f} %")
         pane.stop()
+
+    def d100(self) -> Path:
+        """The data dir of 100 configurations (seeded on first use)."""
+        data_dir = self.workdir / "d100"
+        if not data_dir.exists():
+            seed(data_dir, [f"cfg-{i:03d}" for i in range(100)], "https://api.example.com/v1")
+        return data_dir
+
+    def sessions(self) -> None:
+        figures = SessionFigures(self)
+        figures.from_snapshot(self.d100())
+        figures.through_proxy(self.d100())
+        figures.after_kill(self.d100())
 
     def big_list(self) -> None:
         data_dir = self.workdir / "d10k"
@@ -552,13 +407,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3,
                         help="runs per start-up and validation figure (median reported)")
-    parser.add_argument("--only", choices=["startup", "big", "validation"], action="append",
-                        help="run only these parts (default: all)")
+    parser.add_argument("--only", choices=["startup", "sessions", "big", "validation"],
+                        action="append", help="run only these parts (default: all)")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is required (apt-get install tmux)", file=sys.stderr)
         return 2
-    parts = args.only or ["startup", "big", "validation"]
+    parts = args.only or ["startup", "sessions", "big", "validation"]
     workdir = Path(tempfile.mkdtemp(prefix="flashback-tui-bench-"))
     (workdir / "config").mkdir()
     (workdir / "config" / "settings.toml").write_text(SETTINGS)
@@ -573,6 +428,10 @@ def main() -> int:
         if "startup" in parts:
             print("100 configurations: start-up, idle list, idle dashboard…", flush=True)
             bench.startup_and_idle(minimal)
+        if "sessions" in parts:
+            print("sessions: snapshot, a platform 200 ms away, a killed embedded child…",
+                  flush=True)
+            bench.sessions()
         if "big" in parts:
             print("10,000 configurations: rows, memory, filter…", flush=True)
             bench.big_list()

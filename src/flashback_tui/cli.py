@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "member": "flashback_tui.commands.member:member",
     "events": "flashback_tui.commands.events:events",
     "demo": "flashback_tui.commands.demo:demo",
+    "cache": "flashback_tui.commands.cache:cache",
 }
 
 
@@ -64,6 +65,8 @@ class LazyGroup(click.Group):
 @click.option("--read-only", is_flag=True, help="Hide and refuse every write action.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), envvar="FLASHBACK_TIMEOUT",
               metavar="SECONDS", help="Seconds to wait for the platform's answers (default 30).")
+@click.option("--no-cache", is_flag=True, envvar="FLASHBACK_NO_CACHE",
+              help="Neither keep nor show last-known lists.")
 @click.version_option(package_name="flashback-tui")
 @click.pass_context
 def main(ctx: click.Context, **options: Any) -> None:

@@ -7,7 +7,12 @@
 - a profile with a URL uses the credential chain of :mod:`flashback_tui.credentials`, and
   tokens refreshed by the client are written back to the store they came from;
 - the ``local`` profile (no URL) starts the embedded platform in a thread, never blocking
-  the event loop, and signs in as its local admin.
+  the event loop, signs in as its local admin, and keeps it alive: a
+  :class:`~flashback_tui.supervisor.Supervisor` (``Session.supervisor``) restarts the child
+  when it exits and hands the new token to the same client.
+
+:func:`snapshot_key` names the last-known list of a session's workspace (see
+:mod:`flashback_tui.snapshot`); :func:`cache_enabled` says whether such lists are kept.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ if TYPE_CHECKING:
 
     from flashback_tui.api.client import FlashbackClient
     from flashback_tui.server.runner import LocalServer
+    from flashback_tui.snapshot import SnapshotKey
+    from flashback_tui.supervisor import Supervisor
 
-__all__ = ["NoCredentialError", "Session", "open_session", "resolve_profile", "sign_in"]
+__all__ = ["NoCredentialError", "Session", "cache_enabled", "open_session", "resolve_profile",
+           "sign_in", "snapshot_key"]
 
 URL_ENV = "FLASHBACK_URL"
 #: How long closing a session waits for a refreshed token to reach its store.
@@ -52,6 +60,46 @@ class Session:
     """Where the credential came from, as shown to the user (see ``credentials``)."""
     local_server: LocalServer | None = None
     """The embedded platform when the profile is local, else None."""
+    account: str | None = None
+    """The signed-in account's e-mail as the credential says (None: an anonymous token)."""
+    cache_enabled: bool = True
+    """Whether last-known lists are kept and shown (``--no-cache``, ``cache = false``)."""
+    supervisor: Supervisor | None = None
+    """What restarts the embedded platform when it stops (local sessions only)."""
+
+    def replace_token(self, access_token: str | SecretStr,
+                      refresh_token: str | SecretStr | None = None) -> None:
+        """Send these tokens from now on; the same client (and its pool) keeps working."""
+        self.client.set_tokens(access_token, refresh_token)
+
+
+def cache_enabled(profile: Profile, *, no_cache: bool = False) -> bool:
+    """Whether last-known lists are kept for ``profile``: not under ``--no-cache`` nor with
+    ``cache = false`` in the profile."""
+    return not no_cache and profile.cache
+
+
+def snapshot_key(session: Session, workspace_id: str | None, *,
+                 user_id: str | None = None) -> SnapshotKey | None:
+    """The key of the last-known list of ``workspace_id`` (None: all workspaces).
+
+    The user is the session's account (its e-mail, lowercased), else ``user_id`` (the
+    platform's id of the caller, once known). None when caching is off or the user is not
+    known yet: then nothing is saved or shown.
+    """
+    from flashback_tui.snapshot import SnapshotKey
+    from flashback_tui.snapshot_identity import embedded_address, user_label
+
+    if not session.cache_enabled:
+        return None
+    user = user_label(email=session.account, user_id=user_id)
+    if user is None:
+        return None
+    if session.local_server is not None:
+        url = embedded_address(session.local_server.data_dir)
+    else:
+        url = session.profile.url or session.url
+    return SnapshotKey(session.profile.name, url, user, workspace_id)
 
 
 def resolve_profile(profile: str | None = None, url: str | None = None) -> Profile:
@@ -103,6 +151,7 @@ async def open_session(
     credential: credentials.ResolvedCredential | None = None,
     local_server: LocalServer | None = None,
     request_timeout: float | None = None,
+    no_cache: bool = False,
 ) -> AsyncIterator[Session]:
     """A signed-in session for a profile, a URL, or the embedded local platform.
 
@@ -113,6 +162,7 @@ async def open_session(
     ``NoCredentialError`` when a remote profile has no usable credential and
     ``SettingsError`` when the settings file is broken or the profile unknown.
     ``request_timeout`` (seconds) bounds each request of the client; None keeps its default.
+    ``no_cache`` (``--no-cache``) turns last-known lists off (``Session.cache_enabled``).
     """
     try:
         if isinstance(profile, Profile):
@@ -124,12 +174,13 @@ async def open_session(
             await asyncio.to_thread(local_server.stop)
         raise
     if chosen.is_local:
-        async with _local_session(chosen, data_dir, local_server, request_timeout) as session:
-            yield session
-        return
-    if local_server is not None:
-        await asyncio.to_thread(local_server.stop)
-    async with _remote_session(chosen, credential, request_timeout) as session:
+        opened = _local_session(chosen, data_dir, local_server, request_timeout)
+    else:
+        if local_server is not None:
+            await asyncio.to_thread(local_server.stop)
+        opened = _remote_session(chosen, credential, request_timeout)
+    async with opened as session:
+        session.cache_enabled = cache_enabled(chosen, no_cache=no_cache)
         yield session
 
 
@@ -147,18 +198,31 @@ async def _local_session(
     from flashback_tui import paths
     from flashback_tui.api.client import FlashbackClient
     from flashback_tui.server.runner import LocalServer
+    from flashback_tui.snapshot_identity import LOCAL_ADMIN_EMAIL
+    from flashback_tui.supervisor import Supervisor
 
     server = server or LocalServer(Path(paths.data_dir(data_dir)))
     # Returns once the child listens; the first requests wait in its backlog while its web
     # stack finishes loading, so that start-up overlaps ours.
     await asyncio.to_thread(server.start, wait_serving=False)
+    supervisor: Supervisor | None = None
     try:
         async with FlashbackClient(server.url, token=server.admin_token,
                                    **_timeout_option(request_timeout)) as client:
+            supervisor = Supervisor(server, client=client)
+            supervisor.start()
             yield Session(client=client, profile=profile, url=server.url,
-                          credential_source=credentials.EMBEDDED_SOURCE, local_server=server)
+                          credential_source=credentials.EMBEDDED_SOURCE, local_server=server,
+                          account=LOCAL_ADMIN_EMAIL, supervisor=supervisor)
     finally:
-        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(_stop_local, server, supervisor)
+
+
+def _stop_local(server: LocalServer, supervisor: Supervisor | None) -> None:
+    """Stop supervising first, so no restart races the stop."""
+    if supervisor is not None:
+        supervisor.stop()
+    server.stop()
 
 
 @asynccontextmanager
@@ -187,6 +251,6 @@ async def _remote_session(
             **_timeout_option(request_timeout),
         ) as client:
             yield Session(client=client, profile=profile, url=profile.url,
-                          credential_source=resolved.where)
+                          credential_source=resolved.where, account=resolved.credential.email)
     finally:
         await asyncio.to_thread(writer.wait, PENDING_WRITE_GRACE)

@@ -1,4 +1,4 @@
-"""Where flashback-tui keeps its files: data and config directories, overridable by env."""
+"""Where flashback-tui keeps its files: data, config and cache directories, overridable by env."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 APP_NAME = "flashback-tui"
 SETTINGS_FILE_NAME = "settings.toml"
+#: The cache directory's sub-directory of last-known lists.
+SNAPSHOT_DIR_NAME = "snapshots"
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -34,3 +36,18 @@ def config_dir() -> Path:
 def settings_file() -> Path:
     """The settings file (resolved now, so env changes are honoured)."""
     return config_dir() / SETTINGS_FILE_NAME
+
+
+def cache_dir() -> Path:
+    """The cache directory: $FLASHBACK_CACHE_DIR > platformdirs user cache dir."""
+    env = os.environ.get("FLASHBACK_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME, appauthor=False)
+
+
+def snapshot_dir() -> Path:
+    """Where last-known lists are kept (resolved now, so env changes are honoured)."""
+    return cache_dir() / SNAPSHOT_DIR_NAME

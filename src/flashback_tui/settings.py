@@ -90,6 +90,9 @@ class Profile(BaseModel):
     insecure_storage: bool = False
     """The user agreed to keep this profile's tokens in a plaintext 0600 file."""
 
+    cache: bool = True
+    """Keep the last-known list on disk and show it at once on the next start."""
+
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -188,6 +189,12 @@ class LocalServer:
     token through its stdout pipe (never argv or env). ``stop()`` closes the child's stdin
     and waits; ``start()`` again reuses the same port. The child's stderr goes to
     ``log_path`` (default ``server.log`` in the data dir).
+
+    A thread blocked on the child's exit notices at once when a started child exits by
+    itself (killed, crashed): ``exit_code`` is set and ``on_exit(code)`` is called in that
+    thread (a negative code is the signal that killed it). Exits caused by ``stop()`` or by
+    a failed ``start()`` are not reported. :class:`flashback_tui.supervisor.Supervisor`
+    builds restarts on this.
     """
 
     def __init__(
@@ -212,6 +219,12 @@ class LocalServer:
         self._serving = False
         self._started_at = 0.0
         self._start_timeout = 0.0
+        self._lock = threading.Lock()
+        self._ready_proc: subprocess.Popen[bytes] | None = None
+        self.exit_code: int | None = None
+        """The exit code of the last child that exited by itself (None while none has)."""
+        self.on_exit: Callable[[int], None] | None = None
+        """Called (in a thread of its own) with the exit code of a child that exited by itself."""
 
     @property
     def running(self) -> bool:
@@ -247,13 +260,42 @@ class LocalServer:
                    "--host", self.host, "--port", str(self.port),
                    "--data-dir", str(self.data_dir)]
         env = {**os.environ, **self.env}
+        _close_streams(self._proc)  # a child that died by itself leaves its pipes open
         with open(self.log_path, "ab") as log:
             os.chmod(self.log_path, 0o600)
-            self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True, close_fds=True,
             )
+        self._proc = proc
         self._lines, self._serving = None, False
+        threading.Thread(target=self._watch, args=(proc,), daemon=True,
+                         name=f"local-server-{proc.pid}").start()
+
+    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        """Wait for the child to exit; report it if it was started and not stopped by us."""
+        code = proc.wait()
+        with self._lock:
+            unexpected = proc is self._ready_proc
+            if unexpected:
+                self._ready_proc = None
+                self.exit_code = code
+        callback = self.on_exit
+        if unexpected and callback is not None:
+            try:
+                callback(code)
+            except Exception:  # a listener's bug must not go unseen, nor kill this thread
+                logging.getLogger(__name__).exception("on_exit callback failed")
+
+    def wait_exit(self, timeout: float | None = None) -> int | None:
+        """Wait for the current child to exit; its exit code, or None (none, or still up)."""
+        proc = self._proc
+        if proc is None:
+            return None
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def start(self, timeout: float = 20.0, *, wait_serving: bool = True) -> None:
         """Spawn the child (unless ``spawn()`` did) and wait for its ready line.
@@ -274,6 +316,13 @@ class LocalServer:
         self.port = int(self.url.rsplit(":", 1)[1])
         self._tokens = (ready["token"], ready.get("refreshToken", ""))
         self.pid = int(ready.get("pid", self._proc.pid))
+        with self._lock:  # from now on the watcher reports an exit
+            alive = self._proc.poll() is None
+            self._ready_proc = self._proc if alive else None
+            self.exit_code = None
+        if not alive:
+            self.stop()
+            raise LocalServerError(f"the local server exited as it started{self._log_tail()}")
         if wait_serving:
             self.wait_serving()
 
@@ -329,14 +378,13 @@ class LocalServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the child to exit (close its stdin), then terminate or kill if it lingers."""
-        proc, self._proc = self._proc, None
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._ready_proc = None
         self._lines, self._serving = None, False
         if proc is None:
             return
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        _close_streams(proc)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -353,6 +401,16 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _close_streams(proc: subprocess.Popen[bytes] | None) -> None:
+    """Close our ends of a child's stdin and stdout pipes (closing stdin asks it to exit)."""
+    if proc is None:
+        return
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _read_lines(stream: IO[bytes], out: queue.Queue[bytes]) -> None:

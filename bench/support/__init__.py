@@ -1,0 +1,1 @@
+"""Helpers of the benchmarks: tmux panes, a loopback delay proxy, the session figures."""
