@@ -26,6 +26,7 @@ from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.limits import BodySizeLimit, HeaderLimits
+from flashback_tui.server.retention import RetentionPolicy, run_periodically
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.throttle import LoginThrottle
@@ -182,9 +183,14 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
                                                  settings.login_lockout)
         warm_up = asyncio.get_running_loop().call_later(WARM_UP_DELAY, _warm_up_in_background)
         await gateway.start(platform)
+        retention = asyncio.create_task(run_periodically(platform.db.conn, RetentionPolicy(
+            minute_days=settings.retention_minute_days,
+            violation_days=settings.retention_violation_days,
+            event_days=settings.retention_event_days, interval=settings.retention_interval)))
         try:
             yield
         finally:
+            retention.cancel()
             await gateway.stop()  # writes the usage still pending
             warm_up.cancel()
             transport = getattr(app.state, "probe_transport", None)

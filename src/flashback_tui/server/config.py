@@ -31,6 +31,14 @@ class ServerSettings(BaseSettings):
     login_lockout: float = Field(
         default=30.0, gt=0,
         description="Seconds of the first lockout, doubled by each further failure.")
+    retention_minute_days: float = Field(
+        default=14, gt=0, description="Days per-minute usage is kept (daily usage: for ever).")
+    retention_violation_days: float = Field(
+        default=90, gt=0, description="Days violations and alerts are kept.")
+    retention_event_days: float = Field(
+        default=90, gt=0, description="Days system events (the audit trail) are kept.")
+    retention_interval: float = Field(
+        default=3600.0, gt=0, description="Seconds between two pruning passes.")
     strict_wire: bool = Field(
         default=False,
         description="Answer with only the fields the hosted platform's client declares "

@@ -429,4 +429,51 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER repo_ai_api_keys_update_shreds AFTER UPDATE OF secret_hash
         ON repo_ai_api_keys BEGIN SELECT flashback_shred(); END;
     """,
+    # 7: daily usage kept for ever, apart from the per-minute rows that retention prunes;
+    # filled from the minutes already recorded.
+    """
+    CREATE TABLE usage_daily (
+        day INTEGER NOT NULL,
+        ai_llm_id TEXT NOT NULL REFERENCES ai_llms(id) ON DELETE CASCADE,
+        repo_id TEXT NOT NULL DEFAULT '',
+        repo_ai_api_key_id TEXT NOT NULL DEFAULT '',
+        llm_model TEXT NOT NULL DEFAULT '',
+        host TEXT NOT NULL DEFAULT '',
+        user_uuid TEXT NOT NULL DEFAULT '',
+        conversation_uuid TEXT NOT NULL DEFAULT '',
+        llm_type TEXT NOT NULL DEFAULT '',
+        tokens_in INTEGER NOT NULL DEFAULT 0,
+        tokens_out INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_in INTEGER NOT NULL DEFAULT 0,
+        llm_tokens_out INTEGER NOT NULL DEFAULT 0,
+        active_conversations INTEGER NOT NULL DEFAULT 0,
+        api_calls INTEGER NOT NULL DEFAULT 0,
+        policy_violations INTEGER NOT NULL DEFAULT 0,
+        num_alerts INTEGER NOT NULL DEFAULT 0,
+        num_blocks INTEGER NOT NULL DEFAULT 0,
+        num_severity_low INTEGER NOT NULL DEFAULT 0,
+        num_severity_medium INTEGER NOT NULL DEFAULT 0,
+        num_severity_high INTEGER NOT NULL DEFAULT 0,
+        latency_ms_total REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (ai_llm_id, day, repo_id, repo_ai_api_key_id, llm_model, host,
+                     user_uuid, conversation_uuid)
+    );
+    CREATE INDEX usage_daily_by_day ON usage_daily(day);
+    INSERT INTO usage_daily (day, ai_llm_id, repo_id, repo_ai_api_key_id, llm_model, host,
+        user_uuid, conversation_uuid, llm_type, tokens_in, tokens_out, llm_tokens_in,
+        llm_tokens_out, active_conversations, api_calls, policy_violations, num_alerts,
+        num_blocks, num_severity_low, num_severity_medium, num_severity_high,
+        latency_ms_total)
+        SELECT (minute / 86400000) * 86400000, ai_llm_id, repo_id, repo_ai_api_key_id,
+        llm_model, host, user_uuid, conversation_uuid, MAX(llm_type), SUM(tokens_in),
+        SUM(tokens_out), SUM(llm_tokens_in), SUM(llm_tokens_out), MAX(active_conversations),
+        SUM(api_calls), SUM(policy_violations), SUM(num_alerts), SUM(num_blocks),
+        SUM(num_severity_low), SUM(num_severity_medium), SUM(num_severity_high),
+        SUM(latency_ms_total)
+        FROM usage_minute GROUP BY (minute / 86400000), ai_llm_id, repo_id,
+        repo_ai_api_key_id, llm_model, host, user_uuid, conversation_uuid;
+    CREATE INDEX system_events_by_at ON system_events(at);
+    CREATE INDEX policy_violations_by_at ON policy_violations(at_ms);
+    CREATE INDEX policy_alerts_by_at ON policy_alerts(at_ms);
+    """,
 ]

@@ -152,3 +152,14 @@ def mark_read(conn: sqlite3.Connection, reader_id: str, org_id: str, *, sees_all
             conn.executemany("DELETE FROM system_event_reads WHERE event_id = ? AND user_id = ?",
                              [(i, reader_id) for i in visible])
     return len(visible)
+
+
+def prune(conn: sqlite3.Connection, before_iso: str, batch: int) -> int:
+    """Delete up to ``batch`` events older than ``before_iso`` (with their read marks)."""
+    with transaction(conn):
+        return conn.execute(
+            "DELETE FROM system_events WHERE id IN"
+            " (SELECT id FROM system_events WHERE at < ? ORDER BY id LIMIT ?)",
+            (before_iso, batch),
+        ).rowcount
+

@@ -55,6 +55,16 @@ USAGE_MINUTE_UPSERT = (
     " llm_type = CASE WHEN excluded.llm_type != '' THEN excluded.llm_type ELSE llm_type END"
 )
 
+#: Adds counters to a day bucket (``usage_daily``, kept for ever): the same parameters as
+#: USAGE_MINUTE_UPSERT with the day in place of the minute. A conversation counts once a day.
+USAGE_DAILY_UPSERT = (
+    USAGE_MINUTE_UPSERT.replace("INTO usage_minute (minute,", "INTO usage_daily (day,")
+    .replace("ON CONFLICT (ai_llm_id, minute,", "ON CONFLICT (ai_llm_id, day,")
+    .replace("active_conversations = active_conversations + excluded.active_conversations",
+             "active_conversations = MAX(active_conversations,"
+             " excluded.active_conversations)")
+)
+
 #: Adds the same counters to a configuration's totals. Parameters: ai_llm_id, then the
 #: minute counters named by TOTALS_FROM_MINUTE's values, in its order.
 USAGE_TOTALS_UPSERT = (
@@ -143,10 +153,10 @@ def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCo
         for key, counts in buckets.items():
             if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
                 continue
-            conn.execute(USAGE_MINUTE_UPSERT, (
-                key.minute, *key.labels(), *(counts.counters[c] for c in MINUTE_COUNTERS),
-                counts.latency_ms_total, counts.llm_type,
-            ))
+            values = (*key.labels(), *(counts.counters[c] for c in MINUTE_COUNTERS),
+                      counts.latency_ms_total, counts.llm_type)
+            conn.execute(USAGE_MINUTE_UPSERT, (key.minute, *values))
+            conn.execute(USAGE_DAILY_UPSERT, (key.minute - key.minute % DAY_MS, *values))
             conn.execute(USAGE_TOTALS_UPSERT, (
                 key.ai_llm_id, *(counts.counters[src] for src in TOTALS_FROM_MINUTE.values()),
             ))
@@ -240,19 +250,21 @@ def usage_points(
 ) -> list[UsagePoint]:
     """Usage buckets in ``[start_ms, end_ms)`` of configurations the user can see.
 
-    ``bucket_ms`` of a minute returns the stored rows; a day sums minutes per day and key
-    (see the module docstring), ``active_conversations`` being the largest of the day's.
+    ``bucket_ms`` of a minute returns the stored minute rows (kept for the retention time);
+    a day returns the daily rows (kept for ever), any other width sums minutes.
     """
     extra, filter_params = (where or UsageFilter()).clauses()
+    table, time_column = ("usage_daily", "day") if bucket_ms == DAY_MS else (
+        "usage_minute", "minute")
     labels = ", ".join(f"u.{label}" for label in BUCKET_LABELS)
     sums = ", ".join(f"{'MAX' if c == 'active_conversations' else 'SUM'}(u.{c})"
                      for c in MINUTE_COUNTERS)
     rows = conn.execute(
-        f"SELECT (u.minute / ?) * ? AS bucket, {labels}, MAX(u.llm_type), {sums},"  # noqa: S608
+        f"SELECT (u.{time_column} / ?) * ? AS bucket, {labels}, MAX(u.llm_type), {sums},"  # noqa: S608
         " SUM(u.latency_ms_total)"
-        " FROM usage_minute u JOIN ai_llms a ON a.id = u.ai_llm_id"
+        f" FROM {table} u JOIN ai_llms a ON a.id = u.ai_llm_id"
         " JOIN memberships m ON m.workspace_id = a.workspace_id"
-        f" WHERE m.user_id = ? AND u.minute >= ? AND u.minute < ?{extra}"
+        f" WHERE m.user_id = ? AND u.{time_column} >= ? AND u.{time_column} < ?{extra}"
         f" GROUP BY bucket, {labels} ORDER BY bucket, {labels}",
         [bucket_ms, bucket_ms, user_id, start_ms, end_ms, *filter_params],
     ).fetchall()
@@ -265,3 +277,15 @@ def usage_points(
         points.append(UsagePoint(values[0], *values[1:width + 1], values[width + 1] or "",
                                  counters, (values[-1] / calls) if calls else 0.0))
     return points
+
+
+def prune_minutes(conn: sqlite3.Connection, before_ms: int, batch: int) -> int:
+    """Delete up to ``batch`` per-minute rows older than ``before_ms``; how many went.
+
+    Daily rows and totals are kept for ever, so nothing the daily series shows is lost.
+    """
+    with transaction(conn):
+        return conn.execute(
+            "DELETE FROM usage_minute WHERE rowid IN"
+            " (SELECT rowid FROM usage_minute WHERE minute < ? LIMIT ?)", (before_ms, batch),
+        ).rowcount

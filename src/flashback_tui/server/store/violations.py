@@ -187,3 +187,16 @@ def list_alerts(conn: sqlite3.Connection, org_id: str, visible: Collection[str] 
     """A page of alerts, newest first, and how many match in all."""
     where, params = _where(org_id, visible, filters, violations=False)
     return _page(conn, "policy_alerts", where, params, filters)
+
+
+def prune(conn: sqlite3.Connection, before_ms: int, batch: int) -> int:
+    """Delete up to ``batch`` violations and ``batch`` alerts older than ``before_ms``."""
+    removed = 0
+    with transaction(conn):
+        for table in ("policy_violations", "policy_alerts"):
+            removed += conn.execute(
+                f"DELETE FROM {table} WHERE rowid IN"  # noqa: S608 - fixed table names
+                f" (SELECT rowid FROM {table} WHERE at_ms < ? LIMIT ?)", (before_ms, batch),
+            ).rowcount
+    return removed
+
