@@ -210,3 +210,117 @@ def test_backup_then_restore_into_a_fresh_dir(server, http, tmp_path) -> None:
                     "backed up"]
                 assert copy.post(f"/ai/llm/{llm_id}/validate").json()["success"] is True
                 assert count_calls(copy) == count_calls(http)
+
+
+def key_digest(data_dir: Path, key_id: str) -> bytes:
+    with PlatformState.open(data_dir) as state:
+        row = state.db.conn().execute("SELECT secret_hash FROM repo_ai_api_keys WHERE id = ?",
+                                      (key_id,)).fetchone()
+    return row[0].encode()
+
+
+def digest_files(data_dir: Path, digest: bytes) -> list[str]:
+    return [p.name for p in sorted(data_dir.iterdir()) if p.is_file() and digest in p.read_bytes()]
+
+
+def repo_with_key(http: httpx.Client, llm_id: str, name: str) -> tuple[str, str]:
+    repo = http.post("/repo", json={"name": name, "storageType": "S3", "mode": "NORMAL",
+                                    "workspaceId": workspace_of(http),
+                                    "repoAiLlms": [{"aiLlmId": llm_id}]})
+    assert repo.status_code == 200, repo.text
+    repo_id = repo.json()["repoId"]
+    key = http.post(f"/repo/{repo_id}/ai/apikey", json={"name": "k", "aiType": "OPENAI"})
+    assert key.status_code == 200, key.text
+    return repo_id, key.json()["id"]
+
+
+def test_revoking_a_key_or_deleting_its_repository_leaves_no_digest(server, http) -> None:
+    with FakeProvider() as provider:
+        llm_id = create(http, "sk-repo-" + uuid.uuid4().hex, provider.endpoint("ok"))
+    repo_id, key_id = repo_with_key(http, llm_id, "revoked-here")
+    digest = key_digest(server.data_dir, key_id)
+    assert digest_files(server.data_dir, digest)
+    assert http.delete(f"/repo/{repo_id}/ai/apikey/{key_id}").status_code == 200
+    assert digest_files(server.data_dir, digest) == []
+
+    other_repo, other_key = repo_with_key(http, llm_id, "deleted-here")
+    digest = key_digest(server.data_dir, other_key)
+    assert http.delete(f"/repo/{other_repo}").status_code == 200
+    assert digest_files(server.data_dir, digest) == []
+
+
+def test_deleting_a_workspace_leaves_nothing_of_its_configurations(server, http) -> None:
+    created = http.post("/workspace", json={"name": "Short-lived"})
+    assert created.status_code == 200, created.text
+    ws_id = created.json()["workspace"]["id"]
+    answer = http.post("/ai/llm", json={"name": "temp", "aiType": "OTHER",
+                                        "endpoint": "https://llm.example.test/v1",
+                                        "secret": "sk-ws-" + uuid.uuid4().hex,
+                                        "workspaceId": ws_id})
+    llm_id = answer.json()["aiLlmId"]
+    blobs = sealed_blobs(server.data_dir, llm_id)
+    assert http.delete(f"/workspace/{ws_id}").status_code == 403  # it still holds one
+    assert http.delete(f"/ai/llm/{llm_id}").status_code == 200
+    assert http.delete(f"/workspace/{ws_id}").status_code == 200
+    assert files_holding(server.data_dir, blobs) == []
+
+
+def totals_in(db_file: Path) -> dict[str, int]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT ai_llm_id, api_calls FROM usage_totals"))
+    finally:
+        conn.close()
+
+
+def test_a_backup_taken_while_the_gateway_counts_restores_with_its_counts(server, http,
+                                                                          tmp_path) -> None:
+    import threading
+
+    import openai
+
+    with FakeProvider(valid_keys={"sk-counted"}) as provider:
+        llm_id = create(http, "sk-counted", provider.endpoint("ok"))
+        repo = http.post("/repo", json={"name": "busy", "storageType": "S3", "mode": "NORMAL",
+                                        "workspaceId": workspace_of(http),
+                                        "repoAiLlms": [{"aiLlmId": llm_id}]}).json()["repoId"]
+        secret = http.post(f"/repo/{repo}/ai/apikey",
+                           json={"name": "k", "aiType": "OPENAI"}).json()["secret"]
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=secret, max_retries=0)
+        stop, sent = threading.Event(), []
+
+        def traffic() -> None:
+            while not stop.is_set():
+                client.chat.completions.create(
+                    model="m", messages=[{"role": "user", "content": "count me"}])
+                sent.append(1)
+
+        worker = threading.Thread(target=traffic)
+        worker.start()
+        try:
+            while len(sent) < 20:  # the gateway is counting
+                stop.wait(0.01)
+            http.get("/ai/llm/stats")  # a usage read writes what is pending; calls go on
+            backup_file = tmp_path / "live.db"
+            result = CliRunner().invoke(main, ["admin", "backup", str(backup_file),
+                                               "--data-dir", str(server.data_dir)])
+            assert result.exit_code == 0, result.output
+        finally:
+            stop.set()
+            worker.join()
+        backed_up = totals_in(backup_file)
+        assert 0 < backed_up[llm_id] <= len(sent)
+
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        shutil.copy(server.data_dir / "master.key", fresh / "master.key")
+        restored = CliRunner().invoke(main, ["admin", "restore", str(backup_file),
+                                             "--data-dir", str(fresh)])
+        assert restored.exit_code == 0, restored.output
+        with LocalServer(fresh) as other:
+            headers = {"Authorization": f"Bearer {other.admin_token.get_secret_value()}"}
+            with httpx.Client(base_url=other.url, headers=headers, timeout=10) as copy:
+                assert {k: int(v) for k, v in count_calls(copy).items()} == backed_up
+                assert copy.post(f"/ai/llm/{llm_id}/validate").json()["success"] is True
