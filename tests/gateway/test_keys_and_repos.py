@@ -157,3 +157,21 @@ def test_oversized_chunked_prompt_is_413_openai_style(linked: Linked) -> None:
                                    "Content-Type": "application/json"}, timeout=60)
     assert response.status_code == 413
     assert "larger than" in response.json()["error"]["message"]
+
+
+def test_the_gateway_never_follows_a_redirect_to_another_origin(platform, world) -> None:
+    from tests.support.redirector import Redirector
+
+    with FakeProvider() as elsewhere:
+        with Redirector(elsewhere.url) as redirector:
+            linked = make_linked(platform, world, f"{redirector.url}/ok/v1")
+            answer = httpx.post(f"{linked.base_url}/chat/completions", timeout=30,
+                                headers={"Authorization": f"Bearer {linked.secret}"},
+                                json={"model": "m", "messages": [{"role": "user",
+                                                                  "content": "hi"}]})
+            listed = httpx.get(f"{linked.base_url}/models", timeout=30,
+                               headers={"Authorization": f"Bearer {linked.secret}"})
+        assert answer.status_code != 200 and "error" in answer.json()
+        assert listed.status_code != 200
+        assert redirector.paths == ["/ok/v1/chat/completions", "/ok/v1/models"]
+        assert elsewhere.requests == []  # the secret never reached the other origin

@@ -9,9 +9,7 @@ address is proven refused by the backend never having been asked to connect at a
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from flashback_tui.server.upstream import GuardedBackend, UpstreamTransport, _gu
 from tests.support.egress import FakeResolver, RecordingBackend, answers
 from tests.support.fake_provider import OPENAI_MODELS, FakeProvider
 from tests.support.recording_proxy import RecordingProxy
+from tests.support.redirector import Redirector
 
 KEY = "sk-egress-right-key-000000000001"
 PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -312,38 +311,6 @@ async def test_a_proxied_name_unknown_here_goes_to_the_proxy_checked_once(
 # ---------------------------------------------------------------------------------------------
 
 
-class Redirector:
-    """A loopback server that answers every request with a 302 to ``target``."""
-
-    def __init__(self, target: str) -> None:
-        self.paths: list[str] = []
-        recorded = self.paths
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                recorded.append(self.path)
-                self.send_response(302)
-                self.send_header("Location", target + self.path)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Redirector:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 async def test_a_redirect_to_another_origin_is_never_followed(fresh: FakeProvider) -> None:
