@@ -644,3 +644,9 @@ def test_every_change_is_one_event_naming_the_fields(http: httpx.Client, platfor
     assert {r["workspace_id"] for r in rows} == {world.workspace_id}
     assert json.loads(rows[1]["json_data"]) == {"changed": ["endpoint", "name", "secret"]}
     assert all("sk-new-secret" not in (r["json_data"] or "") for r in rows)
+
+
+def test_healthz_answers_without_a_token(http: httpx.Client) -> None:
+    answer = http.get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"success": True, "database": "ok"}

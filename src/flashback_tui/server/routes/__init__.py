@@ -17,6 +17,7 @@ def all_routers() -> list[APIRouter]:
     from flashback_tui.server.routes import (
         ai_llm,
         events,
+        health,
         models,
         policies,
         repos,
@@ -25,5 +26,6 @@ def all_routers() -> list[APIRouter]:
         workspaces,
     )
 
-    modules = (ai_llm, models, workspaces, users, stats, events, repos, policies, gateway)
+    modules = (ai_llm, models, workspaces, users, stats, events, repos, policies, health,
+               gateway)
     return [module.router for module in modules]
