@@ -129,6 +129,8 @@ def _openapi_without_422(app: FastAPI) -> None:
     """Describe the real contract: validation failures are 400 ErrorResponse, never 422."""
     from fastapi.openapi.utils import get_openapi
 
+    from flashback_tui.server.openapi import complete
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version,
@@ -140,7 +142,7 @@ def _openapi_without_422(app: FastAPI) -> None:
             schemas = schema.get("components", {}).get("schemas", {})
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
-            app.openapi_schema = schema
+            app.openapi_schema = complete(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from flashback_tui.api.models.common import (
+    CREDENTIAL_SCHEMA,
     AiType,
     BigCount,
     IdString,
@@ -73,8 +74,8 @@ class AiLlmCreate(RequestModel):
     name: Name
     ai_type: AiType
     endpoint: str | None = None
-    key: WireSecret | None = None
-    secret: WireSecret | None = None
+    key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
+    secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None
     workspace_id: IdString
 
@@ -106,11 +107,13 @@ class AiLlmUpdate(RequestModel):
     official endpoint.
     """
 
+    never_null = frozenset({"name", "ai_type", "secret", "api_key_uuid"})
+
     name: Name | None = None
     ai_type: AiType | None = None
     endpoint: str | None = None
-    key: WireSecret | None = None
-    secret: WireSecret | None = None
+    key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
+    secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None
 
     _no_null = field_validator("name", "ai_type", "api_key_uuid", mode="before")(_not_null)

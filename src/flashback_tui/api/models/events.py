@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from flashback_tui.api.models.common import RequestModel, Rows, WireModel
+from flashback_tui.api.models.common import RequestModel, Rows, WireModel, whole_number
 
 #: ``context`` values, by the index a query names them with.
 EVENT_CONTEXTS = (
@@ -18,20 +18,23 @@ EVENT_KINDS = ("created", "updated", "deleted")
 EVENTS_PAGE_MAX = 100
 
 Id64 = Annotated[str, StringConstraints(max_length=64)]
+#: The largest row id or offset SQLite can hold (a signed 64-bit integer).
+ROW_ID_MAX = 2**63 - 1
+EventId = whole_number(ge=-ROW_ID_MAX, le=ROW_ID_MAX)
 
 
 class SystemEventQuery(RequestModel):
     """Body of ``POST /systemevent``: paging (required) and filters."""
 
-    skip: int = Field(ge=0)
-    take: int = Field(ge=0)
+    skip: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
+    take: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
     from_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, alias="from_timestamp")
     to_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         default=None, alias="to_timestamp")
     context_id: Id64 | None = None
-    context: int | None = Field(default=None, ge=0, lt=len(EVENT_CONTEXTS))
-    event: int | None = Field(default=None, ge=0, lt=len(EVENT_KINDS))
+    context: whole_number(ge=0, lt=len(EVENT_CONTEXTS)) | None = None
+    event: whole_number(ge=0, lt=len(EVENT_KINDS)) | None = None
     user_id: Id64 | None = None
     workspace_id: Id64 | None = None
     show_unread: bool | None = None
@@ -68,8 +71,13 @@ class SystemEventPage(WireModel):
 class SystemEventReadIds(RequestModel):
     """Body of ``POST``/``DELETE /systemevent/read``: one id or several."""
 
-    id: int | None = None
-    ids: list[int] | None = Field(default=None, max_length=1000)
+    schema_extra = {"anyOf": [
+        {"required": ["id"], "properties": {"id": {"type": "integer"}}},
+        {"required": ["ids"], "properties": {"ids": {"type": "array", "minItems": 1}}},
+    ]}
+
+    id: EventId | None = None
+    ids: list[EventId] | None = Field(default=None, max_length=1000)
 
     def all_ids(self) -> list[int]:
         """Every id the body names."""

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from starlette.responses import JSONResponse
 
+from flashback_tui.server.gateway.chat_request import check_chat_request
+
 
 class Upstreamish(Protocol):
     """What an error needs to know about the upstream: its host and how to scrub."""
@@ -72,10 +74,8 @@ def chat_payload(body: bytes) -> dict[str, Any] | JSONResponse:
     if not isinstance(payload, dict):
         return openai_error(400, "The body must be a JSON object.", "invalid_request_error",
                             "invalid_json")
-    if not isinstance(payload.get("messages"), list) or not payload["messages"]:
-        return openai_error(400, "messages: a non-empty list of messages is required.",
-                            "invalid_request_error", "invalid_messages")
-    return payload
+    refused = check_chat_request(payload)
+    return payload if refused is None else refused
 
 
 def unreachable(exc: Exception, upstream: Upstreamish) -> JSONResponse:
