@@ -20,8 +20,9 @@ from flashback_tui.server.gateway.chat_request import CHAT_REQUEST_SCHEMA
 
 #: An ISO 8601 date, optionally with a time and an offset (what query filters take), as a
 #: regular expression; ``{sep}`` is the date/time separator the filter allows.
-ISO_INSTANT = ("[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}(?:{sep}[0-9]{{2}}(?::[0-9]{{2}}(?::[0-9]{{2}}"
-               "(?:[.][0-9]{{1,6}})?)?)?(?:Z|[+-][0-9]{{2}}:[0-9]{{2}})?)?")
+ISO_INSTANT = ("[0-9]{{4}}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+               "(?:{sep}(?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:[.][0-9]+)?)?)?"
+               "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?")
 
 
 def any_case(word: str) -> str:

@@ -8,6 +8,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from flashback_tui.api.models.common import (
     CREDENTIAL_SCHEMA,
+    ENDPOINT_SCHEMA,
     AiType,
     BigCount,
     IdString,
@@ -73,7 +74,7 @@ class AiLlmCreate(RequestModel):
 
     name: Name
     ai_type: AiType
-    endpoint: str | None = None
+    endpoint: str | None = Field(default=None, json_schema_extra=ENDPOINT_SCHEMA)
     key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None
@@ -111,7 +112,7 @@ class AiLlmUpdate(RequestModel):
 
     name: Name | None = None
     ai_type: AiType | None = None
-    endpoint: str | None = None
+    endpoint: str | None = Field(default=None, json_schema_extra=ENDPOINT_SCHEMA)
     key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None

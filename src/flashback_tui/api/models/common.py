@@ -246,6 +246,14 @@ def _skip_bad_rows(value: Any, handler: Any) -> Any:
 Rows = Annotated[list[T], WrapValidator(_skip_bad_rows)]
 
 
+#: What :func:`check_endpoint` allows, for a schema: an http(s) URL with a host, no spaces.
+ENDPOINT_SCHEMA: dict[str, Any] = {
+    "pattern": (r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(?:[^\s/?#@]*@)?"
+                r"(?:[^\s/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{0,5})?(?:[/?#]\S*)?\s*$"),
+    "maxLength": ENDPOINT_MAX_LENGTH,
+}
+
+
 def check_endpoint(value: str) -> str:
     """Return the endpoint stripped of spaces and a trailing slash, or raise ValueError.
 

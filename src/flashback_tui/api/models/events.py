@@ -18,8 +18,13 @@ EVENT_KINDS = ("created", "updated", "deleted")
 EVENTS_PAGE_MAX = 100
 
 Id64 = Annotated[str, StringConstraints(max_length=64)]
-#: The largest row id or offset SQLite can hold (a signed 64-bit integer).
-ROW_ID_MAX = 2**63 - 1
+#: What the time filters take (ISO 8601, as :func:`datetime.fromisoformat` reads it).
+TIMESTAMP_SCHEMA = {"pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+                    "(?:[T ](?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:[.][0-9]+)?)?)?"
+                    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?$"}
+#: The largest id or offset taken: SQLite holds 64-bit integers, and JSON numbers up to 2**53
+#: exactly (so the schema's bound is the server's).
+ROW_ID_MAX = 2**53
 EventId = whole_number(ge=-ROW_ID_MAX, le=ROW_ID_MAX)
 
 
@@ -29,9 +34,9 @@ class SystemEventQuery(RequestModel):
     skip: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
     take: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
     from_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
-        default=None, alias="from_timestamp")
+        default=None, alias="from_timestamp", json_schema_extra=TIMESTAMP_SCHEMA)
     to_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
-        default=None, alias="to_timestamp")
+        default=None, alias="to_timestamp", json_schema_extra=TIMESTAMP_SCHEMA)
     context_id: Id64 | None = None
     context: whole_number(ge=0, lt=len(EVENT_CONTEXTS)) | None = None
     event: whole_number(ge=0, lt=len(EVENT_KINDS)) | None = None

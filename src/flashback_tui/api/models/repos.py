@@ -42,7 +42,12 @@ MAX_BUCKETS = 100
 class RepoAiLlmLinkIn(RequestModel):
     """A configuration to link: ``{aiLlmId}`` or ``{aiLlm: {id, ...}}``."""
 
-    schema_extra = {"anyOf": [{"required": ["aiLlmId"]}, {"required": ["aiLlm"]}]}
+    schema_extra = {"anyOf": [
+        {"required": ["aiLlmId"], "properties": {"aiLlmId": {"type": "string"}}},
+        {"required": ["aiLlm"], "properties": {"aiLlm": {
+            "type": "object", "required": ["id"],
+            "properties": {"id": {"type": "string", "minLength": 1}}}}},
+    ]}
 
     ai_llm_id: IdString | None = None
     ai_llm: dict[str, Any] | None = None

@@ -43,6 +43,9 @@ def _invalid(param: str, message: str) -> JSONResponse:
 
 
 def _is_int(value: Any) -> bool:
+    """An integer, or a number JSON Schema counts as one (``10.0``)."""
+    if isinstance(value, float):
+        return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
