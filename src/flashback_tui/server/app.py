@@ -169,9 +169,10 @@ def _warm_up_in_background() -> None:
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does)."""
     from flashback_tui.server.gateway import Gateway, GatewayHooks
+    from flashback_tui.server.gateway.core import UpstreamTimeouts
     from flashback_tui.server.routes import all_routers
 
-    gateway = Gateway()
+    gateway = Gateway(UpstreamTimeouts.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -31,6 +31,18 @@ class ServerSettings(BaseSettings):
     login_lockout: float = Field(
         default=30.0, gt=0,
         description="Seconds of the first lockout, doubled by each further failure.")
+    upstream_connect_timeout: float = Field(
+        default=5.0, gt=0,
+        description="Seconds the gateway may take to connect to a provider; then it answers "
+                    "504.")
+    upstream_first_byte_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds the gateway waits for a provider's answer to begin (and for "
+                    "each further read of a plain answer); then it answers 504.")
+    upstream_chunk_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds the gateway waits between two chunks of a provider's stream; "
+                    "then it ends the stream with an error event.")
     strict_wire: bool = Field(
         default=False,
         description="Answer with only the fields the hosted platform's client declares "

@@ -92,6 +92,23 @@ def unreachable(exc: Exception, upstream: Upstreamish) -> JSONResponse:
                         "api_connection_error", "upstream_unreachable")
 
 
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """``body`` as a JSON object, or None if it is not one (invalid, a list, a page...)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def not_a_reply(response: Any, upstream: Upstreamish, expected: str) -> JSONResponse:
+    """The 502 for a provider's 2xx that is not the JSON object it should be."""
+    media = response.headers.get("content-type", "no content type").split(";")[0].strip()
+    return openai_error(502, f"The provider at {upstream.host} answered with something that "
+                        f"is not a {expected} (a JSON object): {media or 'no content type'}.",
+                        "upstream_error", "invalid_upstream_reply")
+
+
 def provider_error(status: int, body: bytes, upstream: Upstreamish) -> JSONResponse:
     """A provider's error as an OpenAI-style body with its status, secrets scrubbed."""
     try:
