@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
+from flashback_tui.server.clock import SYSTEM, Clock
+
 from flashback_tui.api.models import (
     AiLlm,
     AiLlmStats,
@@ -55,15 +57,25 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+_clock: Clock = SYSTEM
+
+
+def use_clock(clock: Clock) -> Clock:
+    """Read the time from ``clock`` from now on (an in-process server's); the previous one."""
+    global _clock
+    previous, _clock = _clock, clock
+    return previous
+
+
 def now_iso() -> str:
     """Now as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (sorts lexicographically)."""
-    now = datetime.now(UTC)
+    now = _clock.now().astimezone(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def now_ms() -> int:
     """Now in Unix milliseconds."""
-    return int(datetime.now(UTC).timestamp() * 1000)
+    return int(_clock.now().timestamp() * 1000)
 
 
 def is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
