@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 from pydantic import TypeAdapter
-
-from flashback_tui.server.clock import SYSTEM, Clock
 
 from flashback_tui.api.models import (
     AiLlm,
     AiLlmStats,
 )
+from flashback_tui.server.clock import SYSTEM, Clock
 
 #: What the first start on an empty data dir creates.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
