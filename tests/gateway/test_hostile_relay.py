@@ -138,19 +138,22 @@ def test_every_mode_gets_the_documented_answer_and_counts_survive_a_restart(
     good = _client(platform, good_secret)
     outcomes: dict[str, tuple[object, object]] = {}
     calls: dict[str, int] = {}
+    ids: dict[str, str] = {}
     for mode in MODES:
         if mode == "ok":
             continue
         llm_id, secret = _key(platform, hostile.endpoint(mode, SHORT.get(mode)), mode)
         client = _client(platform, secret)
         outcomes[mode] = (plain_outcome(client), stream_outcome(client))
-        calls[llm_id] = 2
+        calls[llm_id], ids[mode] = 2, llm_id
         assert plain_outcome(good) == "ok"  # the well-behaved one, between every two
     expected = {mode: (PLAIN.get(mode, "ok"), STREAM.get(mode, "ok")) for mode in outcomes}
     assert outcomes == expected
     stats = _stats(platform.api)
     for llm_id, count in calls.items():
         assert int(stats[llm_id]["totalApiCalls"]) == count, stats[llm_id]
+    # A provider that answers a stream request with plain JSON: its usage is still counted.
+    assert int(stats[ids["ignore-stream"]]["totalLlmTokensIn"]) == 2 * 2
     well = stats[good_id]
     assert int(well["totalApiCalls"]) == len(calls)
     assert int(well["totalLlmTokensIn"]) == 2 * len(calls)  # "hello there": two words

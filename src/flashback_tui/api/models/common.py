@@ -153,10 +153,17 @@ def format_timestamp(value: datetime) -> str:
 #: A timestamp that is a datetime in Python and an ISO string on the wire.
 Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 
+def _default_as_text(schema: dict[str, Any]) -> None:
+    """A counter's default as the wire writes it (``"0"``, not ``0``)."""
+    if isinstance(schema.get("default"), int):
+        schema["default"] = str(schema["default"])
+
+
 #: A 64-bit counter: an int in Python, a decimal string on the wire (and in the schema).
 BigCount = Annotated[
     int, PlainSerializer(str, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": "^[0-9]+$"}),
+    Field(json_schema_extra=_default_as_text),
 ]
 
 

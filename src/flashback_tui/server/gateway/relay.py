@@ -108,6 +108,9 @@ class StreamRelay:
 
     def _event(self, event: bytes) -> None:
         """Count one server-sent event and queue it for the client (unless it is dropped)."""
+        if not any(line.startswith(b"data:") for line in event.split(b"\n")):
+            self._not_an_event(event)
+            return
         forward = True
         for line in event.split(b"\n"):
             if not line.startswith(b"data:"):
@@ -132,6 +135,22 @@ class StreamRelay:
             self._texts.extend(choice_texts(chunk.get("choices"), "delta"))
         if forward and not self.client_gone and not self.refused:
             self.queue.put_nowait(event + b"\n\n")
+
+    def _not_an_event(self, text: bytes) -> None:
+        """Text without a ``data:`` line: a comment is passed on; a plain completion (a
+        provider that ignored ``stream``) is counted, and the client gets an error event."""
+        if text.lstrip().startswith(b":"):
+            if not self.client_gone and not self.refused:
+                self.queue.put_nowait(text + b"\n\n")
+            return
+        try:
+            answer = json.loads(text)
+        except (ValueError, RecursionError):
+            answer = None
+        if isinstance(answer, dict):
+            self.usage.add_provider_usage(answer.get("usage"))
+            self._texts.extend(choice_texts(answer.get("choices"), "message"))
+        self._refuse(f"{self.host} answered with something that is not an event stream.")
 
     def _refuse(self, message: str) -> None:
         """End what the client sees with an error event; the rest is still read and counted."""
