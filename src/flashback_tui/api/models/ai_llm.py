@@ -70,7 +70,12 @@ _parse_ai_type = parse_enum(AiType, "aiType")
 
 
 class AiLlmCreate(RequestModel):
-    """Body of ``POST /ai/llm``."""
+    """Body of ``POST /ai/llm``. OTHER has no default endpoint, so it must be given one."""
+
+    schema_extra = {
+        "if": {"required": ["aiType"], "properties": {"aiType": {"const": "OTHER"}}},
+        "then": {"required": ["endpoint"], "properties": {"endpoint": {"type": "string"}}},
+    }
 
     name: Name
     ai_type: AiType

@@ -256,7 +256,8 @@ Rows = Annotated[list[T], WrapValidator(_skip_bad_rows)]
 #: What :func:`check_endpoint` allows, for a schema: an http(s) URL with a host, no spaces.
 ENDPOINT_SCHEMA: dict[str, Any] = {
     "pattern": (r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(?:[^\s/?#@]*@)?"
-                r"(?:[^\s/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{0,5})?(?:[/?#]\S*)?\s*$"),
+                r"(?:[^\x00-\x20\x7f-\x9f\s/?#@:\[\]]+|\[[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\])"
+                r"(?::[0-9]{0,5})?(?:[/?#]\S*)?\s*$"),
     "maxLength": ENDPOINT_MAX_LENGTH,
 }
 
