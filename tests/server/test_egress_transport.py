@@ -119,13 +119,13 @@ async def test_tls_is_started_for_the_host_name_not_the_address(
 
 async def test_an_unreachable_first_address_does_not_hold_up_the_next(
     fresh: FakeProvider, resolver: FakeResolver, transport: UpstreamTransport,
-    backend: RecordingBackend,
+    backend: RecordingBackend, probe_timeout: float,
 ) -> None:
     backend.blackholed.add("2001:db8::1")  # documentation prefix: hangs, never connected
     resolver.table["dual.test"] = ["2001:db8::1", "127.0.0.1"]
     endpoint = fresh.endpoint("ok").replace("127.0.0.1", "dual.test")
 
-    result = await openai_probe(endpoint, transport, timeout=2.0)
+    result = await openai_probe(endpoint, transport, timeout=probe_timeout)
 
     assert result.success, result.message
     assert backend.connects == [("2001:db8::1", fresh.port), ("127.0.0.1", fresh.port)]

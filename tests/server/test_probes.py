@@ -179,18 +179,19 @@ async def test_a_non_http_endpoint_fails_clearly() -> None:
     )
 
 
-async def test_closed_port_is_unreachable() -> None:
-    result = await probe(AiType.OPENAI, closed_port_url(), None, KEY, timeout=2)
+async def test_closed_port_is_unreachable(probe_timeout: float) -> None:
+    result = await probe(AiType.OPENAI, closed_port_url(), None, KEY, timeout=probe_timeout)
 
     assert result == ProbeResult(
         False, "Validation failed: endpoint unreachable (connection refused)"
     )
 
 
-async def test_tls_to_a_plain_http_port_is_a_tls_error(fresh: FakeProvider) -> None:
+async def test_tls_to_a_plain_http_port_is_a_tls_error(fresh: FakeProvider,
+                                                      probe_timeout: float) -> None:
     endpoint = fresh.endpoint("ok").replace("http://", "https://")
 
-    result = await probe(AiType.OPENAI, endpoint, None, KEY, timeout=2)
+    result = await probe(AiType.OPENAI, endpoint, None, KEY, timeout=probe_timeout)
 
     assert result.success is False
     assert result.message.startswith("Validation failed: endpoint unreachable (TLS error: ")
@@ -457,11 +458,13 @@ async def test_canary_secret_never_appears_in_a_message(
     scenario: str,
     params: tuple[object, ...],
     version: str,
+    probe_timeout: float,
 ) -> None:
     endpoint = fresh.endpoint(scenario, *params, version=version)
     key = "AKIACANARYKEYID00001" if ai_type is AiType.AWS else None
 
-    result = await probe(ai_type, endpoint, key, canary, timeout=0.3)
+    timeout = 0.3 if scenario == "hang" else probe_timeout  # only "hang" is meant to time out
+    result = await probe(ai_type, endpoint, key, canary, timeout=timeout)
 
     assert result.success is False
     assert canary not in result.message

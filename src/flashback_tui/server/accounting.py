@@ -117,7 +117,8 @@ def choice_texts(choices: Any, part: str) -> list[str]:
             continue
         if isinstance(body.get("content"), str):
             texts.append(body["content"])
-        for call in body.get("tool_calls") or ():
+        calls = body.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
             function = call.get("function") if isinstance(call, dict) else None
             if isinstance(function, dict) and isinstance(function.get("arguments"), str):
                 texts.append(function["arguments"])

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui import __version__
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
+from flashback_tui.server.clock import SYSTEM, Clock
 from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.crypto import CryptoError
 from flashback_tui.server.limits import BodySizeLimit, HeaderLimits
@@ -130,6 +131,8 @@ def _openapi_without_422(app: FastAPI) -> None:
     """Describe the real contract: validation failures are 400 ErrorResponse, never 422."""
     from fastapi.openapi.utils import get_openapi
 
+    from flashback_tui.server.openapi import complete
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version,
@@ -141,7 +144,7 @@ def _openapi_without_422(app: FastAPI) -> None:
             schemas = schema.get("components", {}).get("schemas", {})
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
-            app.openapi_schema = schema
+            app.openapi_schema = complete(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -165,12 +168,15 @@ def _warm_up_in_background() -> None:
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
-def create_app(settings: ServerSettings, *, state: PlatformState | None = None) -> FastAPI:
-    """Build the application. ``state`` may be opened beforehand (the runner does)."""
+def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    """Build the application. ``state`` may be opened beforehand (the runner does);
+    ``clock`` replaces the system clock while the app runs (an in-process server's)."""
     from flashback_tui.server.gateway import Gateway, GatewayHooks
+    from flashback_tui.server.gateway.core import UpstreamTimeouts
     from flashback_tui.server.routes import all_routers
 
-    gateway = Gateway()
+    gateway = Gateway(UpstreamTimeouts.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -179,8 +185,10 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
         app.state.settings = settings
         app.state.answer_cache = AnswerCache()
         app.state.item_cache = ItemJsonCache()
+        previous_clock = store_base.use_clock(clock) if clock is not None else None
         app.state.login_throttle = LoginThrottle(settings.login_max_failures,
-                                                 settings.login_lockout)
+                                                 settings.login_lockout,
+                                                 clock=(clock or SYSTEM).monotonic)
         warm_up = asyncio.get_running_loop().call_later(WARM_UP_DELAY, _warm_up_in_background)
         await gateway.start(platform)
         retention = asyncio.create_task(run_periodically(platform.db.conn, RetentionPolicy(
@@ -197,6 +205,8 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None) 
             if transport is not None:
                 await transport.aclose()
             platform.close()
+            if previous_clock is not None:
+                store_base.use_clock(previous_clock)
 
     app = FastAPI(
         title="Flashback local platform",

@@ -39,6 +39,18 @@ class ServerSettings(BaseSettings):
         default=90, gt=0, description="Days system events (the audit trail) are kept.")
     retention_interval: float = Field(
         default=3600.0, gt=0, description="Seconds between two pruning passes.")
+    upstream_connect_timeout: float = Field(
+        default=5.0, gt=0,
+        description="Seconds the gateway may take to connect to a provider; then it answers "
+                    "504.")
+    upstream_first_byte_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds the gateway waits for a provider's answer to begin (and for "
+                    "each further read of a plain answer); then it answers 504.")
+    upstream_chunk_timeout: float = Field(
+        default=30.0, gt=0,
+        description="Seconds the gateway waits between two chunks of a provider's stream; "
+                    "then it ends the stream with an error event.")
     strict_wire: bool = Field(
         default=False,
         description="Answer with only the fields the hosted platform's client declares "

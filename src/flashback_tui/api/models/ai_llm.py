@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from flashback_tui.api.models.common import (
+    CREDENTIAL_SCHEMA,
+    ENDPOINT_SCHEMA,
     AiType,
     BigCount,
     IdString,
@@ -68,13 +70,18 @@ _parse_ai_type = parse_enum(AiType, "aiType")
 
 
 class AiLlmCreate(RequestModel):
-    """Body of ``POST /ai/llm``."""
+    """Body of ``POST /ai/llm``. OTHER has no default endpoint, so it must be given one."""
+
+    schema_extra = {
+        "if": {"required": ["aiType"], "properties": {"aiType": {"const": "OTHER"}}},
+        "then": {"required": ["endpoint"], "properties": {"endpoint": {"type": "string"}}},
+    }
 
     name: Name
     ai_type: AiType
-    endpoint: str | None = None
-    key: WireSecret | None = None
-    secret: WireSecret | None = None
+    endpoint: str | None = Field(default=None, json_schema_extra=ENDPOINT_SCHEMA)
+    key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
+    secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None
     workspace_id: IdString
 
@@ -106,11 +113,13 @@ class AiLlmUpdate(RequestModel):
     official endpoint.
     """
 
+    never_null = frozenset({"name", "ai_type", "secret", "api_key_uuid"})
+
     name: Name | None = None
     ai_type: AiType | None = None
-    endpoint: str | None = None
-    key: WireSecret | None = None
-    secret: WireSecret | None = None
+    endpoint: str | None = Field(default=None, json_schema_extra=ENDPOINT_SCHEMA)
+    key: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
+    secret: WireSecret | None = Field(default=None, json_schema_extra=CREDENTIAL_SCHEMA)
     api_key_uuid: str | None = None
 
     _no_null = field_validator("name", "ai_type", "api_key_uuid", mode="before")(_not_null)

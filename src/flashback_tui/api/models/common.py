@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -29,6 +30,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     WrapValidator,
     model_serializer,
 )
@@ -151,17 +153,37 @@ def format_timestamp(value: datetime) -> str:
 #: A timestamp that is a datetime in Python and an ISO string on the wire.
 Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 
-#: A 64-bit counter: an int in Python, a decimal string on the wire.
-BigCount = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
+def _default_as_text(schema: dict[str, Any]) -> None:
+    """A counter's default as the wire writes it (``"0"``, not ``0``)."""
+    if isinstance(schema.get("default"), int):
+        schema["default"] = str(schema["default"])
+
+
+#: A 64-bit counter: an int in Python, a decimal string on the wire (and in the schema).
+BigCount = Annotated[
+    int, PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]+$"}),
+    Field(json_schema_extra=_default_as_text),
+]
 
 
 def _reveal(value: SecretStr | str) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
+#: What :func:`check_secret_text` allows, as a JSON Schema pattern: printable ASCII without
+#: whitespace inside, spaces around it trimmed.
+SECRET_PATTERN = r"^\s*[!-~]*\s*$"
+
 #: A secret that masks itself in repr/str/python dumps and is plaintext only in JSON dumps
-#: (that is, only in the body of a request actually sent, or a token actually issued).
-WireSecret = Annotated[SecretStr, PlainSerializer(_reveal, return_type=str, when_used="json")]
+#: (that is, only in the body of a request actually sent, or a token actually issued). The
+#: schema calls it a plain string: an answer that carries one (a new key's secret) shows it.
+WireSecret = Annotated[
+    SecretStr, PlainSerializer(_reveal, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string"}),
+]
+#: What a provider credential (checked by :func:`parse_secret`) allows, for its schema.
+CREDENTIAL_SCHEMA: dict[str, Any] = {"pattern": SECRET_PATTERN, "maxLength": SECRET_MAX_LENGTH}
 
 def _refuse_control(value: str) -> str:
     """Names are text a person reads: no control characters (NUL, line breaks, escapes)."""
@@ -170,10 +192,31 @@ def _refuse_control(value: str) -> str:
     return value
 
 
+_PRINTABLE = "[^\\x00-\\x1f\\x7f-\\x9f]"
+#: What a :data:`Name` allows, as a JSON Schema pattern: no control characters, and at least
+#: one character that is not a space (names are trimmed).
+NAME_PATTERN = f"^{_PRINTABLE}*[^\\x00-\\x1f\\x7f-\\x9f\\s]{_PRINTABLE}*$"
+
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH),
-    AfterValidator(_refuse_control),
+    AfterValidator(_refuse_control), Field(json_schema_extra={"pattern": NAME_PATTERN}),
 ]
+
+
+def _integral(value: Any) -> Any:
+    """``10.0`` is the integer 10 (JSON Schema says so); ``10.5`` stays a float, refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer of a request that also takes an integral number written with a fraction.
+WholeNumber = Annotated[int, BeforeValidator(_integral)]
+
+
+def whole_number(**bounds: int) -> Any:
+    """:data:`WholeNumber` within ``bounds`` (``ge``, ``lt``, ...), stated in its schema."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
 IdString = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
@@ -208,6 +251,15 @@ def _skip_bad_rows(value: Any, handler: Any) -> Any:
 
 #: A list in an answer: a row that does not decode is skipped (and logged), never fatal.
 Rows = Annotated[list[T], WrapValidator(_skip_bad_rows)]
+
+
+#: What :func:`check_endpoint` allows, for a schema: an http(s) URL with a host, no spaces.
+ENDPOINT_SCHEMA: dict[str, Any] = {
+    "pattern": (r"^\s*[Hh][Tt][Tt][Pp][Ss]?://(?:[^\s/?#@]*@)?"
+                r"(?:[^\x00-\x20\x7f-\x9f\s/?#@:\[\]]+|\[[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\])"
+                r"(?::[0-9]{0,5})?(?:[/?#]\S*)?\s*$"),
+    "maxLength": ENDPOINT_MAX_LENGTH,
+}
 
 
 def check_endpoint(value: str) -> str:
@@ -304,14 +356,33 @@ def _kept_keys(model: type[WireModel]) -> frozenset[str]:
     return kept
 
 
+def _describe_request(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The schema of a request as the server reads it: the fields of ``never_null`` are not
+    nullable (they may be omitted, never null), and ``schema_extra`` is merged in."""
+    fields = model.model_fields
+    properties = schema.get("properties", {})
+    for name in getattr(model, "never_null", ()):
+        prop = properties.get(fields[name].alias or name, {})
+        choices = [c for c in prop.get("anyOf", ()) if c.get("type") != "null"]
+        if "anyOf" in prop and len(choices) == 1:
+            del prop["anyOf"]
+            prop.update(choices[0])
+        prop.pop("default", None)
+    schema.update(getattr(model, "schema_extra", {}))
+
+
 class RequestModel(WireModel):
     """A request body: strict about types, so ``{"name": 5}`` is a 400, not a coercion."""
 
     omit_none: ClassVar[bool] = False
+    #: Python names of optional fields that may be omitted but never sent as null.
+    never_null: ClassVar[frozenset[str]] = frozenset()
+    #: JSON Schema keywords added to the model's schema (rules across fields).
+    schema_extra: ClassVar[dict[str, Any]] = {}
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True,
-        defer_build=True,
+        defer_build=True, json_schema_extra=_describe_request,
     )
 
     def given_fields(self) -> dict[str, Any]:

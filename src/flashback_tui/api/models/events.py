@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from flashback_tui.api.models.common import RequestModel, Rows, WireModel
+from flashback_tui.api.models.common import RequestModel, Rows, WireModel, whole_number
 
 #: ``context`` values, by the index a query names them with.
 EVENT_CONTEXTS = (
@@ -18,20 +18,28 @@ EVENT_KINDS = ("created", "updated", "deleted")
 EVENTS_PAGE_MAX = 100
 
 Id64 = Annotated[str, StringConstraints(max_length=64)]
+#: What the time filters take (ISO 8601, as :func:`datetime.fromisoformat` reads it).
+TIMESTAMP_SCHEMA = {"pattern": "^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+                    "(?:[T ](?:[01][0-9]|2[0-3])(?::[0-5][0-9](?::[0-5][0-9](?:[.][0-9]+)?)?)?"
+                    "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?)?$"}
+#: The largest id or offset taken: SQLite holds 64-bit integers, and JSON numbers up to 2**53
+#: exactly (so the schema's bound is the server's).
+ROW_ID_MAX = 2**53
+EventId = whole_number(ge=-ROW_ID_MAX, le=ROW_ID_MAX)
 
 
 class SystemEventQuery(RequestModel):
     """Body of ``POST /systemevent``: paging (required) and filters."""
 
-    skip: int = Field(ge=0)
-    take: int = Field(ge=0)
+    skip: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
+    take: whole_number(ge=0, le=ROW_ID_MAX)  # type: ignore[valid-type]
     from_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
-        default=None, alias="from_timestamp")
+        default=None, alias="from_timestamp", json_schema_extra=TIMESTAMP_SCHEMA)
     to_timestamp: Annotated[str, StringConstraints(max_length=40)] | None = Field(
-        default=None, alias="to_timestamp")
+        default=None, alias="to_timestamp", json_schema_extra=TIMESTAMP_SCHEMA)
     context_id: Id64 | None = None
-    context: int | None = Field(default=None, ge=0, lt=len(EVENT_CONTEXTS))
-    event: int | None = Field(default=None, ge=0, lt=len(EVENT_KINDS))
+    context: whole_number(ge=0, lt=len(EVENT_CONTEXTS)) | None = None
+    event: whole_number(ge=0, lt=len(EVENT_KINDS)) | None = None
     user_id: Id64 | None = None
     workspace_id: Id64 | None = None
     show_unread: bool | None = None
@@ -68,8 +76,13 @@ class SystemEventPage(WireModel):
 class SystemEventReadIds(RequestModel):
     """Body of ``POST``/``DELETE /systemevent/read``: one id or several."""
 
-    id: int | None = None
-    ids: list[int] | None = Field(default=None, max_length=1000)
+    schema_extra = {"anyOf": [
+        {"required": ["id"], "properties": {"id": {"type": "integer"}}},
+        {"required": ["ids"], "properties": {"ids": {"type": "array", "minItems": 1}}},
+    ]}
+
+    id: EventId | None = None
+    ids: list[EventId] | None = Field(default=None, max_length=1000)
 
     def all_ids(self) -> list[int]:
         """Every id the body names."""

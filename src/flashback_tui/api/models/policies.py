@@ -61,6 +61,8 @@ class PolicyCreate(RequestModel):
 class PolicyUpdate(RequestModel):
     """Body of ``PUT /policy/{id}``: partial; omitted fields keep their value, null is refused."""
 
+    never_null = frozenset({"name", "content", "risk_type", "action_type"})
+
     name: Name | None = None
     content: PolicyContent | None = None
     risk_type: RiskType | None = None

@@ -42,6 +42,13 @@ MAX_BUCKETS = 100
 class RepoAiLlmLinkIn(RequestModel):
     """A configuration to link: ``{aiLlmId}`` or ``{aiLlm: {id, ...}}``."""
 
+    schema_extra = {"anyOf": [
+        {"required": ["aiLlmId"], "properties": {"aiLlmId": {"type": "string"}}},
+        {"required": ["aiLlm"], "properties": {"aiLlm": {
+            "type": "object", "required": ["id"],
+            "properties": {"id": {"type": "string", "minLength": 1}}}}},
+    ]}
+
     ai_llm_id: IdString | None = None
     ai_llm: dict[str, Any] | None = None
 
@@ -154,6 +161,8 @@ class RepoAiApiKeyCreate(RequestModel):
 
 class RepoAiApiKeyUpdate(RequestModel):
     """Body of ``PUT /repo/{repoId}/ai/apikey/{apiKeyId}``: only the name can change."""
+
+    never_null = frozenset({"name"})
 
     name: Name | None = None
 

@@ -87,6 +87,8 @@ class WorkspaceCreate(RequestModel):
 class WorkspaceUpdate(RequestModel):
     """Body of ``PUT /workspace/{id}``: only the name can change."""
 
+    never_null = frozenset({"name"})
+
     name: Name | None = None
 
     _no_null = field_validator("name", mode="before")(reject_null)

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +38,8 @@ from flashback_tui.server.gateway.enforcement import ViolationLog, check_prompt
 from flashback_tui.server.gateway.errors import (
     anthropic_models,
     chat_payload,
+    json_object,
+    not_a_reply,
     openai_error,
     provider_error,
     unreachable,
@@ -54,14 +57,34 @@ from flashback_tui.server.store.violations import KeyContext
 if TYPE_CHECKING:
     import httpx
 
+    from flashback_tui.server.config import ServerSettings
     from flashback_tui.server.state import PlatformState
 
 logger = logging.getLogger("flashback_tui.server.gateway")
 
 #: Seconds a key route or an org's compiled policies stay cached (at most).
 CACHE_TTL = 10.0
-#: Upstream timeouts in seconds (a stream may take long between two events).
-UPSTREAM_TIMEOUTS = {"connect": 10.0, "read": 300.0, "write": 60.0, "pool": 30.0}
+
+
+@dataclass(frozen=True)
+class UpstreamTimeouts:
+    """Seconds the gateway waits on a provider (see :class:`ServerSettings`'s
+    ``upstream_*_timeout``): to connect, for an answer to begin, between two stream chunks."""
+
+    connect: float = 5.0
+    first_byte: float = 30.0
+    chunk: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: ServerSettings) -> UpstreamTimeouts:
+        """The timeouts a server's settings name."""
+        return cls(settings.upstream_connect_timeout, settings.upstream_first_byte_timeout,
+                   settings.upstream_chunk_timeout)
+
+    def for_httpx(self) -> dict[str, float]:
+        """As an httpx request's ``timeout`` extension (each read: ``first_byte``)."""
+        return {"connect": self.connect, "read": self.first_byte, "write": self.first_byte,
+                "pool": self.connect}
 #: At shutdown, how long open streams may take to finish before they are cut.
 SHUTDOWN_GRACE = 5.0
 
@@ -69,7 +92,8 @@ SHUTDOWN_GRACE = 5.0
 class Gateway:
     """The gateway of one app: caches, the upstream client, the usage accumulator."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeouts: UpstreamTimeouts | None = None) -> None:
+        self.timeouts = timeouts or UpstreamTimeouts()
         self.routes = VersionedCache(CACHE_TTL)
         self.policies = VersionedCache(CACHE_TTL)
         self.state: PlatformState | None = None
@@ -129,7 +153,7 @@ class Gateway:
         import httpx
 
         request = httpx.Request(method, url, headers=headers, content=content,
-                                extensions={"timeout": UPSTREAM_TIMEOUTS})
+                                extensions={"timeout": self.timeouts.for_httpx()})
         response = await self._upstream().handle_async_request(request)
         response.request = request
         if not stream:
@@ -265,16 +289,14 @@ class Gateway:
                 return unreachable(exc, upstream)
             if not 200 <= response.status_code < 300:
                 return provider_error(response.status_code, response.content, upstream)
-            try:
-                answer = json.loads(response.content)
-            except ValueError:
-                answer = None
-            if isinstance(answer, dict):
-                usage.add_provider_usage(answer.get("usage"))
-                usage.tokens_out = count_tokens(
-                    "".join(choice_texts(answer.get("choices"), "message")))
-                if isinstance(answer.get("model"), str):
-                    usage.llm_model = answer["model"]
+            answer = json_object(response.content)
+            if answer is None:
+                return not_a_reply(response, upstream, "chat completion")
+            usage.add_provider_usage(answer.get("usage"))
+            usage.tokens_out = count_tokens(
+                "".join(choice_texts(answer.get("choices"), "message")))
+            if isinstance(answer.get("model"), str):
+                usage.llm_model = answer["model"]
             return Response(response.content, status_code=response.status_code,
                             media_type=response.headers.get("content-type",
                                                             "application/json"))
@@ -305,7 +327,8 @@ class Gateway:
                 self._record(usage, started)
             return provider_error(response.status_code, body, upstream)
         relay = StreamRelay(response, usage, include_usage=include_usage,
-                            finish=lambda u: self._record(u, started))
+                            finish=lambda u: self._record(u, started),
+                            chunk_timeout=self.timeouts.chunk, host=upstream.host)
         relay.task = asyncio.create_task(relay.pump())
         self._relays.add(relay.task)
         relay.task.add_done_callback(self._relays.discard)
@@ -324,6 +347,8 @@ class Gateway:
             return unreachable(exc, upstream)
         if not 200 <= response.status_code < 300:
             return provider_error(response.status_code, response.content, upstream)
+        if json_object(response.content) is None:
+            return not_a_reply(response, upstream, "model list")
         if upstream.route.ai_type == AiType.ANTHROPIC:
             return JSONResponse(anthropic_models(response.content))
         return Response(response.content, status_code=200,

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from starlette.responses import JSONResponse
 
+from flashback_tui.server.gateway.chat_request import check_chat_request
+
 
 class Upstreamish(Protocol):
     """What an error needs to know about the upstream: its host and how to scrub."""
@@ -72,10 +74,8 @@ def chat_payload(body: bytes) -> dict[str, Any] | JSONResponse:
     if not isinstance(payload, dict):
         return openai_error(400, "The body must be a JSON object.", "invalid_request_error",
                             "invalid_json")
-    if not isinstance(payload.get("messages"), list) or not payload["messages"]:
-        return openai_error(400, "messages: a non-empty list of messages is required.",
-                            "invalid_request_error", "invalid_messages")
-    return payload
+    refused = check_chat_request(payload)
+    return payload if refused is None else refused
 
 
 def unreachable(exc: Exception, upstream: Upstreamish) -> JSONResponse:
@@ -90,6 +90,23 @@ def unreachable(exc: Exception, upstream: Upstreamish) -> JSONResponse:
     reason = upstream.scrub(describe_transport_error(exc))
     return openai_error(502, f"The provider at {upstream.host} cannot be reached: {reason}.",
                         "api_connection_error", "upstream_unreachable")
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """``body`` as a JSON object, or None if it is not one (invalid, a list, a page...)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def not_a_reply(response: Any, upstream: Upstreamish, expected: str) -> JSONResponse:
+    """The 502 for a provider's 2xx that is not the JSON object it should be."""
+    media = response.headers.get("content-type", "no content type").split(";")[0].strip()
+    return openai_error(502, f"The provider at {upstream.host} answered with something that "
+                        f"is not a {expected} (a JSON object): {media or 'no content type'}.",
+                        "upstream_error", "invalid_upstream_reply")
 
 
 def provider_error(status: int, body: bytes, upstream: Upstreamish) -> JSONResponse:

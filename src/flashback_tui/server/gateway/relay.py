@@ -30,6 +30,13 @@ logger = logging.getLogger("flashback_tui.server.gateway")
 DRAIN_SECONDS = 30.0
 
 
+def error_event(message: str) -> bytes:
+    """A server-sent event the OpenAI SDK raises as ``APIError``: the stream did not end well."""
+    body = {"error": {"message": message, "type": "upstream_error", "param": None,
+                      "code": "stream_broken"}}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
 class StreamRelay:
     """Reads a provider's event stream in its own task and hands events to the client.
 
@@ -38,8 +45,14 @@ class StreamRelay:
     """
 
     def __init__(self, response: httpx.Response, usage: CallUsage, *, include_usage: bool,
-                 finish: Callable[[CallUsage], None]) -> None:
+                 finish: Callable[[CallUsage], None], chunk_timeout: float = 30.0,
+                 host: str = "the provider") -> None:
         self.response = response
+        self.chunk_timeout = chunk_timeout
+        self.host = host
+        self.done = False
+        #: The client was sent an error event: nothing more is passed on.
+        self.refused = False
         self.usage = usage
         self.include_usage = include_usage
         self.finish = finish
@@ -51,9 +64,10 @@ class StreamRelay:
 
     async def pump(self) -> None:
         """Read the upstream stream to its end, relaying and counting each event."""
+        broken: str | None = None
         try:
             pending = b""
-            async for chunk in self.response.aiter_bytes():
+            async for chunk in self._chunks():
                 pending += chunk
                 if b"\r" in pending:  # CRLF line ends (a CR kept at the end pairs up later)
                     pending = pending.replace(b"\r\n", b"\n")
@@ -63,9 +77,17 @@ class StreamRelay:
                         self._event(event)
             if pending.strip():
                 self._event(pending.strip())
-        except Exception as exc:  # the provider broke off; the client sees the stream end
+            if not self.done:
+                broken = f"The stream from {self.host} ended without its final event."
+        except TimeoutError:
+            broken = (f"The stream from {self.host} stalled: no data for "
+                      f"{self.chunk_timeout:g} s.")
+        except Exception as exc:  # the provider broke off
             logger.warning("provider stream ended early: %s", type(exc).__name__)
+            broken = f"The stream from {self.host} broke off ({type(exc).__name__})."
         finally:
+            if broken is not None:
+                self._refuse(broken)
             self.finished = True
             self.queue.put_nowait(None)
             self.usage.tokens_out = count_tokens("".join(self._texts))
@@ -73,21 +95,37 @@ class StreamRelay:
             with contextlib.suppress(BaseException):
                 await self.response.aclose()
 
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        """The upstream body, chunk by chunk; TimeoutError after ``chunk_timeout`` idle."""
+        chunks = self.response.aiter_bytes()
+        while True:
+            try:
+                async with asyncio.timeout(self.chunk_timeout):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            yield chunk
+
     def _event(self, event: bytes) -> None:
         """Count one server-sent event and queue it for the client (unless it is dropped)."""
+        if not any(line.startswith(b"data:") for line in event.split(b"\n")):
+            self._not_an_event(event)
+            return
         forward = True
         for line in event.split(b"\n"):
             if not line.startswith(b"data:"):
                 continue
             data = line[5:].strip()
-            if not data.startswith(b"{"):
+            if data == b"[DONE]":
+                self.done = True
                 continue
             try:
                 chunk = json.loads(data)
-            except ValueError:
-                continue
+            except (ValueError, RecursionError):
+                chunk = None
             if not isinstance(chunk, dict):
-                continue
+                self._refuse(f"{self.host} sent an event that is not a JSON object.")
+                return
             if chunk.get("usage"):
                 self.usage.add_provider_usage(chunk["usage"])
                 if not self.include_usage and not chunk.get("choices"):
@@ -95,8 +133,30 @@ class StreamRelay:
             if isinstance(chunk.get("model"), str):
                 self.usage.llm_model = chunk["model"]
             self._texts.extend(choice_texts(chunk.get("choices"), "delta"))
-        if forward and not self.client_gone:
+        if forward and not self.client_gone and not self.refused:
             self.queue.put_nowait(event + b"\n\n")
+
+    def _not_an_event(self, text: bytes) -> None:
+        """Text without a ``data:`` line: a comment is passed on; a plain completion (a
+        provider that ignored ``stream``) is counted, and the client gets an error event."""
+        if text.lstrip().startswith(b":"):
+            if not self.client_gone and not self.refused:
+                self.queue.put_nowait(text + b"\n\n")
+            return
+        try:
+            answer = json.loads(text)
+        except (ValueError, RecursionError):
+            answer = None
+        if isinstance(answer, dict):
+            self.usage.add_provider_usage(answer.get("usage"))
+            self._texts.extend(choice_texts(answer.get("choices"), "message"))
+        self._refuse(f"{self.host} answered with something that is not an event stream.")
+
+    def _refuse(self, message: str) -> None:
+        """End what the client sees with an error event; the rest is still read and counted."""
+        if not self.refused and not self.client_gone:
+            self.queue.put_nowait(error_event(message))
+        self.refused = True
 
     async def batches(self) -> AsyncIterator[tuple[bytes, bool]]:
         """``(events, last)`` for the client, until the upstream stream ends.

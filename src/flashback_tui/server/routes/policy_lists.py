@@ -32,6 +32,7 @@ from flashback_tui.api.models import (
 )
 from flashback_tui.server import policy_advice
 from flashback_tui.server.deps import CurrentUser, State, User, error_responses
+from flashback_tui.server.openapi import ISO_INSTANT, csv_of
 from flashback_tui.server.store import policies as policy_store
 from flashback_tui.server.store import violations as violation_store
 from flashback_tui.server.store.violations import ListFilters, ViolationRecord
@@ -40,6 +41,15 @@ router = APIRouter(responses=error_responses(400, 401, 403, 404, 500))
 
 _Str = Annotated[str | None, Query(max_length=4096)]
 _RISKS = ("LOW", "MEDIUM", "HIGH")
+#: The filters the server parses, with their rules stated in the schema.
+_Count = Annotated[str | None, Query(max_length=18, json_schema_extra={"pattern": "^[0-9]*$"})]
+_When = Annotated[str | None, Query(max_length=4096, json_schema_extra={
+    "pattern": f"^(?:{ISO_INSTANT.format(sep='T')})?$"})]
+_From = Annotated[str | None, Query(alias="from", max_length=64, json_schema_extra={
+    "pattern": f"^(?:{ISO_INSTANT.format(sep='T')})?$"})]
+_Severity = Annotated[str | None, Query(max_length=4096, json_schema_extra={
+    "pattern": csv_of(_RISKS)})]
+_Block = Annotated[str | None, Query(json_schema_extra={"pattern": "^(?:true|false)?$"})]
 
 
 def _csv(value: str | None) -> list[str]:
@@ -63,13 +73,9 @@ def _ms(value: str | None, name: str) -> int | None:
 def _int(value: str | None, name: str, default: int) -> int:
     if value is None or value == "":
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise HTTPException(400, f"{name}: not a number") from None
-    if number < 0:
-        raise HTTPException(400, f"{name}: must not be negative")
-    return number
+    if not (value.isascii() and value.isdigit()):
+        raise HTTPException(400, f"{name}: not a number (digits only)")
+    return int(value)
 
 
 def _block(value: str | None) -> bool | None:
@@ -158,10 +164,10 @@ Q = Query
 @router.get("/violations", response_model=ViolationPage, summary="Policy violations")
 def list_violations(user: User, state: State, workspaceId: _Str = None,
                     repoId: _Str = None, policyId: _Str = None,
-                    from_: Annotated[str | None, Q(alias="from", max_length=64)] = None,
-                    to: _Str = None, take: _Str = None, skip: _Str = None,
+                    from_: _From = None,
+                    to: _When = None, take: _Count = None, skip: _Count = None,
                     llmType: _Str = None, llmModel: _Str = None, host: _Str = None,
-                    severity: _Str = None, block: _Str = None) -> ViolationPage:
+                    severity: _Severity = None, block: _Block = None) -> ViolationPage:
     """Violations the caller may see, newest first."""
     return _violations(state, user, _filters(
         workspace_id=workspaceId, repo_id=repoId, policy_id=policyId, from_=from_, to=to,
@@ -172,8 +178,8 @@ def list_violations(user: User, state: State, workspaceId: _Str = None,
 @router.get("/alerts", response_model=AlertPage, summary="Policy alerts")
 def list_alerts(user: User, state: State, workspaceId: _Str = None,
                 repoId: _Str = None, policyId: _Str = None,
-                from_: Annotated[str | None, Q(alias="from", max_length=64)] = None,
-                to: _Str = None, take: _Str = None, skip: _Str = None,
+                from_: _From = None,
+                to: _When = None, take: _Count = None, skip: _Count = None,
                 llmType: _Str = None, llmModel: _Str = None, host: _Str = None,
                 ) -> AlertPage:
     """Alerts the caller may see, newest first."""
@@ -186,10 +192,10 @@ def list_alerts(user: User, state: State, workspaceId: _Str = None,
             summary="Violations of one policy")
 def policy_violations(policy_id: str, user: User, state: State,
                       workspaceId: _Str = None, repoId: _Str = None,
-                      from_: Annotated[str | None, Q(alias="from", max_length=64)] = None,
-                      to: _Str = None, take: _Str = None, skip: _Str = None,
+                      from_: _From = None,
+                      to: _When = None, take: _Count = None, skip: _Count = None,
                       llmType: _Str = None, llmModel: _Str = None,
-                      host: _Str = None, severity: _Str = None, block: _Str = None
+                      host: _Str = None, severity: _Severity = None, block: _Block = None
                       ) -> ViolationPage:
     """Violations of one policy the caller may see."""
     return _violations(state, user, _filters(
@@ -201,8 +207,8 @@ def policy_violations(policy_id: str, user: User, state: State,
 @router.get("/{policy_id}/alerts", response_model=AlertPage, summary="Alerts of one policy")
 def policy_alerts(policy_id: str, user: User, state: State,
                   workspaceId: _Str = None, repoId: _Str = None,
-                  from_: Annotated[str | None, Q(alias="from", max_length=64)] = None,
-                  to: _Str = None, take: _Str = None, skip: _Str = None,
+                  from_: _From = None,
+                  to: _When = None, take: _Count = None, skip: _Count = None,
                   llmType: _Str = None, llmModel: _Str = None,
                   host: _Str = None) -> AlertPage:
     """Alerts of one policy the caller may see."""

@@ -49,7 +49,7 @@ from flashback_tui.server.store.events import Actor
 
 _ERRORS = error_responses(400, 401, 403, 404, 500)
 _REPO_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": RepoIdResponse} for status in (400, 403, 404, 500)}
+    status: {"model": RepoIdResponse} for status in (400, 401, 403, 404, 500)}
 
 #: Reads, deletes and AI keys (generic error shape).
 reads = APIRouter(prefix="/repo", tags=["Repositories"], responses=_ERRORS)

@@ -19,6 +19,7 @@ from flashback_tui.server.deps import (
     User,
     error_responses,
 )
+from flashback_tui.server.openapi import ISO_INSTANT
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.store import usage as usage_store
@@ -27,8 +28,12 @@ _ERRORS = error_responses(400, 401, 404, 500)
 
 router = APIRouter(prefix="/aistats", tags=["Usage"], responses=_ERRORS)
 
-StartQuery = Annotated[str | None, Query(alias="startDate", max_length=40)]
-EndQuery = Annotated[str | None, Query(alias="endDate", max_length=40)]
+#: Unix milliseconds or an ISO 8601 date or time (blanks around it ignored).
+INSTANT_PATTERN = rf"^\s*(?:[0-9]+|{ISO_INSTANT.format(sep='[T ]')})?\s*$"
+StartQuery = Annotated[str | None, Query(alias="startDate", max_length=40,
+                                         json_schema_extra={"pattern": INSTANT_PATTERN})]
+EndQuery = Annotated[str | None, Query(alias="endDate", max_length=40,
+                                       json_schema_extra={"pattern": INSTANT_PATTERN})]
 
 
 def _csv(alias: str) -> Any:
@@ -55,7 +60,7 @@ def parse_instant(value: str | None, field: str) -> int | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         parsed = datetime.fromisoformat(text)

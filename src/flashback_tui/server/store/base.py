@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 
 from pydantic import TypeAdapter
 
@@ -19,6 +19,7 @@ from flashback_tui.api.models import (
     AiLlm,
     AiLlmStats,
 )
+from flashback_tui.server.clock import SYSTEM, Clock
 
 #: What the first start on an empty data dir creates.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
@@ -55,15 +56,25 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+_clock: Clock = SYSTEM
+
+
+def use_clock(clock: Clock) -> Clock:
+    """Read the time from ``clock`` from now on (an in-process server's); the previous one."""
+    global _clock
+    previous, _clock = _clock, clock
+    return previous
+
+
 def now_iso() -> str:
     """Now as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (sorts lexicographically)."""
-    now = datetime.now(UTC)
+    now = _clock.now().astimezone(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def now_ms() -> int:
     """Now in Unix milliseconds."""
-    return int(datetime.now(UTC).timestamp() * 1000)
+    return int(_clock.now().timestamp() * 1000)
 
 
 def is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
