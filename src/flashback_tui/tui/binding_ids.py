@@ -16,6 +16,13 @@ _SOURCES = (
     ("flashback_tui.tui.screens.help", ("HelpScreen",)),
     ("flashback_tui.tui.screens.sign_in", ("SignInScreen",)),
     ("flashback_tui.tui.widgets.fast_table", ("FastTable",)),
+    ("flashback_tui.tui.screens.repos", ("RepoListScreen",)),
+    ("flashback_tui.tui.screens.repo_form", ("RepoFormScreen",)),
+    ("flashback_tui.tui.screens.keys", ("KeyListScreen",)),
+    ("flashback_tui.tui.screens.key_secret_dialog", ("KeyNameDialog", "KeySecretDialog")),
+    ("flashback_tui.tui.screens.violations", ("ViolationListScreen",)),
+    ("flashback_tui.tui.screens.violation_filters",
+     ("ViolationFiltersDialog", "ViolationDetailDialog")),
 )
 
 

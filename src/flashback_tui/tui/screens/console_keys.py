@@ -1,0 +1,38 @@
+"""ConsoleListScreen: the configuration list's keys to the rest of the console.
+
+``b`` opens the workspace's repositories (and their AI keys), ``x`` its policy violations.
+The configuration list derives from this class; the keys also reach the command palette.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+
+from flashback_tui.tui.messages import OpenRepos, OpenViolations
+from flashback_tui.tui.screens.list_screen import ListScreen
+
+CONSOLE_ACTIONS = frozenset({"repos", "violations"})
+
+
+class ConsoleListScreen(ListScreen):
+    """A list with keys to the repositories and the violations of its workspace."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "repos", "Repositories", tooltip="Repositories and their AI keys",
+                id="configs.repos"),
+        Binding("x", "violations", "Violations", tooltip="Policy violations and alerts",
+                id="configs.violations"),
+    ]
+
+    def action_repos(self) -> None:
+        self.post_message(OpenRepos(self.workspace_id, self.workspace_name))
+
+    def action_violations(self) -> None:
+        self.post_message(OpenViolations(self.workspace_id, self.workspace_name))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CONSOLE_ACTIONS:
+            return self.state.client is not None and not getattr(self, "pending", False)
+        return super().check_action(action, parameters)
