@@ -81,7 +81,7 @@ class RepoFormScreen(BaseModal[str | None]):
             yield Label("Configurations it uses (Space ticks; available ones first)",
                         classes="field-label", id="links-label")
             yield SelectionList[str](id="links", compact=True)
-            yield Static("Loading configurations…", id="repo-error", markup=False)
+            yield Static("", id="repo-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (Esc)", id="cancel", compact=True)
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
@@ -95,7 +95,9 @@ class RepoFormScreen(BaseModal[str | None]):
     async def load_choices(self) -> None:
         """The workspace's configurations and which of them are available."""
         client = self.state.client
-        assert client is not None
+        if client is None:
+            return
+        self.query_one("#repo-error", Static).update("Loading configurations…")
         llms = list((await client.get_ai_llms(self.workspace_id)).ai_llms)
         available = {x.id for x in (await client.get_available_ai_llms()).ai_llms}
         linked = set(self.repo.linked_llm_ids()) if self.repo else set()
