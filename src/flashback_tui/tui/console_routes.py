@@ -1,14 +1,14 @@
 """ConsoleRoutes: how the App opens the repository, key and violation screens.
 
 A mixin of :class:`FlashbackApp`: screens post :class:`OpenRepos`, :class:`OpenKeys` and
-:class:`OpenViolations`; these handlers push the matching screen with the session state.
+:class:`OpenViolations` and :class:`OpenPolicies`; these handlers push the matching screen with the session state.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flashback_tui.tui.messages import OpenKeys, OpenRepos, OpenViolations
+from flashback_tui.tui.messages import OpenKeys, OpenPolicies, OpenRepos, OpenViolations
 
 if TYPE_CHECKING:
     from flashback_tui.tui.session_state import SessionState
@@ -41,3 +41,9 @@ class ConsoleRoutes:
         self.push_screen(ViolationListScreen(self.state, message.workspace_id,
                                              message.workspace_name, kind=message.kind,
                                              filters=filters))
+
+    def on_open_policies(self, message: OpenPolicies) -> None:
+        from flashback_tui.tui.screens.policies import PolicyListScreen
+
+        self.push_screen(PolicyListScreen(self.state, message.workspace_id,
+                                          message.workspace_name))

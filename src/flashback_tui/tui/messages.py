@@ -118,3 +118,11 @@ class OpenViolations(Message):
     blocked_only: bool = False
     policy_id: str | None = None
     repo_id: str | None = None
+
+
+@dataclass
+class OpenPolicies(Message):
+    """Open the policies that apply in a workspace."""
+
+    workspace_id: str
+    workspace_name: str

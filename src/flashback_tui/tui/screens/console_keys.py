@@ -1,6 +1,7 @@
 """ConsoleListScreen: the configuration list's keys to the rest of the console.
 
-``b`` opens the workspace's repositories (and their AI keys), ``x`` its policy violations.
+``b`` opens the workspace's repositories (and their AI keys), ``p`` the policies that apply
+there, ``x`` its policy violations.
 The configuration list derives from this class; the keys also reach the command palette.
 """
 
@@ -10,10 +11,12 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
-from flashback_tui.tui.messages import OpenRepos, OpenViolations
+from flashback_tui.tui.messages import OpenPolicies, OpenRepos, OpenViolations
 from flashback_tui.tui.screens.list_screen import ListScreen
 
-CONSOLE_ACTIONS = frozenset({"repos", "violations"})
+CONSOLE_ACTIONS = frozenset({"repos", "violations", "policies"})
+#: Actions that need one workspace (not the all-workspaces list).
+ONE_WORKSPACE = frozenset({"policies"})
 
 
 class ConsoleListScreen(ListScreen):
@@ -22,6 +25,8 @@ class ConsoleListScreen(ListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "repos", "Repositories", tooltip="Repositories and their AI keys",
                 id="configs.repos"),
+        Binding("p", "policies", "Policies", tooltip="Policies: org, workspace, repository",
+                id="configs.policies"),
         Binding("x", "violations", "Violations", tooltip="Policy violations and alerts",
                 id="configs.violations"),
     ]
@@ -32,7 +37,13 @@ class ConsoleListScreen(ListScreen):
     def action_violations(self) -> None:
         self.post_message(OpenViolations(self.workspace_id, self.workspace_name))
 
+    def action_policies(self) -> None:
+        if self.workspace_id is not None:
+            self.post_message(OpenPolicies(self.workspace_id, self.workspace_name))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CONSOLE_ACTIONS:
+            if action in ONE_WORKSPACE and self.workspace_id is None:
+                return False
             return self.state.client is not None and not getattr(self, "pending", False)
         return super().check_action(action, parameters)
