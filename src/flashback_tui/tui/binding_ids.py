@@ -22,6 +22,8 @@ _SOURCES = (
     ("flashback_tui.tui.screens.key_secret_dialog", ("KeyNameDialog", "KeySecretDialog")),
     ("flashback_tui.tui.screens.violations", ("ViolationListScreen",)),
     ("flashback_tui.tui.screens.policies", ("PolicyListScreen",)),
+    ("flashback_tui.tui.screens.members", ("MemberListScreen",)),
+    ("flashback_tui.tui.screens.member_dialog", ("MemberDialog",)),
     ("flashback_tui.tui.screens.policy_form", ("PolicyFormScreen",)),
     ("flashback_tui.tui.screens.violation_filters",
      ("ViolationFiltersDialog", "ViolationDetailDialog")),

@@ -1,14 +1,21 @@
 """ConsoleRoutes: how the App opens the repository, key and violation screens.
 
-A mixin of :class:`FlashbackApp`: screens post :class:`OpenRepos`, :class:`OpenKeys` and
-:class:`OpenViolations` and :class:`OpenPolicies`; these handlers push the matching screen with the session state.
+A mixin of :class:`FlashbackApp`: screens post :class:`OpenRepos`, :class:`OpenKeys`,
+:class:`OpenViolations`, :class:`OpenPolicies` and :class:`OpenMembers`; these handlers push the matching screen
+with the session state.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flashback_tui.tui.messages import OpenKeys, OpenPolicies, OpenRepos, OpenViolations
+from flashback_tui.tui.messages import (
+    OpenKeys,
+    OpenMembers,
+    OpenPolicies,
+    OpenRepos,
+    OpenViolations,
+)
 
 if TYPE_CHECKING:
     from flashback_tui.tui.session_state import SessionState
@@ -46,4 +53,10 @@ class ConsoleRoutes:
         from flashback_tui.tui.screens.policies import PolicyListScreen
 
         self.push_screen(PolicyListScreen(self.state, message.workspace_id,
+                                          message.workspace_name))
+
+    def on_open_members(self, message: OpenMembers) -> None:
+        from flashback_tui.tui.screens.members import MemberListScreen
+
+        self.push_screen(MemberListScreen(self.state, message.workspace_id,
                                           message.workspace_name))

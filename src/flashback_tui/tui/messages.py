@@ -126,3 +126,11 @@ class OpenPolicies(Message):
 
     workspace_id: str
     workspace_name: str
+
+
+@dataclass
+class OpenMembers(Message):
+    """Open the members of a workspace."""
+
+    workspace_id: str
+    workspace_name: str

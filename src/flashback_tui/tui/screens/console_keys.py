@@ -1,7 +1,7 @@
 """ConsoleListScreen: the configuration list's keys to the rest of the console.
 
 ``b`` opens the workspace's repositories (and their AI keys), ``p`` the policies that apply
-there, ``x`` its policy violations.
+there, ``m`` its members, ``x`` its policy violations.
 The configuration list derives from this class; the keys also reach the command palette.
 """
 
@@ -11,12 +11,12 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
-from flashback_tui.tui.messages import OpenPolicies, OpenRepos, OpenViolations
+from flashback_tui.tui.messages import OpenMembers, OpenPolicies, OpenRepos, OpenViolations
 from flashback_tui.tui.screens.list_screen import ListScreen
 
-CONSOLE_ACTIONS = frozenset({"repos", "violations", "policies"})
+CONSOLE_ACTIONS = frozenset({"repos", "violations", "policies", "members"})
 #: Actions that need one workspace (not the all-workspaces list).
-ONE_WORKSPACE = frozenset({"policies"})
+ONE_WORKSPACE = frozenset({"policies", "members"})
 
 
 class ConsoleListScreen(ListScreen):
@@ -27,6 +27,8 @@ class ConsoleListScreen(ListScreen):
                 id="configs.repos"),
         Binding("p", "policies", "Policies", tooltip="Policies: org, workspace, repository",
                 id="configs.policies"),
+        Binding("m", "members", "Members", tooltip="Members of the workspace and their roles",
+                id="configs.members"),
         Binding("x", "violations", "Violations", tooltip="Policy violations and alerts",
                 id="configs.violations"),
     ]
@@ -40,6 +42,10 @@ class ConsoleListScreen(ListScreen):
     def action_policies(self) -> None:
         if self.workspace_id is not None:
             self.post_message(OpenPolicies(self.workspace_id, self.workspace_name))
+
+    def action_members(self) -> None:
+        if self.workspace_id is not None:
+            self.post_message(OpenMembers(self.workspace_id, self.workspace_name))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CONSOLE_ACTIONS:
