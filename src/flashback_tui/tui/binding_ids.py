@@ -23,6 +23,8 @@ _SOURCES = (
     ("flashback_tui.tui.screens.violations", ("ViolationListScreen",)),
     ("flashback_tui.tui.screens.policies", ("PolicyListScreen",)),
     ("flashback_tui.tui.screens.members", ("MemberListScreen",)),
+    ("flashback_tui.tui.screens.events", ("EventListScreen",)),
+    ("flashback_tui.tui.screens.event_filters", ("EventFiltersDialog",)),
     ("flashback_tui.tui.screens.member_dialog", ("MemberDialog",)),
     ("flashback_tui.tui.screens.policy_form", ("PolicyFormScreen",)),
     ("flashback_tui.tui.screens.violation_filters",

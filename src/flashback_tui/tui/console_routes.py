@@ -1,8 +1,8 @@
 """ConsoleRoutes: how the App opens the repository, key and violation screens.
 
 A mixin of :class:`FlashbackApp`: screens post :class:`OpenRepos`, :class:`OpenKeys`,
-:class:`OpenViolations`, :class:`OpenPolicies` and :class:`OpenMembers`; these handlers push the matching screen
-with the session state.
+:class:`OpenViolations`, :class:`OpenPolicies`, :class:`OpenMembers` and :class:`OpenEvents`;
+these handlers push the matching screen with the session state.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flashback_tui.tui.messages import (
+    OpenEvents,
     OpenKeys,
     OpenMembers,
     OpenPolicies,
@@ -60,3 +61,9 @@ class ConsoleRoutes:
 
         self.push_screen(MemberListScreen(self.state, message.workspace_id,
                                           message.workspace_name))
+
+    def on_open_events(self, message: OpenEvents) -> None:
+        from flashback_tui.tui.screens.events import EventListScreen
+
+        self.push_screen(EventListScreen(self.state, message.workspace_id,
+                                         message.workspace_name))

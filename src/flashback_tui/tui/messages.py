@@ -134,3 +134,11 @@ class OpenMembers(Message):
 
     workspace_id: str
     workspace_name: str
+
+
+@dataclass
+class OpenEvents(Message):
+    """Open the audit trail of a workspace (None: everything the caller may see)."""
+
+    workspace_id: str | None
+    workspace_name: str

@@ -1,7 +1,7 @@
 """ConsoleListScreen: the configuration list's keys to the rest of the console.
 
 ``b`` opens the workspace's repositories (and their AI keys), ``p`` the policies that apply
-there, ``m`` its members, ``x`` its policy violations.
+there, ``m`` its members, ``x`` its policy violations, ``h`` its history (the audit trail).
 The configuration list derives from this class; the keys also reach the command palette.
 """
 
@@ -11,10 +11,17 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
-from flashback_tui.tui.messages import OpenMembers, OpenPolicies, OpenRepos, OpenViolations
+from flashback_tui.tui.messages import (
+    OpenEvents,
+    OpenMembers,
+    OpenPolicies,
+    OpenRepos,
+    OpenViolations,
+)
 from flashback_tui.tui.screens.list_screen import ListScreen
 
-CONSOLE_ACTIONS = frozenset({"repos", "violations", "policies", "members"})
+CONSOLE_ACTIONS = frozenset({"repos", "violations", "policies", "members",
+                             "events"})
 #: Actions that need one workspace (not the all-workspaces list).
 ONE_WORKSPACE = frozenset({"policies", "members"})
 
@@ -29,6 +36,8 @@ class ConsoleListScreen(ListScreen):
                 id="configs.policies"),
         Binding("m", "members", "Members", tooltip="Members of the workspace and their roles",
                 id="configs.members"),
+        Binding("h", "events", "Events", tooltip="The audit trail: who changed what",
+                id="configs.events"),
         Binding("x", "violations", "Violations", tooltip="Policy violations and alerts",
                 id="configs.violations"),
     ]
@@ -46,6 +55,9 @@ class ConsoleListScreen(ListScreen):
     def action_members(self) -> None:
         if self.workspace_id is not None:
             self.post_message(OpenMembers(self.workspace_id, self.workspace_name))
+
+    def action_events(self) -> None:
+        self.post_message(OpenEvents(self.workspace_id, self.workspace_name))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CONSOLE_ACTIONS:
