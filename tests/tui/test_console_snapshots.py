@@ -6,9 +6,24 @@ from datetime import UTC, datetime
 
 from textual.widgets import SelectionList
 
-from flashback_tui.api.models import Repo, RepoAiApiKey, Violation
+from flashback_tui.api.models import (
+    Policy,
+    PolicyIssue,
+    PolicyValidationResult,
+    Repo,
+    RepoAiApiKey,
+    SystemEvent,
+    UserInfo,
+    Violation,
+    Workspace,
+    WorkspaceUser,
+)
+from flashback_tui.tui.screens.events import EventListScreen, EventsLoaded
 from flashback_tui.tui.screens.key_secret_dialog import KeySecretDialog
 from flashback_tui.tui.screens.keys import KeyListScreen, KeysLoaded
+from flashback_tui.tui.screens.members import MemberListScreen, MembersLoaded
+from flashback_tui.tui.screens.policies import PoliciesLoaded, PolicyListScreen
+from flashback_tui.tui.screens.policy_form import PolicyFormScreen, validation_text
 from flashback_tui.tui.screens.repo_form import RepoFormScreen, picker_choices
 from flashback_tui.tui.screens.repos import RepoListScreen, ReposLoaded
 from flashback_tui.tui.screens.violations import PageLoaded, ViolationListScreen
@@ -127,5 +142,79 @@ def test_violation_filters(snap_compare) -> None:
         await pilot.press("f")
         await pilot.pause()
         steady_cursors(pilot)
+
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
+
+
+POLICIES = [
+    Policy(id="p-1", org_id="org", name="no secrets", content="password\nsecret key",
+           risk_type="HIGH", action_type=2, workspace_id="ws-prod"),
+    Policy(id="p-2", org_id="org", name="customer names", content="names of customers",
+           risk_type="MEDIUM", action_type=1),
+    Policy(id="p-3", org_id="org", name="profanity", content="swearing", risk_type="LOW",
+           action_type=0, repo_id="repo-1"),
+]
+
+
+async def show_policies(pilot) -> PolicyListScreen:
+    screen = PolicyListScreen(pilot.app.state, "ws-prod", "Production")
+    await pilot.app.push_screen(screen)
+    screen.post_message(PoliciesLoaded(list(POLICIES), list(REPOS), "org"))
+    await pilot.pause()
+    return screen
+
+
+def test_policies(snap_compare) -> None:
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=show_policies)
+
+
+def test_policy_form_with_validation(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await show_policies(pilot)
+        form = PolicyFormScreen(pilot.app.state, POLICIES[0], org_id="org",
+                                workspace_id="ws-prod", repos=list(REPOS))
+        await pilot.app.push_screen(form)
+        result = PolicyValidationResult(
+            policy_uuid="p-1", score=72, severity="medium", advice="Name what to look for.",
+            issues=[PolicyIssue(type="vague", description="Too short to be precise.",
+                                suggestion="Add examples.")])
+        form.query_one("#advice").update(validation_text(result))
+        form.query_one("#content").cursor_blink = False
+        steady_cursors(pilot)
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_members(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        screen = MemberListScreen(pilot.app.state, "ws-prod", "Production")
+        await pilot.app.push_screen(screen)
+        users = [WorkspaceUser(user_id=f"user-000{n}", role=role,
+                               user=UserInfo(id=f"user-000{n}", email=email, name=name))
+                 for n, email, name, role in ((1, "ops@example.test", "Ops", "ADMIN"),
+                                              (2, "dev@example.test", "Dev", "WRITE"),
+                                              (3, "audit@example.test", "Audit", "READ"))]
+        workspace = Workspace(id="ws-prod", name="Production", users=users)
+        screen.post_message(MembersLoaded(workspace, False))
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_events(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        screen = EventListScreen(pilot.app.state, "ws-prod", "Production")
+        await pilot.app.push_screen(screen)
+        events = [SystemEvent(id=n, timestamp=f"2024-03-04T09:{n:02d}:00Z", context=context,
+                              context_id=f"{context}-1", event=event, org_id="org",
+                              user_id="user-0001", user_email="ops@example.test",
+                              show_unread=n > 2,
+                              json_data='{"changed": ["name"]}' if event == "updated" else None)
+                  for n, context, event in ((5, "repo", "updated"), (4, "aillmapikey", "created"),
+                                            (3, "aillm", "created"), (2, "repo", "created"),
+                                            (1, "workspaceuser", "created"))]
+        screen.post_message(EventsLoaded(events, 5))
+        await pilot.pause()
 
     assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
