@@ -56,3 +56,18 @@ async def test_events_unread_marked_read_and_filtered(platform, world) -> None:
         await pilot.press("ctrl+s")
         await wait_for(lambda: app.screen is events and rows(events)
                        and all(r[4] == world.emails["WRITE"] for r in rows(events)), pilot)
+
+
+async def test_every_console_screen_is_in_the_palette_and_the_help(platform, world) -> None:
+    from flashback_tui.tui.screens.help import help_entries
+
+    app = make_app(platform.url, world.tokens["READ"], email=world.emails["READ"])
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(lambda: isinstance(app.screen, ConfigListScreen)
+                                and app.screen.loaded and app.screen, pilot)
+        titles = {command.title for command in app.get_system_commands(screen)}
+        wanted = {"Repositories", "Policies", "Members", "Events", "Violations"}
+        assert wanted <= titles
+        helped = {entry.description for entry in help_entries(screen)}
+        assert wanted <= helped
+        assert "? more" in screen_text(app)

@@ -1,7 +1,8 @@
-"""EventFiltersDialog: narrow the audit trail by context, user, time range and unread only."""
+"""EventFilters and their dialog: the audit trail by context, user, time range, unread only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
@@ -12,7 +13,26 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from flashback_tui.api.models import EVENT_CONTEXTS
-from flashback_tui.tui.screens.events import EventFilters
+
+
+@dataclass
+class EventFilters:
+    """What the audit trail is narrowed to (empty: everything)."""
+
+    context: str = ""
+    user: str = ""
+    since: str = ""
+    until: str = ""
+    unread_only: bool = False
+
+    def describe(self) -> str:
+        """The filters in force, in a few words."""
+        parts = [f"context {self.context}" if self.context else "",
+                 f"user {self.user}" if self.user else "",
+                 f"from {self.since}" if self.since else "",
+                 f"to {self.until}" if self.until else "",
+                 "unread only" if self.unread_only else ""]
+        return ", ".join(p for p in parts if p)
 
 
 class EventFiltersDialog(ModalScreen[EventFilters | None]):

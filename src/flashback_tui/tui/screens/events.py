@@ -15,6 +15,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from flashback_tui.tui.screens.event_filters import EventFilters, EventFiltersDialog
 from flashback_tui.tui.screens.list_screen import ListScreen
 from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
@@ -32,26 +33,6 @@ EVENT_COLUMNS = (
     TableColumn("Who", min_width=10, priority=2, max_width=30, flex=1),
     TableColumn("What", min_width=8, priority=3, flex=1),
 )
-
-
-@dataclass
-class EventFilters:
-    """What the audit trail is narrowed to (empty: everything)."""
-
-    context: str = ""
-    user: str = ""
-    since: str = ""
-    until: str = ""
-    unread_only: bool = False
-
-    def describe(self) -> str:
-        """The filters in force, in a few words."""
-        parts = [f"context {self.context}" if self.context else "",
-                 f"user {self.user}" if self.user else "",
-                 f"from {self.since}" if self.since else "",
-                 f"to {self.until}" if self.until else "",
-                 "unread only" if self.unread_only else ""]
-        return ", ".join(p for p in parts if p)
 
 
 def event_row(event: SystemEvent) -> TableRow:
@@ -192,8 +173,6 @@ class EventListScreen(ListScreen):
             self.load()
 
     def action_filters(self) -> None:
-        from flashback_tui.tui.screens.event_filters import EventFiltersDialog
-
         def chosen(filters: EventFilters | None) -> None:
             if filters is not None:
                 self.filters, self.page = filters, 0
