@@ -61,6 +61,8 @@ async def test_the_block_tile_opens_the_blocked_violation(platform, world, block
         stats = await wait_for(lambda: isinstance(app.screen, StatsScreen) and app.screen,
                                pilot)
         await wait_for(lambda: stats.query_one("#tile-blocks").total == 1, pilot)
+        await wait_for(lambda: "low 1 · medium 0 · high 1" in screen_text(app), pilot)
+        assert "Calls by model: m 2" in screen_text(app)  # the blocked call counts too
         await pilot.click("#tile-blocks")
         listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
                                 and app.screen.loaded and app.screen, pilot)
