@@ -89,3 +89,29 @@ async def test_read_members_see_policy_writes_refused(platform, world) -> None:
         await pilot.press("n")
         await wait_for(lambda: shown(notes, "New: not allowed: Your role"), pilot)
         assert isinstance(app.screen, PolicyListScreen)
+
+
+async def test_recommended_policies_are_added_as_new_ones(platform, world) -> None:
+    from textual.widgets import SelectionList
+
+    from flashback_tui.tui.screens.policy_recommend import RecommendDialog
+
+    app = make_app(platform.url, world.tokens["WRITE"], email=world.emails["WRITE"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.screen, ConfigListScreen) and app.screen.loaded,
+                       pilot)
+        await pilot.press("p")
+        policies = await wait_for(lambda: isinstance(app.screen, PolicyListScreen)
+                                  and app.screen.loaded and app.screen, pilot)
+        await pilot.press("R")
+        dialog = await wait_for(lambda: isinstance(app.screen, RecommendDialog)
+                                and app.screen, pilot)
+        dialog.query_one("#prompt").insert_text_at_cursor("support bot with card payments")
+        await pilot.press("enter")
+        picker = dialog.query_one("#suggestions", SelectionList)
+        await wait_for(lambda: picker.option_count > 0, pilot)
+        assert "Space ticks" in screen_text(app)
+        await pilot.press("space", "ctrl+s")
+        await wait_for(lambda: app.screen is policies and policies.table.total_count == 1,
+                       pilot)
+        assert rows(policies)[0][1] == f"workspace {world.workspace_name}"

@@ -27,6 +27,7 @@ _SOURCES = (
     ("flashback_tui.tui.screens.event_filters", ("EventFiltersDialog",)),
     ("flashback_tui.tui.screens.member_dialog", ("MemberDialog",)),
     ("flashback_tui.tui.screens.policy_form", ("PolicyFormScreen",)),
+    ("flashback_tui.tui.screens.policy_recommend", ("RecommendDialog",)),
     ("flashback_tui.tui.screens.violation_filters",
      ("ViolationFiltersDialog", "ViolationDetailDialog")),
 )

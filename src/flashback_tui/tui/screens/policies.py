@@ -2,7 +2,7 @@
 
 The scope is a column; risk is in its colour; the action (log, alert, block) is shown. ``n``
 creates, ``e`` edits (content in a multi-line editor, validated on demand), ``d`` deletes after
-a confirmation, ``x`` opens the policy's own violations. Writes are hidden where refused.
+a confirmation, ``x`` opens the policy's own violations, ``R`` adds recommended policies. Writes are hidden where refused.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class PolicyListScreen(ListScreen):
     """Policies that apply in one workspace: the org's, the workspace's, its repositories'."""
 
     ID_PREFIX = "policies"
-    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new", "edit", "delete"})
+    WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new", "edit", "delete", "recommend"})
     FILTER_PLACEHOLDER = "Filter by name, scope or content (Enter: go to list, Esc: clear)"
     KEY_ORDER: ClassVar[tuple[str, ...]] = ("new", "edit", "delete", "violations", "filter",
                                             "refresh", "escape")
@@ -88,6 +88,8 @@ class PolicyListScreen(ListScreen):
         Binding("e", "edit", "Edit", id="policies.edit"),
         Binding("d", "delete", "Delete", id="policies.delete"),
         Binding("x", "violations", "Its violations", id="policies.violations"),
+        Binding("R", "recommend", "Recommend", tooltip="Policies suggested for a use case",
+                id="policies.recommend"),
     ]
 
     def __init__(self, state: SessionState, workspace_id: str, workspace_name: str) -> None:
@@ -180,6 +182,18 @@ class PolicyListScreen(ListScreen):
     def action_edit(self) -> None:
         if self.selected is not None:
             self._form(self.selected)
+
+    def action_recommend(self) -> None:
+        from flashback_tui.tui.screens.policy_recommend import RecommendDialog
+
+        def added(count: int | None) -> None:
+            if count:
+                self.notify(f"Added {count} recommended polic{'ies' if count != 1 else 'y'}.")
+                self.load()
+
+        if self.state.client is not None and self.org_id and self.workspace_id:
+            self.app.push_screen(RecommendDialog(self.state, org_id=self.org_id,
+                                                 workspace_id=self.workspace_id), added)
 
     def action_delete(self) -> None:
         from flashback_tui.tui.screens.confirm import ConfirmDialog
