@@ -2,7 +2,8 @@
 
 The scope is a column; risk is in its colour; the action (log, alert, block) is shown. ``n``
 creates, ``e`` edits (content in a multi-line editor, validated on demand), ``d`` deletes after
-a confirmation, ``x`` opens the policy's own violations, ``R`` adds recommended policies. Writes are hidden where refused.
+a confirmation, ``x`` opens the policy's own violations, ``R`` adds recommended policies.
+Writes are hidden where refused.
 """
 
 from __future__ import annotations
