@@ -292,6 +292,10 @@ async def tour(data_dir: Path, ids: dict[str, str]) -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfigListScreen), "the list")
 
+        from scripts.screenshots_console import console_tour
+
+        await console_tour(app, pilot, save, wait_until)
+
         stop = threading.Event()
         traffic = threading.Thread(target=live_traffic, args=(data_dir, ids, stop))
         traffic.start()

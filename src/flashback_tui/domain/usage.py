@@ -8,7 +8,7 @@ per-minute series of ``/aistats/minute`` are worked out here, without any UI.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -104,6 +104,10 @@ class MinuteSeries:
     last_latency_ms: float | None
     last_conversations: int = 0
     """Conversations active in the last minute that had calls."""
+    severity: tuple[int, int, int] = (0, 0, 0)
+    """Violations in the window by severity: low, medium, high."""
+    model_calls: dict[str, int] = field(default_factory=dict)
+    """Calls in the window per model (most first)."""
 
     @property
     def has_traffic(self) -> bool:
@@ -132,6 +136,8 @@ def summarize_minutes(
     tokens = [0] * minutes
     latency_sum = [0.0] * minutes
     conversations = [0] * minutes
+    severity = [0, 0, 0]
+    models: dict[str, int] = {}
     for point in points:
         if ai_llm_ids is not None and point.ai_llm_id not in ai_llm_ids:
             continue
@@ -142,12 +148,27 @@ def summarize_minutes(
         tokens[index] += point.tokens_in + point.tokens_out
         latency_sum[index] += point.latency_ms * point.api_calls
         conversations[index] += point.active_conversations
+        severity[0] += point.num_severity_low
+        severity[1] += point.num_severity_medium
+        severity[2] += point.num_severity_high
+        if point.llm_model and point.api_calls:
+            models[point.llm_model] = models.get(point.llm_model, 0) + point.api_calls
     total_calls = sum(calls)
     latency = sum(latency_sum) / total_calls if total_calls else None
     last = next((i for i in range(minutes - 1, -1, -1) if calls[i]), None)
     last_latency = latency_sum[last] / calls[last] if last is not None else None
     last_conversations = conversations[last] if last is not None else 0
-    return MinuteSeries(calls, tokens, latency, last_latency, last_conversations)
+    ranked = dict(sorted(models.items(), key=lambda item: (-item[1], item[0])))
+    return MinuteSeries(calls, tokens, latency, last_latency, last_conversations,
+                        (severity[0], severity[1], severity[2]), ranked)
+
+
+def breakdown_lines(series: MinuteSeries) -> tuple[str, str]:
+    """The last hour's violations by severity, and its calls per model."""
+    low, medium, high = series.severity
+    severity = f"Violations by severity: low {low:,} · medium {medium:,} · high {high:,}"
+    models = ", ".join(f"{name} {count:,}" for name, count in series.model_calls.items())
+    return severity, f"Calls by model: {models or 'none in the last hour'}"
 
 
 def series_summary(series: MinuteSeries) -> str:

@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from flashback_tui.tui.console_routes import ConsoleRoutes
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.messages import (
     OpenStats,
@@ -67,7 +68,7 @@ def backend_label_for(profile: Profile | None, url: str | None = None) -> str:
     return urlsplit(target).netloc or target
 
 
-class FlashbackApp(App[None]):
+class FlashbackApp(ConsoleRoutes, App[None]):
     """The flashback-tui application."""
 
     CSS_PATH = "app.tcss"

@@ -16,6 +16,20 @@ _SOURCES = (
     ("flashback_tui.tui.screens.help", ("HelpScreen",)),
     ("flashback_tui.tui.screens.sign_in", ("SignInScreen",)),
     ("flashback_tui.tui.widgets.fast_table", ("FastTable",)),
+    ("flashback_tui.tui.screens.repos", ("RepoListScreen",)),
+    ("flashback_tui.tui.screens.repo_form", ("RepoFormScreen",)),
+    ("flashback_tui.tui.screens.keys", ("KeyListScreen",)),
+    ("flashback_tui.tui.screens.key_secret_dialog", ("KeyNameDialog", "KeySecretDialog")),
+    ("flashback_tui.tui.screens.violations", ("ViolationListScreen",)),
+    ("flashback_tui.tui.screens.policies", ("PolicyListScreen",)),
+    ("flashback_tui.tui.screens.members", ("MemberListScreen",)),
+    ("flashback_tui.tui.screens.events", ("EventListScreen",)),
+    ("flashback_tui.tui.screens.event_filters", ("EventFiltersDialog",)),
+    ("flashback_tui.tui.screens.member_dialog", ("MemberDialog",)),
+    ("flashback_tui.tui.screens.policy_form", ("PolicyFormScreen",)),
+    ("flashback_tui.tui.screens.policy_recommend", ("RecommendDialog",)),
+    ("flashback_tui.tui.screens.violation_filters",
+     ("ViolationFiltersDialog", "ViolationDetailDialog")),
 )
 
 

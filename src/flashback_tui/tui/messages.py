@@ -89,3 +89,56 @@ class ValidationsFinished(Message):
     summary: ValidationSummary
     total: int
     cancelled: bool = False
+
+
+@dataclass
+class OpenRepos(Message):
+    """Open the repositories of a workspace (None: every workspace)."""
+
+    workspace_id: str | None
+    workspace_name: str
+
+
+@dataclass
+class OpenKeys(Message):
+    """Open the AI API keys of a repository."""
+
+    repo_id: str
+    repo_name: str
+    workspace_id: str
+
+
+@dataclass
+class OpenViolations(Message):
+    """Open the violation list (``kind`` "alerts": the alert list), already filtered."""
+
+    workspace_id: str | None
+    workspace_name: str
+    kind: str = "violations"
+    blocked_only: bool = False
+    policy_id: str | None = None
+    repo_id: str | None = None
+
+
+@dataclass
+class OpenPolicies(Message):
+    """Open the policies that apply in a workspace."""
+
+    workspace_id: str
+    workspace_name: str
+
+
+@dataclass
+class OpenMembers(Message):
+    """Open the members of a workspace."""
+
+    workspace_id: str
+    workspace_name: str
+
+
+@dataclass
+class OpenEvents(Message):
+    """Open the audit trail of a workspace (None: everything the caller may see)."""
+
+    workspace_id: str | None
+    workspace_name: str

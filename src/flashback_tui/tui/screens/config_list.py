@@ -40,6 +40,7 @@ from flashback_tui.tui.messages import (
     ValidationResults,
     ValidationsFinished,
 )
+from flashback_tui.tui.screens.console_keys import ConsoleListScreen
 from flashback_tui.tui.screens.list_screen import ListScreen
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class ValidationRunEnded(Message):
     """One validation worker answered everything it was given."""
 
 
-class ConfigListScreen(ListScreen):
+class ConfigListScreen(ConsoleListScreen):
     """The configurations of one workspace (``workspace_id`` None: every workspace)."""
 
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"new", "edit", "delete", "rotate"})

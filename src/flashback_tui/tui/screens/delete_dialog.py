@@ -41,6 +41,7 @@ class DeleteConfigDialog(BaseModal[bool]):
         Binding("escape,n", "cancel", "Cancel", id="delete.cancel"),
         Binding("y", "confirm", "Delete", id="delete.confirm"),
         Binding("left,right", "switch", "Switch button", show=False),
+        Binding("g", "repos", "Go to its repositories", id="delete.repos"),
     ]
 
     def __init__(self, state: SessionState, llm: AiLlm) -> None:
@@ -59,6 +60,8 @@ class DeleteConfigDialog(BaseModal[bool]):
                          "Its stored credentials are removed for good.", classes="dialog-text")
             yield Static("", id="delete-error", classes="field-error")
             with Horizontal(classes="buttons"):
+                if llm.repos:
+                    yield Button("Repositories (g)", id="repos", compact=True)
                 yield Button("Cancel (n)", id="cancel", compact=True)
                 yield Button("Delete (y)", variant="error", id="delete", compact=True)
 
@@ -68,6 +71,18 @@ class DeleteConfigDialog(BaseModal[bool]):
 
     def action_switch(self) -> None:
         self.focus_next(Button)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.llm.repos) if action == "repos" else True
+
+    @on(Button.Pressed, "#repos")
+    def action_repos(self) -> None:
+        """Close and open the repositories of the workspace, to unlink the configuration."""
+        from flashback_tui.tui.messages import OpenRepos
+
+        self.dismiss(False)
+        self.app.post_message(OpenRepos(self.llm.workspace_id,
+                                        self.state.workspace_name(self.llm.workspace_id)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -44,7 +44,8 @@ from flashback_tui.domain.usage import (
     summarize_minutes,
 )
 from flashback_tui.tui.errors import describe_error
-from flashback_tui.tui.screens.base import BaseScreen, fill_header
+from flashback_tui.tui.screens.base import fill_header
+from flashback_tui.tui.screens.stats_links import StatsLinks
 from flashback_tui.tui.widgets.header_bar import HeaderBar
 from flashback_tui.tui.widgets.key_bar import KeyBar
 from flashback_tui.tui.widgets.stat_tile import StatTile
@@ -87,7 +88,7 @@ PROVIDER_WIDTH = 9
 _read_counters = read_counters
 
 
-class StatsScreen(BaseScreen):
+class StatsScreen(StatsLinks):
     """Screen 5: live usage of a workspace (or of every accessible one when ``workspace_id``
     is None): totals as tiles, a per-configuration table, rates and the last hour."""
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import events
 from textual.app import ComposeResult, RenderResult
 from textual.color import Color
+from textual.message import Message
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widget import Widget
 from textual.widgets import Static
@@ -82,6 +84,13 @@ class StatTile(Widget):
     }
     """
 
+    class Clicked(Message):
+        """A tile was clicked: the dashboard opens the list behind its number."""
+
+        def __init__(self, tile: StatTile) -> None:
+            super().__init__()
+            self.tile = tile
+
     def __init__(self, label: str, *, alert_when_nonzero: bool = False, id: str | None = None):
         super().__init__(id=id)
         self.label = label
@@ -93,6 +102,10 @@ class StatTile(Widget):
     def compose(self) -> ComposeResult:
         yield Static("…", classes="stat-value", markup=True)
         yield RateSparkline()
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Clicked(self))
 
     def show(self, total: int, rate: float | None, rates: Sequence[float]) -> None:
         """Display ``total``, its latest per-minute ``rate`` (None before the second refresh)

@@ -1,0 +1,107 @@
+"""Violations through the real TUI at 80x24: a block policy matches a prompt sent through the
+gateway with the ``openai`` SDK, and the violation is found from the dashboard's tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from flashback_tui.tui.messages import OpenViolations
+from flashback_tui.tui.screens.config_list import ConfigListScreen
+from flashback_tui.tui.screens.stats import StatsScreen
+from flashback_tui.tui.screens.violation_filters import (
+    ViolationDetailDialog,
+    ViolationFiltersDialog,
+)
+from flashback_tui.tui.screens.violations import ViolationListScreen
+from tests.gateway.helpers import make_linked
+from tests.gateway.test_policies import add_policy, org_of
+from tests.support.fake_provider import DEFAULT_VALID_KEY, FakeProvider
+from tests.tui.harness import make_app, screen_text, wait_for
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[FakeProvider]:
+    with FakeProvider(valid_keys={DEFAULT_VALID_KEY}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def blocked(platform, world, provider):
+    """A linked repository with a block and a log policy; one prompt blocked, one logged."""
+    linked = make_linked(platform, world, provider.endpoint("ok"))
+    org = org_of(platform, world.workspace_id)
+    add_policy(linked.api, org, "no secrets", "password", "HIGH", 2,
+               workspaceId=world.workspace_id)
+    add_policy(linked.api, org, "mind names", "alice", "LOW", 0,
+               workspaceId=world.workspace_id)
+    client = openai.OpenAI(base_url=linked.base_url, api_key=linked.secret, max_retries=0)
+    with pytest.raises(openai.APIStatusError):
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "my password is hunter2"}])
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "alice"}])
+    return linked
+
+
+def policies_shown(screen: ViolationListScreen) -> list[str]:
+    return [row.cells[1] for row in screen.table.visible_rows]
+
+
+async def test_the_block_tile_opens_the_blocked_violation(platform, world, blocked) -> None:
+    posted: list = []
+    app = make_app(platform.url, world.tokens["WRITE"], email=world.emails["WRITE"])
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await wait_for(lambda: isinstance(app.screen, ConfigListScreen) and app.screen.loaded,
+                       pilot)
+        await pilot.press("s")
+        stats = await wait_for(lambda: isinstance(app.screen, StatsScreen) and app.screen,
+                               pilot)
+        await wait_for(lambda: stats.query_one("#tile-blocks").total == 1, pilot)
+        await wait_for(lambda: "low 1 · medium 0 · high 1" in screen_text(app), pilot)
+        assert "Calls by model: m 2" in screen_text(app)  # the blocked call counts too
+        await pilot.click("#tile-blocks")
+        listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
+                                and app.screen.loaded and app.screen, pilot)
+        assert any(isinstance(m, OpenViolations) and m.blocked_only for m in posted)
+        assert policies_shown(listed) == ["no secrets"]
+        text = screen_text(app)
+        assert "1-1 of 1 violations" in text and "blocked only" in text and "HIGH" in text
+        assert "hunter2" not in text
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ViolationDetailDialog), pilot)
+        text = screen_text(app)
+        assert "docs-bot" in text and "password" in text and "hunter2" not in text
+        await pilot.press("escape", "escape")
+        await wait_for(lambda: app.screen is stats, pilot)
+        await pilot.press("x")
+        listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
+                                and app.screen.loaded and app.screen, pilot)
+        assert policies_shown(listed) == ["mind names", "no secrets"]  # newest first
+        await pilot.press("t")
+        await wait_for(lambda: listed.loaded and "alerts" in screen_text(app), pilot)
+        assert policies_shown(listed) == ["no secrets"]  # a log policy raises no alert
+
+
+async def test_filters_narrow_the_list_and_say_so(platform, world, blocked) -> None:
+    app = make_app(platform.url, world.tokens["READ"], email=world.emails["READ"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.screen, ConfigListScreen) and app.screen.loaded,
+                       pilot)
+        await pilot.press("x")
+        listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
+                                and app.screen.loaded and app.screen, pilot)
+        assert len(policies_shown(listed)) == 2
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, ViolationFiltersDialog), pilot)
+        await pilot.press(*"low", "ctrl+s")
+        await wait_for(lambda: app.screen is listed and policies_shown(listed) == ["mind names"],
+                       pilot)
+        assert "severity LOW" in screen_text(app)
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, ViolationFiltersDialog), pilot)
+        await pilot.press("ctrl+r")
+        await wait_for(lambda: len(policies_shown(listed)) == 2, pilot)
