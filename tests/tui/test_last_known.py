@@ -217,3 +217,22 @@ async def test_a_crash_loop_ends_with_the_log_path_on_screen(tmp_path: Path) -> 
         await pilot.press("r")  # try again: it comes back
         await wait_for(lambda: screen.freshness.live and "OFFLINE" not in screen_text(app),
                        pilot, within=30)
+
+
+async def test_the_dashboard_keeps_its_last_figures_marked_stale(
+        own_server: LocalServer) -> None:
+    from tests.support.tui_session import open_dashboard
+
+    token = own_server.admin_token.get_secret_value()
+    async with FlashbackClient(own_server.url, token=token) as client:
+        workspace = (await client.get_workspaces()).workspaces[0]
+    await seed(own_server.url, token, workspace.id, {"dash-one": "https://x.test"})
+    app = FlashbackApp(opener=opener_for(own_server.url, token, "admin@localhost"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dashboard(pilot, workspace.id, workspace.name)
+        assert "● Live" in screen_text(app)
+        await asyncio.to_thread(own_server.stop)
+        await wait_for(lambda: "STALE" in screen_text(app), pilot)
+        assert "dash-one" in screen_text(app)  # the last figures stay
+        await asyncio.to_thread(own_server.start)
+        await wait_for(lambda: "● Live" in screen_text(app), pilot)

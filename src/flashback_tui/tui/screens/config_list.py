@@ -6,9 +6,8 @@ validate in the background with bounded concurrency, answers arriving in batches
 bar, and a toast with the result or the summary; Esc cancels a run, clears the filter or goes
 back.
 
-A list may start from a last-known list (``snapshot``), painted in the first frame and
-replaced in place by the live answer; every live answer is posted up (``ConfigsShown``) to
-be kept as the next start's last-known list.
+A list may start from a last-known list (``snapshot``), replaced in place by the live answer;
+each live answer is posted up (``ConfigsShown``) to be kept as the next start's.
 """
 
 from __future__ import annotations
@@ -100,6 +99,8 @@ class ConfigListScreen(ListScreen):
                          workspace_name or ("All workspaces" if not pending else ""))
         self.pending = pending
         self.snapshot = snapshot
+        if snapshot is not None:
+            self.freshness.show_cached(snapshot.taken_at)
         self.available_only = False
         self._llms: dict[str, AiLlm] = {}
         self._available: set[str] | None = None
@@ -131,7 +132,7 @@ class ConfigListScreen(ListScreen):
         super().on_mount()
         self.query_one("#validation").display = False
         if self.snapshot is not None:
-            self.show_cached(snapshot_rows(self.snapshot.rows), self.snapshot.taken_at)
+            self.paint_cached(snapshot_rows(self.snapshot.rows), self.snapshot.taken_at)
         if self.state.client is not None and not self.pending:
             self.load()
         self.show_state()

@@ -111,7 +111,8 @@ class ListScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield Input(placeholder=self.FILTER_PLACEHOLDER, id="filter", compact=True)
-        yield Static("", id="freshness", markup=False)
+        # Filled now, not on mount: a cached list's marker is in the very first frame.
+        yield Static(self.freshness.marker(retrying=False), id="freshness", markup=False)
         yield Static("", id="empty")
         yield FastTable(self.columns(), id="rows")
         yield from self.compose_below_table()
@@ -129,8 +130,7 @@ class ListScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
-        self.query_one("#freshness").display = self.freshness.mode is not Mode.LIVE and bool(
-            self.freshness.marker(retrying=False))
+        self.query_one("#freshness").display = bool(self.freshness.marker(retrying=False))
         self.update_header()
         self.table.focus()
         self._refresh_timer = self.set_interval(self.state.refresh_interval, self.auto_refresh)
@@ -179,6 +179,16 @@ class ListScreen(BaseScreen):
         self.table.set_rows(list(rows))
         self.freshness.show_cached(taken_at)
         self.show_state()
+
+    def paint_cached(self, rows: Iterable[TableRow], taken_at: float) -> None:
+        """:meth:`show_cached` once the marker is drawn: rows never show without it."""
+        self.freshness.show_cached(taken_at)
+
+        def paint() -> None:
+            if self.freshness.mode is Mode.CACHED:  # not dropped or replaced meanwhile
+                self.show_cached(rows, taken_at)
+
+        self.call_after_refresh(paint)
 
     def drop_cached(self) -> None:
         """Take cached rows away (they belong to another list)."""
