@@ -236,3 +236,30 @@ async def test_the_dashboard_keeps_its_last_figures_marked_stale(
         assert "dash-one" in screen_text(app)  # the last figures stay
         await asyncio.to_thread(own_server.start)
         await wait_for(lambda: "● Live" in screen_text(app), pilot)
+
+
+async def test_a_save_that_fails_in_a_restart_keeps_the_form(tmp_path: Path) -> None:
+    from flashback_tui.tui.screens.config_form import ConfigFormScreen
+
+    sessions: list[Session] = []
+    seen: list[Any] = []
+    app = local_app(tmp_path / "data", sessions)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await wait_for(lambda: isinstance(app.screen, ConfigListScreen)
+                       and app.screen.freshness.live, pilot)
+        await pilot.press("n")
+        form = await wait_for(lambda: isinstance(app.screen, ConfigFormScreen) and app.screen,
+                              pilot)
+        await pilot.press(*"typed-name")
+        form.query_one("#endpoint").value = "https://typed.example.test"
+        form.query_one("#secret").value = "sk-typed-0123456789abcdef"
+        server = sessions[0].local_server
+        assert server is not None and server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)
+        await wait_for(lambda: any(isinstance(m, PlatformStopped) for m in seen), pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: "Not saved" in screen_text(app), pilot)
+        assert app.screen is form
+        assert form.query_one("#name").value == "typed-name"
+        assert form.query_one("#endpoint").value == "https://typed.example.test"
+        assert "URL" not in screen_text(app)

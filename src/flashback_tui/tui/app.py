@@ -190,10 +190,15 @@ class FlashbackApp(SessionWatch, App[None]):
             # the only (or default) workspace or gives way to the picker below it.
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
+            snapshot = self.startup_snapshot()
             self.push_screen(ConfigListScreen(self.state, None, "", pending=True,
-                                              snapshot=self.startup_snapshot()))
+                                              snapshot=snapshot))
             # After the first frame: opening imports the session machinery on this thread.
-            self.call_after_refresh(self.open_session)
+            # Cached rows are drawn one frame later still (with their marker): open after.
+            if snapshot is None:
+                self.call_after_refresh(self.open_session)
+            else:
+                self.call_after_refresh(self.call_after_refresh, self.open_session)
 
     def get_default_screen(self) -> Screen[Any]:
         """A blank base while a session opens; the picker when there is no session."""
