@@ -156,6 +156,8 @@ class ListScreen(BaseScreen):
 
     def auto_refresh(self) -> None:
         """The live refresh: reload while on screen, not already loading, and connected."""
+        if not self.freshness.live and self.freshness.mode is not Mode.NONE:
+            self.show_state()  # the marker's ages and countdown move on
         busy = any(w.group == "load" and w.is_running for w in self.workers)
         # ``is_current`` also holds under a screen that lets this one show through: refresh
         # only while this list is the screen in front.
