@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 #: What the list says while the embedded platform's child is started again.
 STOPPED_TEXT = "The local platform stopped (exit code {code}); restarting…"
-GAVE_UP_TEXT = ("The local platform keeps stopping; it is no longer restarted. "
-                "Its log: {path}. Press r to try again")
+GAVE_UP_TEXT = ("The local platform keeps stopping and is no longer restarted; "
+                "its log: {path} (r: try again)")
 RETRYING_TEXT = "Starting the local platform again…"
 
 

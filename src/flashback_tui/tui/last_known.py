@@ -115,5 +115,5 @@ class Freshness:
         if self.policy.reason:
             parts.append(self.policy.reason)
         if retrying:
-            parts.append(f"retrying in {max(1, round(self.policy.remaining()))} s, r: now")
+            parts.append(f"retry in {max(1, round(self.policy.remaining()))} s (r: now)")
         return " · ".join(parts)
