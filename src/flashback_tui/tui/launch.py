@@ -42,7 +42,11 @@ def launch(
     from flashback_tui.snapshot_identity import startup_key
 
     key = startup_key(profile=profile, url=url, data_dir=data_dir, no_cache=no_cache)
-    early = [_spawn_local_server(data_dir) if _local_platform_expected(url, profile) else None]
+    store = None if no_cache else _snapshot_store()
+    # With a last-known list to paint, the child's start-up would only compete with ours for
+    # the CPU: it starts after the first frame instead (in open_session).
+    spawn = _local_platform_expected(url, profile) and not _has_snapshot(store, key)
+    early = [_spawn_local_server(data_dir) if spawn else None]
 
     from flashback_tui.tui.app import FlashbackApp, backend_label_for_target
 
@@ -60,7 +64,7 @@ def launch(
     label = backend_label_for_target(url or os.environ.get("FLASHBACK_URL"), profile)
     try:
         FlashbackApp(opener=opener, read_only=read_only, backend_label=label,
-                     snapshots=None if no_cache else _snapshot_store(),
+                     snapshots=store,
                      startup_key=key).run()
     finally:
         if early[0] is not None:  # quit before the session opened
@@ -107,3 +111,12 @@ def _snapshot_store() -> Any:
     from flashback_tui.snapshot import SnapshotStore
 
     return SnapshotStore()
+
+
+def _has_snapshot(store: Any, key: Any) -> bool:
+    """Whether a last-known list is kept for ``key`` (its pointer file exists)."""
+    from flashback_tui.snapshot import LATEST_SUFFIX
+
+    if store is None or key is None:
+        return False
+    return (store.directory / f"{key.identity_stem()}{LATEST_SUFFIX}").exists()
