@@ -152,7 +152,7 @@ async def test_backend_down_at_start_then_r_reconnects(own_server: LocalServer) 
     app = make_app(own_server.url, token, email="admin@localhost")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(lambda: "Cannot reach" in screen_text(app), pilot)
-        assert "Press r to retry" in screen_text(app)
+        assert "Retrying automatically; press r to retry now" in screen_text(app)
         own_server.start()
         await pilot.press("r")
         screen = await wait_for(lambda: isinstance(app.screen, ConfigListScreen)

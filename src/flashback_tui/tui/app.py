@@ -1,7 +1,8 @@
 """FlashbackApp: owns the session (client, profile, backend), routes messages, shows errors.
 
 The first paint never waits for the network: the session opens in a worker while the first
-screen shows a loading state; screens fill in when :class:`SessionReady` arrives. Screens get
+screen shows a loading state (or the last-known list, marked cached); screens fill in when
+:class:`SessionReady` arrives. Screens get
 the :class:`SessionState` when they are created and post messages up (``OpenWorkspace``,
 ``ShowDetails``, ``OpenStats``, ...); this module decides what happens.
 """
@@ -21,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from flashback_tui.tui.app_session import SessionWatch
 from flashback_tui.tui.console_routes import ConsoleRoutes
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.messages import (
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from flashback_tui.api.models import Workspace
     from flashback_tui.connect import Session
     from flashback_tui.settings import Profile
+    from flashback_tui.snapshot import SnapshotKey, SnapshotStore
 
 #: Opens a session: an async context manager yielding a connect.Session. Keyword arguments
 #: ``profile`` (switch to another profile) and ``credential`` (one just obtained by the
@@ -68,8 +71,12 @@ def backend_label_for(profile: Profile | None, url: str | None = None) -> str:
     return urlsplit(target).netloc or target
 
 
-class FlashbackApp(ConsoleRoutes, App[None]):
-    """The flashback-tui application."""
+class FlashbackApp(ConsoleRoutes, SessionWatch, App[None]):
+    """The flashback-tui application.
+
+    ``snapshots`` keeps last-known lists (None: none kept); ``startup_key`` names the one to
+    paint in the first frame (see :func:`flashback_tui.snapshot_identity.startup_key`).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "flashback-tui"
@@ -90,8 +97,13 @@ class FlashbackApp(ConsoleRoutes, App[None]):
         profile: Profile | None = None,
         read_only: bool = False,
         backend_label: str | None = None,
+        snapshots: SnapshotStore | None = None,
+        startup_key: SnapshotKey | None = None,
     ) -> None:
         super().__init__()
+        self.snapshots = snapshots
+        self.startup_key = startup_key
+        self._unreachable = False
         self._opener = opener
         self._open_overrides: dict[str, Any] = {}
         self.state = SessionState(read_only=read_only,
@@ -179,9 +191,15 @@ class FlashbackApp(ConsoleRoutes, App[None]):
             # the only (or default) workspace or gives way to the picker below it.
             from flashback_tui.tui.screens.config_list import ConfigListScreen
 
-            self.push_screen(ConfigListScreen(self.state, None, "", pending=True))
+            snapshot = self.startup_snapshot()
+            self.push_screen(ConfigListScreen(self.state, None, "", pending=True,
+                                              snapshot=snapshot))
             # After the first frame: opening imports the session machinery on this thread.
-            self.call_after_refresh(self.open_session)
+            # Cached rows are drawn one frame later still (with their marker): open after.
+            if snapshot is None:
+                self.call_after_refresh(self.open_session)
+            else:
+                self.call_after_refresh(self.call_after_refresh, self.open_session)
 
     def get_default_screen(self) -> Screen[Any]:
         """A blank base while a session opens; the picker when there is no session."""
@@ -198,6 +216,8 @@ class FlashbackApp(ConsoleRoutes, App[None]):
 
     def reconnect(self) -> None:
         """Open the session again (after a failure); no-op while one is opening."""
+        if self.retry_platform():
+            return
         opening = any(w.group == "session" and w.is_running for w in self.workers)
         if self._opener is not None and not opening:
             self.open_session()
@@ -248,6 +268,9 @@ class FlashbackApp(ConsoleRoutes, App[None]):
         state.workspaces = list(answer.workspaces)
         state.client = session.client
         state.user_id = self._identify_user()
+        self._unreachable = False
+        self.check_painted_key(session)
+        self.watch_platform(session)
         for screen in self.screen_stack:
             screen.post_message(SessionReady())
         self._open_single_workspace()
@@ -312,6 +335,9 @@ class FlashbackApp(ConsoleRoutes, App[None]):
                 screen.post_message(SessionFailed(error))
             if self._offer_sign_in(error):
                 return
+            if self._unreachable and _unreachable(error):
+                return  # said once; the list says it is offline and keeps retrying
+            self._unreachable = _unreachable(error)
         self.show_error(error)
 
     def _offer_sign_in(self, error: BaseException) -> bool:
@@ -435,6 +461,12 @@ class FlashbackApp(ConsoleRoutes, App[None]):
             yield SystemCommand(binding.description or action,
                                 f"{binding.tooltip or binding.description} (key: {key})", run)
         yield from super().get_system_commands(screen)
+
+
+def _unreachable(error: BaseException) -> bool:
+    from flashback_tui.tui.screens.list_screen import unreachable
+
+    return unreachable(error)
 
 
 def _brief_source(source: str) -> str:

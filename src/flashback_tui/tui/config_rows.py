@@ -119,6 +119,17 @@ def config_row(llm: AiLlm, status: Status, workspace: str | None = None) -> Tabl
     )
 
 
+def config_row_cells(key: str, name: str, provider: str, endpoint: str, masked: str,
+                     repos: int | None, created: str | None, status: Status) -> TableRow:
+    """A row from display fields alone (a last-known list has no wire model)."""
+    cells = (name, provider, shown_endpoint(endpoint), masked,
+             "" if repos is None else str(repos), (created or "")[:10], status.label)
+    sort_values = (name.lower(), provider, endpoint, masked, -1 if repos is None else repos,
+                   created or "", status.label)
+    return TableRow(key, cells, sort_values, _STYLES[status.style],
+                    f"{name}\n{provider}\n{endpoint}".lower(), status)
+
+
 _STYLES: dict[str | None, tuple[str | None, ...]] = {
     style: (None, None, "dim", "dim", None, "dim", style)
     for style in (None, "valid", "invalid", "pending", "dim")

@@ -3,6 +3,8 @@
 The embedded platform runs as a child process (``LocalServer``). When the session will most
 likely be local, that child is spawned first thing, so its start-up overlaps the app's own;
 ``connect.open_session`` (inside a worker, after the first frame) then waits for it.
+The last-known list of the likely session is read before the app starts (standard library
+only) and painted in its first frame; ``--no-cache`` turns that off.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def launch(
     profile: str | None = None,
     read_only: bool = False,
     timeout: float | None = None,
+    no_cache: bool = False,
     **_: Any,
 ) -> None:
     """Open the TUI on a profile, a URL, or the embedded local platform.
@@ -36,7 +39,14 @@ def launch(
     The profile is resolved and the session opened inside the app (in a worker), so the
     first frame is drawn before the settings file, the keyring or the server are touched.
     """
-    early = [_spawn_local_server(data_dir) if _local_platform_expected(url, profile) else None]
+    from flashback_tui.snapshot_identity import startup_key
+
+    key = startup_key(profile=profile, url=url, data_dir=data_dir, no_cache=no_cache)
+    store = None if no_cache else _snapshot_store()
+    # With a last-known list to paint, the child's start-up would only compete with ours for
+    # the CPU: it starts after the first frame instead (in open_session).
+    spawn = _local_platform_expected(url, profile) and not _has_snapshot(store, key)
+    early = [_spawn_local_server(data_dir) if spawn else None]
 
     from flashback_tui.tui.app import FlashbackApp, backend_label_for_target
 
@@ -49,11 +59,13 @@ def launch(
         spawned, early[0] = early[0], None  # the early child serves the first session only
         return open_session(profile=profile, url=target_url, data_dir=data_dir,
                             credential=credential, local_server=spawned,
-                            request_timeout=timeout)
+                            request_timeout=timeout, no_cache=no_cache)
 
     label = backend_label_for_target(url or os.environ.get("FLASHBACK_URL"), profile)
     try:
-        FlashbackApp(opener=opener, read_only=read_only, backend_label=label).run()
+        FlashbackApp(opener=opener, read_only=read_only, backend_label=label,
+                     snapshots=store,
+                     startup_key=key).run()
     finally:
         if early[0] is not None:  # quit before the session opened
             early[0].stop()
@@ -92,3 +104,19 @@ def _spawn_local_server(data_dir: str | None) -> LocalServer | None:
     except OSError:
         return None  # open_session starts one again and reports the failure properly
     return server
+
+
+def _snapshot_store() -> Any:
+    """Where last-known lists are kept (the user cache directory)."""
+    from flashback_tui.snapshot import SnapshotStore
+
+    return SnapshotStore()
+
+
+def _has_snapshot(store: Any, key: Any) -> bool:
+    """Whether a last-known list is kept for ``key`` (its pointer file exists)."""
+    from flashback_tui.snapshot import LATEST_SUFFIX
+
+    if store is None or key is None:
+        return False
+    return (store.directory / f"{key.identity_stem()}{LATEST_SUFFIX}").exists()

@@ -142,3 +142,45 @@ class OpenEvents(Message):
 
     workspace_id: str | None
     workspace_name: str
+
+
+# -- last-known lists and a platform that comes and goes -------------------------------------
+# The App hands a copy of the ones below that do not bubble to each screen: they must not
+# come back up to it.
+
+
+@dataclass
+class ConfigsShown(Message):
+    """A live list of configurations is on screen: the App keeps it as the last-known list."""
+
+    workspace_id: str | None
+    workspace_name: str
+    llms: list[AiLlm]
+    outcomes: dict[str, ValidationOutcome] = field(default_factory=dict)
+    """Verdicts of validations run in this session, by configuration id."""
+    available: set[str] | None = None
+    """Ids the platform lists as available, when the list had to ask."""
+
+
+@dataclass
+class DropCached(Message, bubble=False):
+    """The cached rows on screen belong to another user or platform: take them away."""
+
+
+@dataclass
+class PlatformStopped(Message, bubble=False):
+    """The embedded platform's child exited (``code``); the supervisor restarts it."""
+
+    code: int
+
+
+@dataclass
+class PlatformRestarted(Message, bubble=False):
+    """The embedded platform serves again: screens reload."""
+
+
+@dataclass
+class PlatformGaveUp(Message, bubble=False):
+    """The embedded platform keeps stopping; the supervisor stopped trying."""
+
+    log_path: str

@@ -37,6 +37,10 @@ class SessionState:
     """True on the embedded platform."""
     credential: str = ""
     """Where the token lives, in a few words ("keyring"); "" on the embedded platform."""
+    platform_trouble: str = ""
+    """What is wrong with the embedded platform in words ("" while it serves)."""
+    platform_gave_up: bool = False
+    """True once the embedded platform kept stopping and is no longer restarted."""
 
     @property
     def connecting(self) -> bool:

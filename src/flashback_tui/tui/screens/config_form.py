@@ -378,7 +378,10 @@ class ConfigFormScreen(BaseModal[ConfigSaved | None]):
             return
         if isinstance(error, FlashbackError):
             report = describe_error(error, self.state.backend_label)
-            self.show_field_error(None, f"Not saved: {report.message} {report.hint}")
+            # The embedded platform's trouble in its own words, with no URL to check.
+            why = self.state.platform_trouble or report.message
+            hint = "Press ctrl+s to try again." if self.state.local else report.hint
+            self.show_field_error(None, f"Not saved: {why} {hint}")
             return
         super().on_worker_failed(worker, error)
 

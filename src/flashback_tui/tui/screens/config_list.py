@@ -4,7 +4,8 @@ A :class:`ListScreen`: loads in a worker, refreshes itself, filters, sorts. Ente
 detail view; ``n``/``e``/``d``/``R`` write (hidden and explained where refused); ``v``/``V``
 validate in the background with bounded concurrency, answers arriving in batches, a progress
 bar, and a toast with the result or the summary; Esc cancels a run, clears the filter or goes
-back.
+back. A list may start from a last-known list (``snapshot``), replaced in place by the live answer;
+each live answer is posted up (``ConfigsShown``) to be kept as the next start's.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 from textual.worker import Worker
 
-from flashback_tui.api.errors import FlashbackConnectionError, FlashbackTimeoutError
 from flashback_tui.domain.validation import (
     ValidationOutcome,
     ValidationQueue,
@@ -32,8 +31,10 @@ from flashback_tui.domain.validation import (
 )
 from flashback_tui.tui.config_rows import Status, config_columns, config_row, status_of
 from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.last_known import Mode, snapshot_rows
 from flashback_tui.tui.messages import (
     ConfigSaved,
+    ConfigsShown,
     OpenStats,
     ShowDetails,
     ShowPicker,
@@ -41,15 +42,14 @@ from flashback_tui.tui.messages import (
     ValidationsFinished,
 )
 from flashback_tui.tui.screens.console_keys import ConsoleListScreen
-from flashback_tui.tui.screens.list_screen import ListScreen
+from flashback_tui.tui.screens.list_screen import ListScreen, unreachable
 
 if TYPE_CHECKING:
     from flashback_tui.api.models import AiLlm
+    from flashback_tui.snapshot import Snapshot
     from flashback_tui.tui.session_state import SessionState
     from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
-#: Seconds between retries while the backend is unreachable (doubling up to the maximum).
-RETRY_FIRST, RETRY_MAX = 2.0, 15.0
 #: How often a running validation posts the answers received so far (one batch).
 FLUSH_INTERVAL = 0.1
 
@@ -91,10 +91,15 @@ class ConfigListScreen(ConsoleListScreen):
     ]
 
     def __init__(self, state: SessionState, workspace_id: str | None, workspace_name: str,
-                 *, pending: bool = False) -> None:
+                 *, pending: bool = False, snapshot: Snapshot | None = None) -> None:
+        if snapshot is not None and pending:
+            workspace_name = workspace_name or snapshot.workspace_name
         super().__init__(state, workspace_id,
                          workspace_name or ("All workspaces" if not pending else ""))
         self.pending = pending
+        self.snapshot = snapshot
+        if snapshot is not None:
+            self.freshness.show_cached(snapshot.taken_at)
         self.available_only = False
         self._llms: dict[str, AiLlm] = {}
         self._available: set[str] | None = None
@@ -106,8 +111,6 @@ class ConfigListScreen(ConsoleListScreen):
         self._progress_done = 0
         self._run_outcomes: list[ValidationOutcome] = []
         self._runs = 0
-        self._retry_timer: Timer | None = None
-        self._retry_delay = RETRY_FIRST
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -127,6 +130,8 @@ class ConfigListScreen(ConsoleListScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#validation").display = False
+        if self.snapshot is not None:
+            self.paint_cached(snapshot_rows(self.snapshot.rows), self.snapshot.taken_at)
         if self.state.client is not None and not self.pending:
             self.load()
         self.show_state()
@@ -147,6 +152,11 @@ class ConfigListScreen(ConsoleListScreen):
             chosen = next((w for w in state.workspaces if wanted in (w.id, w.name)), None)
         if chosen is None and len(state.workspaces) == 1:
             chosen = state.workspaces[0]
+        cached = self.snapshot.key.workspace if self.snapshot is not None else None
+        if chosen is None and cached is not None:
+            chosen = next((w for w in state.workspaces if w.id == cached), None)
+        if chosen is None or chosen.id != cached:
+            self.drop_cached()
         if chosen is None:
             if self.is_current:
                 self.post_message(ShowPicker())
@@ -195,7 +205,6 @@ class ConfigListScreen(ConsoleListScreen):
 
     def show_configs(self, llms: list[AiLlm], available: set[str] | None = None) -> None:
         """Put these configurations on screen, updating rows in place when possible."""
-        self._stop_retrying()
         for llm in llms:
             if llm.validation_status is not None:
                 self._outcomes.pop(llm.id, None)
@@ -204,6 +213,9 @@ class ConfigListScreen(ConsoleListScreen):
         if self.several_workspaces != (len(self.table.columns) > 7):
             self.table.set_columns(self.columns())
         self.show_rows(self._row(llm) for llm in llms)
+        if not self.available_only:
+            self.post_message(ConfigsShown(self.workspace_id, self.workspace_name, llms,
+                                           dict(self._outcomes), available))
 
     @property
     def configs(self) -> list[AiLlm]:
@@ -221,26 +233,13 @@ class ConfigListScreen(ConsoleListScreen):
                          outcome=self._outcomes.get(llm.id), available=self._available)
 
     def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
+        if worker.group == "load" and unreachable(error):
+            self.went_offline(error)
+            return
         if worker.group == "load":
             self.load_error = error
             self.show_state()
-            if isinstance(error, FlashbackConnectionError | FlashbackTimeoutError):
-                if self._retry_timer is None:
-                    self._retry_timer = self.set_timer(self._retry_delay, self._retry)
-                self.show_state()
-                return
         super().on_worker_failed(worker, error)
-
-    def _retry(self) -> None:
-        self._retry_timer = None
-        self._retry_delay = min(self._retry_delay * 2, RETRY_MAX)
-        self.load()
-
-    def _stop_retrying(self) -> None:
-        if self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
-        self._retry_delay = RETRY_FIRST
 
     # -- state lines --------------------------------------------------------------------------
 
@@ -248,7 +247,11 @@ class ConfigListScreen(ConsoleListScreen):
         if self.load_error is not None:
             report = describe_error(self.load_error, self.state.backend_label)
             retry = (" Retrying automatically; press r to retry now."
-                     if self._retry_timer is not None else " Press r to retry.")
+                     if self.retrying else " Press r to retry.")
+            if unreachable(self.load_error):
+                reason = self.unreachable_reason(self.load_error)
+                hint = "" if self.state.local else f" {report.hint}"
+                return f"{report.title}: {reason}.{hint}{retry}"
             return f"{report.title}: {report.message} {report.hint}{retry}"
         if self.loaded and self.table.total_count and not self.table.row_count:
             return "No configuration matches the filter. Press Esc to clear it."
@@ -275,7 +278,7 @@ class ConfigListScreen(ConsoleListScreen):
             if llm.repos:
                 line += f" · used by {', '.join(r.name for r in llm.repos)}"
             parts.append(line)
-        if self.loaded:
+        if self.loaded or self.freshness.mode is not Mode.NONE:
             table = self.table
             count = (f"{table.row_count} of {table.total_count}"
                      if table.row_count != table.total_count else f"{table.total_count}")

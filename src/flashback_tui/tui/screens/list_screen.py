@@ -7,6 +7,12 @@ session refuses them, and their keys then say why in a toast. The list reloads i
 ``refresh_interval`` seconds while it is on screen (the client's conditional GET makes an
 unchanged answer cheap), keeping the cursor, the filter and the sort.
 
+Rows may come from a last-known list first (:meth:`show_cached`, marked "cached ... ago");
+the live answer replaces them in place. When the platform cannot be reached the rows stay,
+browseable and searchable, marked offline with the time of the last good answer and the
+reason, and the list tries again with backoff by itself (``r``: at once); writes meanwhile
+say they wait for the platform.
+
 Subclasses give ``columns()``, ``load()`` (a worker that posts its rows in a message) and
 ``detail_text()``; they call :meth:`show_rows` with the rows.
 """
@@ -22,7 +28,19 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from flashback_tui.tui.messages import SessionFailed, SessionReady, ShowPicker
+from flashback_tui.api.errors import FlashbackConnectionError, FlashbackTimeoutError
+from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.last_known import WAIT_REASON, Freshness, Mode
+from flashback_tui.tui.messages import (
+    DropCached,
+    PlatformGaveUp,
+    PlatformRestarted,
+    PlatformStopped,
+    Reconnect,
+    SessionFailed,
+    SessionReady,
+    ShowPicker,
+)
 from flashback_tui.tui.screens.base import BaseScreen, fill_header
 from flashback_tui.tui.widgets.fast_table import FastTable, TableColumn, TableRow
 from flashback_tui.tui.widgets.header_bar import HeaderBar
@@ -51,6 +69,8 @@ class ListScreen(BaseScreen):
         self.loaded = False
         self.load_error: BaseException | None = None
         self._refresh_timer: Timer | None = None
+        self.freshness = Freshness()
+        self._retry_timer: Timer | None = None
 
     @classmethod
     def list_bindings(cls, prefix: str) -> list[BindingType]:
@@ -91,6 +111,8 @@ class ListScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield Input(placeholder=self.FILTER_PLACEHOLDER, id="filter", compact=True)
+        # Filled now, not on mount: a cached list's marker is in the very first frame.
+        yield Static(self.freshness.marker(retrying=False), id="freshness", markup=False)
         yield Static("", id="empty")
         yield FastTable(self.columns(), id="rows")
         yield from self.compose_below_table()
@@ -108,6 +130,7 @@ class ListScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
+        self.query_one("#freshness").display = bool(self.freshness.marker(retrying=False))
         self.update_header()
         self.table.focus()
         self._refresh_timer = self.set_interval(self.state.refresh_interval, self.auto_refresh)
@@ -124,26 +147,109 @@ class ListScreen(BaseScreen):
         self.load()
 
     def on_session_failed(self, message: SessionFailed) -> None:
+        if unreachable(message.error):
+            self.went_offline(message.error)
+            return
         self.load_error = message.error
         self.refresh_bindings()
         self.show_state()
 
     def auto_refresh(self) -> None:
         """The live refresh: reload while on screen, not already loading, and connected."""
+        if not self.freshness.live and self.freshness.mode is not Mode.NONE:
+            self.show_state()  # the marker's ages and countdown move on
         busy = any(w.group == "load" and w.is_running for w in self.workers)
         # ``is_current`` also holds under a screen that lets this one show through: refresh
         # only while this list is the screen in front.
-        if self.app.screen is self and self.loaded and not busy and self.state.client is not None:
+        if (self.app.screen is self and self.loaded and not busy and self.freshness.live
+                and self.state.client is not None):
             self.load()
 
     def action_refresh(self) -> None:
         """Reload now (or reconnect when the session never opened)."""
-        if self.state.client is None:
-            from flashback_tui.tui.messages import Reconnect
-
+        self._stop_retrying()
+        self.freshness.policy.reset()
+        if self.state.client is None or self.state.platform_gave_up:
             self.post_message(Reconnect())
             return
         self.load()
+
+    # -- cached, live, offline ------------------------------------------------------------------
+
+    def show_cached(self, rows: Iterable[TableRow], taken_at: float) -> None:
+        """Paint a last-known list, marked cached, until the live answer replaces it."""
+        self.table.set_rows(list(rows))
+        self.freshness.show_cached(taken_at)
+        self.show_state()
+
+    def paint_cached(self, rows: Iterable[TableRow], taken_at: float) -> None:
+        """:meth:`show_cached` once the marker is drawn: rows never show without it."""
+        self.freshness.show_cached(taken_at)
+
+        def paint() -> None:
+            if self.freshness.mode is Mode.CACHED:  # not dropped or replaced meanwhile
+                self.show_cached(rows, taken_at)
+
+        self.call_after_refresh(paint)
+
+    def drop_cached(self) -> None:
+        """Take cached rows away (they belong to another list)."""
+        if self.freshness.mode is Mode.CACHED:
+            self.freshness.forget_cached()
+            self.table.set_rows([])
+            self.show_state()
+
+    def on_drop_cached(self, _: DropCached) -> None:
+        self.drop_cached()
+
+    def went_offline(self, error: BaseException | str) -> None:
+        """The platform cannot be reached: keep the rows, say so, try again with backoff."""
+        if isinstance(error, BaseException):
+            self.load_error = error
+        reason = error if isinstance(error, str) else self.unreachable_reason(error)
+        delay = self.freshness.went_offline(reason)
+        self._stop_retrying()
+        if not self.state.platform_trouble:  # else the supervisor is in charge
+            self._retry_timer = self.set_timer(delay, self._retry)
+        self.refresh_bindings()
+        self.show_state()
+
+    def unreachable_reason(self, error: BaseException) -> str:
+        """Why the platform cannot be reached, in words that fit where it runs."""
+        if self.state.platform_trouble:
+            return self.state.platform_trouble
+        if self.state.local:
+            return "The local platform does not answer"
+        return describe_error(error, self.state.backend_label).message.rstrip(".")
+
+    @property
+    def retrying(self) -> bool:
+        """Whether another attempt is scheduled."""
+        return self._retry_timer is not None
+
+    def _retry(self) -> None:
+        self._retry_timer = None
+        if self.state.client is None:
+            self.post_message(Reconnect())
+        else:
+            self.load()
+
+    def _stop_retrying(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def on_platform_stopped(self, _: PlatformStopped) -> None:
+        self.went_offline(self.state.platform_trouble)
+
+    def on_platform_restarted(self, _: PlatformRestarted) -> None:
+        self.freshness.policy.reset()
+        self._stop_retrying()
+        if self.state.client is not None:
+            self.load()
+
+    def on_platform_gave_up(self, _: PlatformGaveUp) -> None:
+        self.went_offline(self.state.platform_trouble)
 
     # -- rows -----------------------------------------------------------------------------------
 
@@ -152,6 +258,8 @@ class ListScreen(BaseScreen):
         rows = list(rows)
         self.loaded = True
         self.load_error = None
+        self._stop_retrying()
+        self.freshness.show_live()
         table = self.table
         if table.keys == [row.key for row in rows]:
             table.update_rows(row for row in rows if table.get_row(row.key) != row)
@@ -165,7 +273,12 @@ class ListScreen(BaseScreen):
         table = self.table
         message = self.state_text()
         empty.update(message)
-        empty.display = bool(message) and (table.row_count == 0 or self.load_error is not None)
+        failed = self.load_error is not None and self.freshness.mode is not Mode.OFFLINE
+        empty.display = bool(message) and (table.row_count == 0 or failed)
+        marker = self.query_one("#freshness", Static)
+        line = self.freshness.marker(retrying=self.retrying)
+        marker.update(line)
+        marker.display = bool(line)
         self.show_detail()
 
     def state_text(self) -> str:
@@ -233,6 +346,8 @@ class ListScreen(BaseScreen):
 
     def write_refusal(self, action: str) -> str:
         """Why ``action`` is refused here ("" when allowed)."""
+        if self.freshness.mode in (Mode.CACHED, Mode.OFFLINE):
+            return WAIT_REASON
         key = None if action == "new" else self.table.cursor_key
         workspace = self.workspace_id if action == "new" else self.row_workspace(key)
         return self.state.write_refusal(workspace)
@@ -251,7 +366,13 @@ class ListScreen(BaseScreen):
                 if binding.action in self.WRITE_ACTIONS:
                     reason = self.write_refusal(binding.action)
                     if reason:
-                        self.notify(reason, title=f"{binding.description}: not allowed",
+                        why = "waits" if reason == WAIT_REASON else "not allowed"
+                        self.notify(reason, title=f"{binding.description}: {why}",
                                     severity="warning")
                         event.stop()
                         return
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means the platform cannot be reached (not that it said no)."""
+    return isinstance(error, FlashbackConnectionError | FlashbackTimeoutError)

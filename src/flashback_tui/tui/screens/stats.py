@@ -325,7 +325,9 @@ class StatsScreen(StatsLinks):
         """Show why the last refresh failed; the timer keeps trying."""
         backend = self.state.backend_label or "the backend"
         report = describe_error(error or RuntimeError("refresh failed"), backend)
-        self._error = f"{report.title}: {report.message} {report.hint}".strip()
+        hint = "" if self.state.local else report.hint  # no URL to check on the local one
+        self._error = (self.state.platform_trouble
+                       or f"{report.title}: {report.message} {hint}").strip()
         self._render_status()
 
     def _set_configs(self, configs: Sequence[AiLlm]) -> None:
@@ -470,6 +472,8 @@ class StatsScreen(StatsLinks):
         interval = f"{self.interval:g} s"
         if self.paused:
             state = "❚❚ Paused (p resumes)"
+        elif self._error is not None:
+            state = "◌ STALE: the platform does not answer; last figures kept"
         else:
             state = f"● Live, every {interval} (p pauses)"
         if self._updated_at is not None:
