@@ -20,7 +20,7 @@ from flashback_tui.settings import Profile
 from flashback_tui.tui.app import FlashbackApp
 from flashback_tui.tui.screens.config_list import ConfigListScreen
 from flashback_tui.tui.screens.stats import StatsScreen
-from flashback_tui.tui.widgets.stat_tile import StatTile
+from flashback_tui.tui.widgets.stat_tile import RateSparkline, StatTile
 from tests.support.tui_session import (
     CountingTransport,
     open_dashboard,
@@ -147,15 +147,14 @@ async def test_one_stats_request_per_refresh_and_rates_between_refreshes(platfor
         await wait_until(pilot, lambda: tile(screen, "calls").total == 6, what="new usage")
         await wait_until(pilot, lambda: screen.refresh_count >= 4, what="four refreshes")
         await pilot.press("p")
-        await wait_until(pilot, lambda: not screen._busy, what="the last refresh to land")
+        await wait_until(pilot, lambda: not screen.busy, what="the last refresh to land")
 
         assert transport.count(STATS) == screen.refresh_count
         assert transport.count(LIST, names) - names_before == 1  # the names, once at mount
         assert table.row_count == 12
         assert table.cursor_row == 5  # updated in place, never cleared and refilled
         assert cell(screen, ids[5], "calls").plain == "6"
-        rates = list(screen._rates["total_api_calls"])
-        assert any(rate > 0 for rate in rates)
+        assert any(rate > 0 for rate in tile(screen, "calls").query_one(RateSparkline).values)
         assert "/min" in str(tile(screen, "calls").query_one(".stat-value", Static).render())
 
         before = screen.refresh_count
@@ -178,7 +177,7 @@ async def test_empty_workspace_then_pause_and_resume(platform, world):
         await pilot.press("p")
         assert screen.paused
         assert "Paused" in static_text(screen, "#stats-status")
-        await wait_until(pilot, lambda: not screen._busy, what="the last refresh to land")
+        await wait_until(pilot, lambda: not screen.busy, what="the last refresh to land")
         count = transport.count(STATS)
         await pilot.pause(1.3)
         assert transport.count(STATS) == count
@@ -201,12 +200,13 @@ async def test_deleted_configuration_while_watching(platform, world):
         # The series query still names the deleted configuration: the platform answers 404,
         # the dashboard asks again without the names and keeps the series.
         series_before = transport.count("GET /aistats/minute")
-        screen._on_tick()
-        await wait_until(pilot, lambda: screen.refresh_count >= 2, what="a refresh")
+        before = screen.refresh_count
+        await pilot.press("p", "p")  # resuming refreshes at once, as a tick does
+        await wait_until(pilot, lambda: screen.refresh_count > before, what="a refresh")
         assert transport.count("GET /aistats/minute", "aiLlmId=") == series_before + 1
         assert transport.count("GET /aistats/minute") == series_before + 2
-        assert screen._series_supported
-        assert screen._error is None
+        assert screen.series_available
+        assert "cannot" not in static_text(screen, "#stats-status").lower()
         assert sum(screen.query_one("#series-calls", Sparkline).data or []) == 2
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 1,

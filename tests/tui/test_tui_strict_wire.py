@@ -74,7 +74,9 @@ async def test_the_whole_flow_on_hosted_shapes(strict, provider) -> None:
         # Create: validated in the background; "Valid" comes from this session's run.
         await create(pilot, "Hosted", provider.endpoint("ok"), GOOD_KEY)
         await wait_for(lambda: status(screen, "Hosted") == "Valid", pilot)
-        assert screen._llms[next(iter(screen._llms))].validation_status is None
+        async with FlashbackClient(strict.url, token=token) as client:  # what the list had
+            listed = (await client.get_ai_llms()).ai_llms
+        assert [llm.validation_status for llm in listed if llm.name == "Hosted"] == [None]
 
         # A reload keeps it Valid: the session's verdict, and /ai/llm/available agrees.
         await pilot.press("r")

@@ -185,6 +185,16 @@ class StatsScreen(StatsLinks):
         self._render_status()
         self._start_refresh(reload_configs=True)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a refresh is on its way (the next tick waits for it)."""
+        return self._busy
+
+    @property
+    def series_available(self) -> bool:
+        """Whether the platform serves the minute series the last hour is drawn from."""
+        return bool(self._series_supported)
+
     # -- actions -------------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
