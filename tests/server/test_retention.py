@@ -46,10 +46,10 @@ def seed(data_dir: Path) -> tuple[PlatformState, str]:
         for days in (1, 89, 91, 200) for alert in (False, True)])
     with transaction(conn):
         for n, days in enumerate((1, 89.5, 90.5, 365)):
-            event_store.record(conn, None, context=event_store.AI_LLM, context_id=f"c{n}",
+            event_store.record(conn, None, context=event_store.AI_LLM, context_id=f"event-{n}",
                                event=event_store.UPDATED)
             conn.execute("UPDATE system_events SET at = ? WHERE context_id = ?",
-                         (event_store_time(NOW - int(days * DAY_MS)), f"c{n}"))
+                         (event_store_time(NOW - int(days * DAY_MS)), f"event-{n}"))
     return state, llm_id
 
 
@@ -76,8 +76,8 @@ def test_pruning_removes_exactly_what_is_older_than_the_retention(tmp_path: Path
         assert ages(conn, "SELECT at_ms FROM policy_violations") == [1.0, 1.0, 89.0, 89.0]
         assert ages(conn, "SELECT at_ms FROM policy_alerts") == [1.0, 89.0]
         assert [r[0] for r in conn.execute(
-            "SELECT context_id FROM system_events WHERE context_id LIKE 'c%' ORDER BY id")] == [
-            "c0", "c1"]
+            "SELECT context_id FROM system_events WHERE context_id LIKE 'event-%' ORDER BY id")
+        ] == ["event-0", "event-1"]
         # Daily usage and the totals are kept for ever: all five calls are still there.
         daily = usage_store.usage_points(
             conn, conn.execute("SELECT id FROM users").fetchone()[0],
