@@ -237,8 +237,7 @@ class ConfigListScreen(ConsoleListScreen):
             self.went_offline(error)
             return
         if worker.group == "load":
-            self.load_error = error
-            self.show_state()
+            self.load_failed(error)
         super().on_worker_failed(worker, error)
 
     # -- state lines --------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class ListScreen(BaseScreen):
         self._refresh_timer: Timer | None = None
         self.freshness = Freshness()
         self._retry_timer: Timer | None = None
+        #: A load the retry timer started is on its way (still "retrying").
+        self._retry_in_flight = False
 
     @classmethod
     def list_bindings(cls, prefix: str) -> list[BindingType]:
@@ -209,9 +211,16 @@ class ListScreen(BaseScreen):
         reason = error if isinstance(error, str) else self.unreachable_reason(error)
         delay = self.freshness.went_offline(reason)
         self._stop_retrying()
+        self._retry_in_flight = False
         if not self.state.platform_trouble:  # else the supervisor is in charge
             self._retry_timer = self.set_timer(delay, self._retry)
         self.refresh_bindings()
+        self.show_state()
+
+    def load_failed(self, error: BaseException) -> None:
+        """A load failed for another reason than an unreachable platform: say so."""
+        self.load_error = error
+        self._retry_in_flight = False
         self.show_state()
 
     def unreachable_reason(self, error: BaseException) -> str:
@@ -224,11 +233,12 @@ class ListScreen(BaseScreen):
 
     @property
     def retrying(self) -> bool:
-        """Whether another attempt is scheduled."""
-        return self._retry_timer is not None
+        """Whether another attempt is scheduled or on its way."""
+        return self._retry_timer is not None or self._retry_in_flight
 
     def _retry(self) -> None:
         self._retry_timer = None
+        self._retry_in_flight = True
         if self.state.client is None:
             self.post_message(Reconnect())
         else:
@@ -259,6 +269,7 @@ class ListScreen(BaseScreen):
         self.loaded = True
         self.load_error = None
         self._stop_retrying()
+        self._retry_in_flight = False
         self.freshness.show_live()
         table = self.table
         if table.keys == [row.key for row in rows]:

@@ -185,15 +185,9 @@ class StatsScreen(StatsLinks):
         self._render_status()
         self._start_refresh(reload_configs=True)
 
-    @property
-    def busy(self) -> bool:
-        """Whether a refresh is on its way (the next tick waits for it)."""
-        return self._busy
-
-    @property
-    def series_available(self) -> bool:
-        """Whether the platform serves the minute series the last hour is drawn from."""
-        return bool(self._series_supported)
+    busy = property(lambda self: self._busy, doc="Whether a refresh is on its way.")
+    series_available = property(lambda self: bool(self._series_supported),
+                                doc="Whether the platform serves the minute series.")
 
     # -- actions -------------------------------------------------------------------------------
 
