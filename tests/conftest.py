@@ -76,6 +76,24 @@ def make_world(data_dir: Path) -> World:
     return world
 
 
+@pytest.fixture(autouse=True)
+def _org_wide_policies_stay_in_their_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Org-wide policies apply to every workspace of the shared platform: remove those a test
+    made when it ends, so they never match another test's prompts or fill its lists."""
+    yield
+    if "platform" not in request.fixturenames:
+        return
+    import httpx
+
+    handle: PlatformHandle = request.getfixturevalue("platform")
+    headers = {"Authorization": f"Bearer {handle.admin_token}"}
+    with httpx.Client(base_url=handle.url, headers=headers, timeout=10) as http:
+        org_id = http.get("/user/profile").json()["data"]["orgId"]
+        for policy in http.get("/policy", params={"orgId": org_id}).json().get("policies", []):
+            if policy.get("workspaceId") is None and policy.get("repoId") is None:
+                http.delete(f"/policy/{policy['id']}")
+
+
 @pytest.fixture
 def world(platform: PlatformHandle) -> World:
     """A new workspace on ``platform`` with READ, WRITE, ADMIN and NONE users and tokens."""
