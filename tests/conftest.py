@@ -85,7 +85,9 @@ def _org_wide_policies_stay_in_their_test(request: pytest.FixtureRequest) -> Ite
         return
     import httpx
 
-    handle: PlatformHandle = request.getfixturevalue("platform")
+    handle = request.getfixturevalue("platform")
+    if not isinstance(handle, PlatformHandle):  # a module's own platform, gone with it
+        return
     headers = {"Authorization": f"Bearer {handle.admin_token}"}
     with httpx.Client(base_url=handle.url, headers=headers, timeout=10) as http:
         org_id = http.get("/user/profile").json()["data"]["orgId"]
