@@ -42,7 +42,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,12 +334,20 @@ class UsageAccumulator:
 
     async def run_periodic(self, interval: float = FLUSH_INTERVAL) -> None:
         """Flush every ``interval`` seconds until cancelled (failures are logged, retried)."""
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.error("cannot write gateway usage (kept for the next try): %s",
-                             type(exc).__name__)
+        await flush_periodically(self.flush, interval, "gateway usage")
+
+
+async def flush_periodically(flush: Callable[[], Awaitable[None]], interval: float,
+                             what: str) -> None:
+    """Call ``flush`` every ``interval`` seconds until cancelled; a failure is logged (what
+    failed stays pending with the writer) and the next round tries again."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await flush()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.error("cannot write %s (kept for the next try): %s", what,
+                         type(exc).__name__)
+

@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 
 from starlette.responses import JSONResponse
 
-from flashback_tui.server.accounting import CallUsage
+from flashback_tui.server.accounting import CallUsage, conversation_uuid, flush_periodically
 from flashback_tui.server.gateway.errors import openai_error
 from flashback_tui.server.gateway.routing import Upstream
 from flashback_tui.server.policies import CompiledPolicy, Verdict, evaluate
@@ -29,11 +28,6 @@ logger = logging.getLogger("flashback_tui.server.gateway")
 
 #: Seconds between background writes of pending violations.
 FLUSH_INTERVAL = 1.0
-
-
-def conversation_uuid(usage: CallUsage) -> str | None:
-    """The conversation the gateway derived for a call, as a UUID string."""
-    return str(uuid.UUID(bytes=usage.conversation)) if usage.conversation else None
 
 
 def count_verdict(verdict: Verdict, usage: CallUsage) -> None:
@@ -52,6 +46,7 @@ def violation_records(verdict: Verdict, upstream: Upstream, usage: CallUsage
         return []
     route = upstream.route
     at_ms = store_base.now_ms()
+    conversation = conversation_uuid(usage.conversation) or None
     return [ViolationRecord(
         id=store_base.new_id(), org_id=ctx.org_id, at_ms=at_ms, policy_id=m.policy.id,
         policy_name=m.policy.name, workspace_id=route.workspace_id, repo_id=route.repo_id,
@@ -59,7 +54,7 @@ def violation_records(verdict: Verdict, upstream: Upstream, usage: CallUsage
         repo_ai_api_key_id=route.key_id, repo_ai_api_key_name=ctx.key_name,
         ai_llm_id=route.llm_id or "", llm_type=route.ai_type.value,
         llm_model=usage.llm_model or "", host=upstream.host, severity=m.policy.risk_type,
-        block=m.blocks, explanation=m.explanation, conversation_id=conversation_uuid(usage),
+        block=m.blocks, explanation=m.explanation, conversation_id=conversation,
         alert=m.alerts) for m in verdict.matches]
 
 
@@ -138,12 +133,4 @@ class ViolationLog:
 
     async def run_periodic(self, interval: float = FLUSH_INTERVAL) -> None:
         """Flush every ``interval`` seconds until cancelled (failures are logged, retried)."""
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.error("cannot write policy violations (kept for the next try): %s",
-                             type(exc).__name__)
+        await flush_periodically(self.flush, interval, "policy violations")
