@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 
 
@@ -59,3 +60,15 @@ class ConfirmDialog(ModalScreen[bool]):
     @on(Button.Pressed, "#no")
     def _no(self) -> None:
         self.dismiss(False)
+
+
+def confirm_then(screen: Screen[Any], title: str, text: str, *, yes: str,
+                 then: Callable[[], object]) -> None:
+    """Ask a destructive question (No focused); call ``then`` only on yes."""
+
+    def answered(answer: bool | None) -> None:
+        if answer:
+            then()
+
+    screen.app.push_screen(ConfirmDialog(title, text, yes=yes, danger=True), answered)
+

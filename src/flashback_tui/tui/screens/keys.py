@@ -213,20 +213,15 @@ class KeyListScreen(ListScreen):
         self.load()
 
     def action_delete(self) -> None:
-        from flashback_tui.tui.screens.confirm import ConfirmDialog
+        from flashback_tui.tui.screens.confirm import confirm_then
 
         item = self.selected
         if item is None:
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._revoke(item)
-
         text = (f"Revoke the AI key {item.name} of {self.repo_name}?\nApplications using it"
                 " are refused by the gateway at once. This cannot be undone.")
-        self.app.push_screen(ConfirmDialog("Revoke AI key", text, yes="Revoke", danger=True),
-                             answered)
+        confirm_then(self, "Revoke AI key", text, yes="Revoke", then=lambda: self._revoke(item))
 
     @work(group="write", exit_on_error=False)
     async def _revoke(self, item: RepoAiApiKey) -> None:

@@ -197,21 +197,17 @@ class MemberListScreen(ListScreen):
         self.load()
 
     def action_delete(self) -> None:
-        from flashback_tui.tui.screens.confirm import ConfirmDialog
+        from flashback_tui.tui.screens.confirm import confirm_then
 
         member = self.selected
         if member is None:
             return
         label = member.user.email if member.user else member.user_id
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._remove(member, label)
-
         text = (f"Remove {label} ({member.role}) from {self.workspace_name}?\nThey lose access"
                 " to its configurations, repositories and keys at once.")
-        self.app.push_screen(ConfirmDialog("Remove member", text, yes="Remove", danger=True),
-                             answered)
+        confirm_then(self, "Remove member", text, yes="Remove",
+                     then=lambda: self._remove(member, label))
 
     @work(group="write", exit_on_error=False)
     async def _remove(self, member: WorkspaceUser, label: str) -> None:

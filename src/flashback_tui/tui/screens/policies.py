@@ -197,20 +197,15 @@ class PolicyListScreen(ListScreen):
                                                  workspace_id=self.workspace_id), added)
 
     def action_delete(self) -> None:
-        from flashback_tui.tui.screens.confirm import ConfirmDialog
+        from flashback_tui.tui.screens.confirm import confirm_then
 
         item = self.selected
         if item is None:
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._delete(item)
-
         text = (f"Delete the policy {item.name} ({scope_text(item, self._repos, '')})?\n"
                 "Prompts are no longer checked against it.")
-        self.app.push_screen(ConfirmDialog("Delete policy", text, yes="Delete", danger=True),
-                             answered)
+        confirm_then(self, "Delete policy", text, yes="Delete", then=lambda: self._delete(item))
 
     @work(group="write", exit_on_error=False)
     async def _delete(self, item: Policy) -> None:

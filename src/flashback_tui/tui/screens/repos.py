@@ -192,7 +192,7 @@ class RepoListScreen(ListScreen):
             self.load()
 
     def action_delete(self) -> None:
-        from flashback_tui.tui.screens.confirm import ConfirmDialog
+        from flashback_tui.tui.screens.confirm import confirm_then
 
         repo = self.selected
         if repo is None or self.state.client is None:
@@ -207,12 +207,8 @@ class RepoListScreen(ListScreen):
             lines.append(f"It stops using: {', '.join(names)} (the configurations stay).")
         lines.append("Its usage history stays.")
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._delete(repo)
-
-        self.app.push_screen(ConfirmDialog("Delete repository", "\n".join(lines),
-                                           yes="Delete", danger=True), answered)
+        confirm_then(self, "Delete repository", "\n".join(lines), yes="Delete",
+                     then=lambda: self._delete(repo))
 
     @work(group="write", exit_on_error=False)
     async def _delete(self, repo: Repo) -> None:
