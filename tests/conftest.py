@@ -17,6 +17,7 @@ import pytest
 
 from flashback_tui.server import admin
 from flashback_tui.server.runner import LocalServer
+from tests.support.backends import SQLITE, backend_env
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -35,6 +36,8 @@ class PlatformHandle:
     data_dir: Path
     admin_token: str
     server: LocalServer
+    #: What points a process at this platform's database (empty on SQLite).
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,14 +52,23 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformHandle]:
-    """The local platform, started once per test session (per xdist worker)."""
-    data_dir = tmp_path_factory.mktemp("platform")
-    server = LocalServer(data_dir, env={"FLASHBACK_PROBE_TIMEOUT": PROBE_TIMEOUT})
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """The database under the platform: ``sqlite`` unless a suite runs on both."""
+    return getattr(request, "param", SQLITE)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory, db_backend: str
+             ) -> Iterator[PlatformHandle]:
+    """The local platform, started once per test session (per xdist worker) and backend."""
+    data_dir = tmp_path_factory.mktemp(f"platform-{db_backend}")
+    database = backend_env(db_backend)
+    server = LocalServer(data_dir, env={"FLASHBACK_PROBE_TIMEOUT": PROBE_TIMEOUT, **database})
     server.start()
     try:
         yield PlatformHandle(url=server.url, data_dir=data_dir,
-                             admin_token=server.admin_token.get_secret_value(), server=server)
+                             admin_token=server.admin_token.get_secret_value(), server=server,
+                             env=database)
     finally:
         server.stop()
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import transaction
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import events as event_store
 

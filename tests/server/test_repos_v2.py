@@ -16,6 +16,7 @@ from flashback_tui.server.store import models as model_store
 from flashback_tui.server.store import repos as repo_store
 from tests.conftest import PlatformHandle, World, make_world
 from tests.support.fake_provider import DEFAULT_VALID_KEY, OPENAI_MODELS, FakeProvider
+from tests.support.statements import statements_sent
 
 
 class Api:
@@ -299,9 +300,9 @@ def test_listing_takes_a_fixed_number_of_queries(platform: PlatformHandle,
                 endpoint="https://llm.example.test/v1")
             for n in range(count):
                 repo_store.add_repo(conn, f"r{count}-{n}", world.workspace_id, llm_id)
-            conn.set_trace_callback(statements.append)
-            records = repo_store.list_repos(conn, world.user_ids["READ"])
-            conn.set_trace_callback(None)
+            with statements_sent(state.db) as sent:
+                records = repo_store.list_repos(conn, world.user_ids["READ"])
+            statements.extend(sent)
         assert len(records) >= count
         return len(statements)
 

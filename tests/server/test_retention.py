@@ -9,8 +9,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from flashback_tui.api.models import AiType
-from flashback_tui.server.db import transaction
 from flashback_tui.server.retention import DAY_MS, RetentionPolicy, prune_once
+from flashback_tui.server.sql import transaction
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import events as event_store

@@ -21,8 +21,11 @@ from flashback_tui.server.crypto import (
     Sealed,
     associated_data,
 )
-from flashback_tui.server.db import MIGRATIONS, SCHEMA_VERSION, connect, migrate, schema_version
+from flashback_tui.server.migrations import HEAD, SCRIPT_LOCATION, SchemaTooNew, current_revision
+from flashback_tui.server.migrations.run import sqlite_statements
+from flashback_tui.server.migrations.sqlite_scripts import SQLITE_SCRIPTS
 from flashback_tui.server.security import hash_password, token_digest, verify_password
+from flashback_tui.server.sql import OperationalError
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
@@ -30,6 +33,7 @@ from flashback_tui.server.store import repos as repo_store
 from flashback_tui.server.store import usage as usage_store
 from flashback_tui.server.store import users as user_store
 from flashback_tui.server.store import workspaces as workspace_store
+from tests.support.statements import statements_sent
 
 SECRET = "sk-storage-secret-0123456789"
 
@@ -60,13 +64,22 @@ def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
 
 def test_fresh_database_is_migrated_and_bootstrapped(state: PlatformState) -> None:
     conn = state.db.conn()
-    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS)
+    assert current_revision(conn) == HEAD == _alembic_head()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     admin_user = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)
     assert admin_user["password_hash"] is None
     workspace = workspace_store.find_workspace(conn, "Default")
     assert workspace_store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
+
+
+def _alembic_head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
@@ -80,32 +93,54 @@ def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
         assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
 
 
-def test_migrations_apply_only_what_is_pending(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "m.db")
-    assert migrate(conn, ["CREATE TABLE a (x INTEGER);"]) == 1
-    conn.execute("INSERT INTO a VALUES (1)")
-    extended = ["CREATE TABLE a (x INTEGER);", "ALTER TABLE a ADD COLUMN y TEXT;"]
-    assert migrate(conn, extended) == 2
-    assert tuple(conn.execute("SELECT x, y FROM a").fetchone()) == (1, None)
-    assert migrate(conn, extended) == 2  # idempotent
-    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
-    assert versions == [1, 2]
+def _legacy_data_dir(data_dir: Path, version: int) -> Path:
+    """A data dir as a release before Alembic left it: scripts 1..version, schema_version."""
+    data_dir.mkdir()
+    conn = sqlite3.connect(data_dir / "flashback.db", isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, script in enumerate(SQLITE_SCRIPTS[:version], start=1):
+        for statement in sqlite_statements(script):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+    conn.execute("INSERT INTO orgs VALUES ('org-1', 'Old org', '2025-01-01T00:00:00.000Z')")
+    conn.close()
+    return data_dir
 
 
-def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "m.db")
-    migrate(conn, ["CREATE TABLE a (x INTEGER);"])
-    with pytest.raises(sqlite3.OperationalError):
-        migrate(conn, ["CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y); SELECT nonsense("])
-    assert schema_version(conn) == 1
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'b'").fetchone() is None
+def test_a_data_dir_from_before_alembic_is_stamped_and_upgraded(tmp_path: Path) -> None:
+    data_dir = _legacy_data_dir(tmp_path / "old", 5)
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        assert current_revision(conn) == HEAD
+        assert conn.execute("SELECT name FROM orgs WHERE id = 'org-1'").fetchone()[0] == "Old org"
+        assert conn.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0] == 0
+
+
+def test_a_failing_migration_leaves_the_previous_revision(tmp_path: Path) -> None:
+    data_dir = _legacy_data_dir(tmp_path / "old", 6)
+    raw = sqlite3.connect(data_dir / "flashback.db")
+    raw.execute("CREATE TABLE usage_daily (x INTEGER)")  # revision 0007 cannot create it
+    raw.commit()
+    raw.close()
+    with pytest.raises(OperationalError):
+        PlatformState.open(data_dir)
+    raw = sqlite3.connect(data_dir / "flashback.db")
+    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    indexes = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    raw.close()
+    assert "alembic_version" not in tables  # not even the stamp: one transaction
+    assert "system_events_by_at" not in indexes
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "m.db")
-    migrate(conn, ["CREATE TABLE a (x);", "CREATE TABLE b (y);"])
-    with pytest.raises(RuntimeError, match="newer than this program"):
-        migrate(conn, ["CREATE TABLE a (x);"])
+    with PlatformState.open(tmp_path):
+        pass
+    raw = sqlite3.connect(tmp_path / "flashback.db")
+    raw.execute("UPDATE alembic_version SET version_num = '0999'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(SchemaTooNew, match="upgrade flashback-tui"):
+        PlatformState.open(tmp_path)
 
 
 # -- files and modes -------------------------------------------------------------------------
@@ -273,12 +308,8 @@ def test_list_loads_repos_for_all_configurations_at_once(state: PlatformState) -
     ids = [new_llm(state, f"cfg-{i}") for i in range(30)]
     for i, llm_id in enumerate(ids[:10]):
         repo_store.add_repo(conn, f"repo-{i % 3}", workspace_id, llm_id)
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
+    with statements_sent(state.db) as statements:
         llms = llm_store.ai_llm_records(conn, user_id)
-    finally:
-        conn.set_trace_callback(None)
     assert len(statements) == 2  # configurations, then all their repos
     by_id = {llm.id: llm for llm in llms}
     assert [r.name for r in by_id[ids[0]].repos] == ["repo-0"]

@@ -1,14 +1,15 @@
-"""The local platform's SQLite database: one file, WAL, foreign keys, numbered migrations.
+"""The platform's database: SQLite in the data dir by default, or a PostgreSQL server.
 
-Every process that touches the data dir (the server, the ``admin`` commands, tests) opens
-its own connections through :class:`Database`. WAL mode plus a busy timeout lets the admin
-commands write while the server runs. Connections are per thread, so FastAPI's threadpool
-workers never share one.
+``FLASHBACK_DATABASE_URL`` (or ``serve --database-url``) names a PostgreSQL database
+(``postgresql://user:password@host/dbname``); without it the data dir's ``flashback.db``
+is used. Both are reached through SQLAlchemy engines, and every thread gets its own
+connection (:meth:`Database.conn`), so FastAPI's threadpool workers never share one.
 
-Deleted means gone: every connection runs with ``secure_delete`` (freed space is zeroed),
-and a transaction that removed or replaced a sealed secret or a key digest (triggers call
-``flashback_shred()``, see migration 6) ends with a checkpoint that folds the write-ahead
-log into the database and truncates it, so no old copy stays in ``flashback.db-wal``.
+SQLite runs in WAL mode with foreign keys on and a busy timeout, so the ``admin`` commands
+can write while the server runs. Deleted means gone there: every connection runs with
+``secure_delete`` (freed space is zeroed), and a transaction that removed or replaced a
+sealed secret or a key digest (triggers call ``flashback_shred()``) ends by folding the
+write-ahead log into the database and truncating it (see :func:`sql.transaction`).
 """
 
 from __future__ import annotations
@@ -16,20 +17,29 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flashback_tui.server.migrations import MIGRATIONS
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from flashback_tui.server.sql import BUSY_TIMEOUT_MS, POSTGRESQL, SQLITE, Conn
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
 
 DB_FILENAME = "flashback.db"
-BUSY_TIMEOUT_MS = 10_000
+#: Names the PostgreSQL database to use instead of the data dir's SQLite file.
+DATABASE_URL_ENV = "FLASHBACK_DATABASE_URL"
 
-SCHEMA_VERSION = len(MIGRATIONS)
+
+class DatabaseUrlError(ValueError):
+    """A database URL this program cannot use; the message never shows a password."""
 
 
 def db_path(data_dir: Path) -> Path:
-    """The database file inside a data dir."""
+    """The SQLite database file inside a data dir."""
     return Path(data_dir) / DB_FILENAME
 
 
@@ -46,13 +56,31 @@ def ensure_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
-#: How long the checkpoint after a secure deletion may wait for readers before it leaves the
-#: rest to the next commit (it never holds a request up for long).
-SHRED_CHECKPOINT_TIMEOUT_MS = 250
+def parse_database_url(text: str) -> URL:
+    """A ``postgresql://`` or ``sqlite:///path`` URL, with psycopg as PostgreSQL's driver."""
+    try:
+        url = make_url(text.strip())
+    except Exception:
+        raise DatabaseUrlError("the database URL is not a URL; use postgresql://user:"
+                               "password@host:5432/dbname or sqlite:///path/to/file") from None
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        return url.set(drivername="postgresql+psycopg")
+    if backend == SQLITE:
+        if not url.database or url.database == ":memory:":
+            raise DatabaseUrlError("a sqlite:/// URL needs a file path")
+        return url.set(drivername="sqlite")
+    raise DatabaseUrlError(f"database URLs start with postgresql:// or sqlite:///, not "
+                           f"{backend}://")
+
+
+def redacted(url: URL) -> str:
+    """The URL as it may be shown or logged (no password)."""
+    return url.render_as_string(hide_password=True)
 
 
 class Connection(sqlite3.Connection):
-    """A connection that remembers when a transaction removed secret material."""
+    """A SQLite connection that remembers when a transaction removed secret material."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -66,26 +94,12 @@ class Connection(sqlite3.Connection):
         self.shred_pending = self.secure_delete
 
 
-def fold_wal(conn: sqlite3.Connection, *, timeout_ms: int = SHRED_CHECKPOINT_TIMEOUT_MS
-             ) -> bool:
-    """Checkpoint and truncate the WAL; False if readers kept it from finishing in time."""
-    conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-    try:
-        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    except sqlite3.OperationalError:
-        busy = 1
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return not busy
-
-
-def connect(path: Path, *, secure_delete: bool = True) -> Connection:
-    """A connection in autocommit mode (explicit transactions), WAL, foreign keys on."""
+def connect_sqlite(path: Path, *, secure_delete: bool = True) -> Connection:
+    """A SQLite connection in autocommit mode (explicit transactions), WAL, foreign keys."""
     conn = sqlite3.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
         factory=Connection,
     )
-    conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across crashes of the app
@@ -96,102 +110,75 @@ def connect(path: Path, *, secure_delete: bool = True) -> Connection:
     return conn
 
 
-@contextmanager
-def transaction(
-    conn: sqlite3.Connection, *, immediate: bool = True
-) -> Iterator[sqlite3.Connection]:
-    """BEGIN (IMMEDIATE by default, so writers queue on the busy timeout) ... COMMIT/ROLLBACK."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        if isinstance(conn, Connection):
-            conn.shred_pending = False
-        raise
-    conn.execute("COMMIT")
-    if isinstance(conn, Connection) and conn.shred_pending:
-        conn.shred_pending = not fold_wal(conn)  # else retried after the next commit
+def _sqlite_engine(path: Path, *, secure_delete: bool) -> Engine:
+    return create_engine(
+        "sqlite://", creator=lambda: connect_sqlite(path, secure_delete=secure_delete),
+        poolclass=NullPool, isolation_level="AUTOCOMMIT", hide_parameters=True)
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The applied schema version (0 for an empty database)."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                           hide_parameters=True, connect_args={"connect_timeout": 10})
+    event.listen(engine, "connect", _plain_numbers)
+    return engine
 
 
-def _applied_version(conn: sqlite3.Connection) -> int | None:
-    """The schema version by a plain read, or None before the version table exists."""
-    try:
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return int(row[0] or 0)
+def _plain_numbers(dbapi_connection: object, _record: object) -> None:
+    """Sums of integers come back as ``int`` (PostgreSQL's SUM of BIGINT is NUMERIC)."""
+    from flashback_tui.server.pg_types import register_numbers
 
-
-def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
-    """Apply every pending migration, each in its own transaction; return the new version."""
-    migrations = MIGRATIONS if migrations is None else migrations
-    if _applied_version(conn) == len(migrations):
-        return len(migrations)  # the usual case: no write lock taken at all
-    with transaction(conn):
-        current = schema_version(conn)
-    if current > len(migrations):
-        raise RuntimeError(
-            f"the database has schema version {current}, newer than this program "
-            f"({len(migrations)}); upgrade flashback-tui"
-        )
-    for number in range(current + 1, len(migrations) + 1):
-        with transaction(conn):
-            if schema_version(conn) >= number:  # another process got there first
-                continue
-            for statement in _statements(migrations[number - 1]):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-    return len(migrations)
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration script into statements (executescript would commit implicitly)."""
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \n\t;"):
-                yield buffer.strip()
-            buffer = ""
-    if buffer.strip(" \n\t;"):
-        yield buffer.strip()
+    register_numbers(dbapi_connection)
 
 
 class Database:
-    """The database of one data dir: one connection per thread, closed together."""
+    """The database of one platform: one connection per thread, closed together.
 
-    def __init__(self, data_dir: Path, *, secure_delete: bool = True) -> None:
-        self.path = db_path(data_dir)
+    ``url`` names a PostgreSQL (or another SQLite) database; without it, the data dir's
+    ``flashback.db``. ``path`` is the SQLite file (None on PostgreSQL).
+    """
+
+    def __init__(self, data_dir: Path, *, url: str | None = None,
+                 secure_delete: bool = True) -> None:
         self.secure_delete = secure_delete
+        parsed = parse_database_url(url) if url else None
+        if parsed is not None and parsed.get_backend_name() == POSTGRESQL:
+            self.path: Path | None = None
+            self.url = parsed
+            self.engine = _postgres_engine(parsed)
+        else:
+            self.path = Path(parsed.database) if parsed is not None else db_path(data_dir)
+            self.url = make_url(f"sqlite:///{self.path}")
+            self.engine = _sqlite_engine(self.path, secure_delete=secure_delete)
+        self.dialect = self.engine.dialect.name
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[Conn] = []
 
-    def conn(self) -> sqlite3.Connection:
+    @property
+    def display_url(self) -> str:
+        """Where the data lives, as it may be shown (no password)."""
+        return redacted(self.url)
+
+    def conn(self) -> Conn:
         """This thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, secure_delete=self.secure_delete)
+            conn = Conn(self.engine.connect())
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
 
-    def migrate(self) -> int:
-        """Bring the schema up to date."""
-        return migrate(self.conn())
+    def migrate(self) -> str:
+        """Bring the schema up to date; the revision it is at."""
+        from flashback_tui.server.migrations import upgrade
+
+        return upgrade(self.conn())
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the main file (used by tests that inspect the bytes on disk)."""
-        self.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """SQLite: fold the WAL into the main file (tests inspect the bytes on disk)."""
+        if self.dialect == SQLITE:
+            self.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Close every connection opened through this object."""
@@ -200,3 +187,4 @@ class Database:
         for conn in conns:
             conn.close()
         self._local = threading.local()
+        self.engine.dispose()

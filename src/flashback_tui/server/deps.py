@@ -8,7 +8,6 @@ the configurations and repositories of a workspace only as its members.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from flashback_tui.api.models import ErrorResponse, OrgRole, Role
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
 from flashback_tui.server.config import ServerSettings
+from flashback_tui.server.sql import Conn, Record
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import events as event_store
@@ -120,7 +120,7 @@ User = Annotated[CurrentUser, Depends(current_user)]
 
 
 def require_workspace_role(
-    conn: sqlite3.Connection, user: CurrentUser, workspace_id: str, *, write: bool
+    conn: Conn, user: CurrentUser, workspace_id: str, *, write: bool
 ) -> Role:
     """The caller's role in a workspace: 404 if none, 403 if ``write`` and only READ."""
     role = workspace_store.role_in(conn, user.id, workspace_id)
@@ -137,7 +137,7 @@ def require_org_admin(user: CurrentUser) -> None:
         raise HTTPException(403, NOT_ORG_ADMIN)
 
 
-def require_workspace_manager(conn: sqlite3.Connection, user: CurrentUser, workspace_id: str,
+def require_workspace_manager(conn: Conn, user: CurrentUser, workspace_id: str,
                               *, org_admin_only: bool = False) -> workspace_store.WorkspaceRecord:
     """A workspace the caller may manage (rename, members; delete if ``org_admin_only``).
 
@@ -159,13 +159,13 @@ def require_workspace_manager(conn: sqlite3.Connection, user: CurrentUser, works
 
 
 def require_row_access(
-    conn: sqlite3.Connection,
+    conn: Conn,
     user: CurrentUser,
-    row: sqlite3.Row | None,
+    row: Record | None,
     *,
     write: bool,
     not_found: str,
-) -> sqlite3.Row:
+) -> Record:
     """A workspace-owned row the caller may see (404 otherwise), writable if ``write`` (403)."""
     role = workspace_store.role_in(conn, user.id, row["workspace_id"]) if row is not None else None
     if row is None or role is None:
@@ -176,8 +176,8 @@ def require_row_access(
 
 
 def require_llm_access(
-    conn: sqlite3.Connection, user: CurrentUser, llm_id: str, *, write: bool
-) -> sqlite3.Row:
+    conn: Conn, user: CurrentUser, llm_id: str, *, write: bool
+) -> Record:
     """A configuration row the caller may see (404 otherwise), writable if ``write`` (403)."""
     return require_row_access(conn, user, llm_store.ai_llm_row(conn, llm_id), write=write,
                               not_found=LLM_NOT_FOUND)

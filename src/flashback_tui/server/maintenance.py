@@ -1,4 +1,4 @@
-"""Operations on a whole data dir: key rotation with retirement, key status, backup, restore.
+"""Operations on a whole platform: key rotation with retirement, key status, backup, restore.
 
 They work while the platform serves: rotation re-seals in one write transaction and retires
 the old keys only once nothing is sealed under them; a backup is a consistent online copy
@@ -6,6 +6,9 @@ through SQLite's backup API; a restore writes the copy back through the same API
 running server sees the restored data at its next read. A backup never contains the master
 key (it lives in ``master.key`` or in ``FLASHBACK_MASTER_KEY``, never in the database):
 keep the key apart from the backups, or anyone with both can open every secret.
+
+Backup and restore are SQLite's; on PostgreSQL, ``pg_dump`` (or ``admin copy`` into a
+``sqlite:///`` file) does that work. Rotation and key status work on both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashback_tui.server.crypto import CryptoError, KeyInfo, Keyring, Sealed, associated_data
-from flashback_tui.server.db import connect, fold_wal, transaction
+from flashback_tui.server.db import connect_sqlite
+from flashback_tui.server.sql import SQLITE, Conn, fold_wal, transaction
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import sealed as sealed_store
@@ -66,7 +70,7 @@ def rotate_key(data_dir: Path, *, keep_old: int = 0, env: dict[str, str] | None 
                         kept=kept)
 
 
-def _retire(conn: sqlite3.Connection, keyring: Keyring, keep: set[str]) -> list[str]:
+def _retire(conn: Conn, keyring: Keyring, keep: set[str]) -> list[str]:
     """Retire keys while holding the write lock, so nothing new gets sealed under them."""
     with transaction(conn):
         counts = sealed_store.counts_by_key(conn)
@@ -75,7 +79,8 @@ def _retire(conn: sqlite3.Connection, keyring: Keyring, keep: set[str]) -> list[
             raise MaintenanceError("some secrets are still sealed under an old key; "
                                    "run admin rotate-key again")
         removed = keyring.retire(keep)
-    fold_wal(conn, timeout_ms=5_000)
+    if conn.dialect == SQLITE:
+        fold_wal(conn, timeout_ms=5_000)
     return removed
 
 
@@ -97,14 +102,21 @@ def backup(data_dir: Path, target: Path, *, env: dict[str, str] | None = None) -
     if target.exists():
         raise MaintenanceError(f"{target} already exists; give a new file name")
     with PlatformState.open(data_dir, env=env) as state:
+        _sqlite_only(state, "backup")
         dest = sqlite3.connect(target)
         try:
-            state.db.conn().backup(dest)
+            state.db.conn().raw.backup(dest)
             dest.execute("PRAGMA journal_mode = DELETE")
         finally:
             dest.close()
     target.chmod(0o600)
     return target.stat().st_size
+
+
+def _sqlite_only(state: PlatformState, what: str) -> None:
+    if state.db.dialect != SQLITE:
+        raise MaintenanceError(f"{what} works on a SQLite data dir; on PostgreSQL use pg_dump,"
+                               " or admin copy --to sqlite:///path/to/file.db")
 
 
 def _check_opens(source: sqlite3.Connection, keyring: Keyring) -> int:
@@ -141,13 +153,14 @@ def restore(data_dir: Path, source_file: Path, *, env: dict[str, str] | None = N
         raise MaintenanceError(f"{source_file} is not a flashback-tui backup") from None
     try:
         with PlatformState.open(data_dir, env=env) as state:
+            _sqlite_only(state, "restore")
             opened = _check_opens(source, state.keyring)
-            live = connect(state.db.path)
+            live = connect_sqlite(state.db.path)
             try:
                 source.backup(live)
-                fold_wal(live, timeout_ms=5_000)
             finally:
                 live.close()
+            fold_wal(state.db.conn(), timeout_ms=5_000)
             state.db.migrate()  # a backup from an older version gets the current schema
     finally:
         source.close()

@@ -1,4 +1,10 @@
-"""The platform state of one data dir: its database and its keyring, opened together."""
+"""The platform state of one data dir: its database and its keyring, opened together.
+
+The database is the data dir's SQLite file, or the PostgreSQL database that
+``FLASHBACK_DATABASE_URL`` names. On PostgreSQL the master key must come from
+``FLASHBACK_MASTER_KEY``: every replica reads the same secrets, and a key file made in one
+replica's data dir would match no other.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flashback_tui.server.crypto import Keyring
-from flashback_tui.server.db import Database, ensure_data_dir
+from flashback_tui.server.crypto import MASTER_KEY_ENV, CryptoError, Keyring
+from flashback_tui.server.db import DATABASE_URL_ENV, Database, ensure_data_dir
+from flashback_tui.server.sql import SQLITE
 from flashback_tui.server.store import users as user_store
 
 #: ``FLASHBACK_SECURE_DELETE=0`` turns secure deletion off (it is on unless said otherwise).
@@ -28,15 +35,28 @@ class PlatformState:
     keyring: Keyring
 
     @classmethod
-    def open(cls, data_dir: Path, *, env: dict[str, str] | None = None) -> PlatformState:
-        """Create the data dir (0700) if needed, migrate, bootstrap, load or create the key."""
+    def open(cls, data_dir: Path, *, env: Mapping[str, str] | None = None,
+             database_url: str | None = None, migrate: bool = True) -> PlatformState:
+        """Create the data dir (0700) if needed, migrate, bootstrap, load or create the key.
+
+        ``database_url`` (else ``FLASHBACK_DATABASE_URL``) names the database; without one,
+        the data dir's SQLite file. ``migrate=False`` leaves the schema as it is.
+        """
         data_dir = ensure_data_dir(Path(data_dir))
         environ = os.environ if env is None else env
-        db = Database(data_dir, secure_delete=_secure_delete(environ))
-        # SQLite gives the -wal and -shm files the mode of the main file: make that 0600.
-        os.close(os.open(db.path, os.O_CREAT | os.O_RDWR, 0o600))
+        url = database_url or environ.get(DATABASE_URL_ENV, "").strip() or None
+        db = Database(data_dir, url=url, secure_delete=_secure_delete(environ))
+        if db.dialect == SQLITE and db.path is not None:
+            # SQLite gives the -wal and -shm files the mode of the main file: make it 0600.
+            os.close(os.open(db.path, os.O_CREAT | os.O_RDWR, 0o600))
+        elif not environ.get(MASTER_KEY_ENV, "").strip():
+            db.close()
+            raise CryptoError(f"a PostgreSQL database needs its master key in {MASTER_KEY_ENV}"
+                              " (the same on every replica); `flashback-tui admin key new` makes"
+                              " one")
         try:
-            db.migrate()
+            if migrate:
+                db.migrate()
             user_store.bootstrap(db.conn())
             keyring = Keyring(data_dir, env=env)
         except BaseException:

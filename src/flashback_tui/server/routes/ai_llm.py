@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +18,6 @@ from flashback_tui.api.models import (
     ValidateResponse,
 )
 from flashback_tui.server.cache import AnswerCache, ItemJsonCache
-from flashback_tui.server.db import transaction
 from flashback_tui.server.deps import (
     LLM_NOT_FOUND,
     Cache,
@@ -35,6 +33,7 @@ from flashback_tui.server.deps import (
     require_workspace_role,
 )
 from flashback_tui.server.routes.ai_llm_wire import ai_llm_wire, stats_wire
+from flashback_tui.server.sql import Conn, transaction
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
@@ -81,7 +80,7 @@ def create_ai_llm(body: AiLlmCreate, user: User, state: State) -> AiLlmIdRespons
 
 
 def _cached_answer(state: PlatformState, cache: AnswerCache, key: tuple[Any, ...],
-                   build: Callable[[sqlite3.Connection], bytes], if_none_match: str | None,
+                   build: Callable[[Conn], bytes], if_none_match: str | None,
                    *, usage: bool = False) -> Response:
     """The JSON answer for ``key``, rebuilt only when the data changed since it was cached.
 

@@ -6,13 +6,12 @@ the database answers, else 503 with what failed (never a path or a secret).
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from flashback_tui.server.deps import State
+from flashback_tui.server.sql import DBAPIError
 
 router = APIRouter(tags=["Health"])
 
@@ -30,6 +29,7 @@ def healthz(state: State) -> Health | JSONResponse:
     """A one-row read of the database; 503 when it fails."""
     try:
         state.db.conn().execute("SELECT value FROM change_counter WHERE id = 1").fetchone()
-    except sqlite3.Error as exc:
-        return JSONResponse({"success": False, "database": type(exc).__name__}, status_code=503)
+    except DBAPIError as exc:
+        failure = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        return JSONResponse({"success": False, "database": failure}, status_code=503)
     return Health(success=True, database="ok")

@@ -11,8 +11,6 @@ segments (violations, alerts, validate, recommend) are routed first
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter, HTTPException
 
 from flashback_tui.api.models import (
@@ -33,6 +31,7 @@ from flashback_tui.server.deps import (
     error_responses,
 )
 from flashback_tui.server.routes.policy_lists import router as lists_router
+from flashback_tui.server.sql import Conn
 from flashback_tui.server.store import policies as policy_store
 from flashback_tui.server.store import workspaces as workspace_store
 from flashback_tui.server.store.policies import Person, PolicyRecord
@@ -61,7 +60,7 @@ def to_wire(r: PolicyRecord) -> Policy:
         repo=NamedRef(id=r.repo_id, name=r.repo_name or "") if r.repo_id else None)
 
 
-def _can_see(conn: sqlite3.Connection, user: CurrentUser, r: PolicyRecord) -> bool:
+def _can_see(conn: Conn, user: CurrentUser, r: PolicyRecord) -> bool:
     if r.org_id != user.org_id:
         return False
     if r.workspace_id is None or policy_store.is_org_admin(user.org_role):
@@ -69,7 +68,7 @@ def _can_see(conn: sqlite3.Connection, user: CurrentUser, r: PolicyRecord) -> bo
     return workspace_store.role_in(conn, user.id, r.workspace_id) is not None
 
 
-def require_write(conn: sqlite3.Connection, user: CurrentUser, workspace_id: str | None
+def require_write(conn: Conn, user: CurrentUser, workspace_id: str | None
                   ) -> None:
     """403 unless the caller may write policies at this scope (404: workspace not theirs)."""
     if policy_store.is_org_admin(user.org_role):
@@ -83,7 +82,7 @@ def require_write(conn: sqlite3.Connection, user: CurrentUser, workspace_id: str
         raise HTTPException(403, READ_ONLY)
 
 
-def require_policy(conn: sqlite3.Connection, user: CurrentUser, policy_id: str, *,
+def require_policy(conn: Conn, user: CurrentUser, policy_id: str, *,
                    write: bool) -> PolicyRecord:
     """A policy the caller may see (404 otherwise), writable if ``write`` (403)."""
     record = policy_store.get_policy(conn, policy_id)

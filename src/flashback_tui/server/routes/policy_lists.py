@@ -8,7 +8,6 @@ repository the caller cannot access yields an empty list, not an error.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import unquote
@@ -33,6 +32,7 @@ from flashback_tui.api.models import (
 from flashback_tui.server import policy_advice
 from flashback_tui.server.deps import CurrentUser, State, User, error_responses
 from flashback_tui.server.openapi import ISO_INSTANT, csv_of
+from flashback_tui.server.sql import Conn
 from flashback_tui.server.store import policies as policy_store
 from flashback_tui.server.store import violations as violation_store
 from flashback_tui.server.store.violations import ListFilters, ViolationRecord
@@ -101,13 +101,13 @@ def _filters(*, workspace_id: str | None, repo_id: str | None, policy_id: str | 
         block=_block(block))
 
 
-def _visible(conn: sqlite3.Connection, user: CurrentUser) -> set[str] | None:
+def _visible(conn: Conn, user: CurrentUser) -> set[str] | None:
     if policy_store.is_org_admin(user.org_role):
         return None
     return policy_store.member_workspaces(conn, user.id)
 
 
-def _check_scope(conn: sqlite3.Connection, user: CurrentUser, f: ListFilters,
+def _check_scope(conn: Conn, user: CurrentUser, f: ListFilters,
                  visible: set[str] | None, *, strict: bool) -> bool:
     """Whether the asked workspace/repository/policy is visible; 404 if not and ``strict``."""
     checks = []

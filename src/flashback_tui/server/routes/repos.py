@@ -8,7 +8,6 @@ errors in the repositories' own shape (see :class:`RepoErrorRoute`).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -42,6 +41,7 @@ from flashback_tui.server.deps import (
     require_workspace_role,
 )
 from flashback_tui.server.routes.ai_llm_wire import ai_llm_wire
+from flashback_tui.server.sql import Conn, Record
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.store import repos as repo_store
@@ -119,8 +119,8 @@ def actor_of(user: CurrentUser) -> Actor:
     return Actor(id=user.id, org_id=user.org_id, name=user.name or "", email=user.email)
 
 
-def require_repo_access(conn: sqlite3.Connection, user: CurrentUser, repo_id: str, *,
-                        write: bool) -> sqlite3.Row:
+def require_repo_access(conn: Conn, user: CurrentUser, repo_id: str, *,
+                        write: bool) -> Record:
     """A repository row the caller may see (404 otherwise), writable if ``write`` (403)."""
     return require_row_access(conn, user, repo_store.repo_row(conn, repo_id), write=write,
                               not_found=repo_store.REPO_NOT_FOUND)
@@ -184,7 +184,7 @@ def _key_wire(key: repo_store.ApiKeyRecord) -> RepoAiApiKey:
                         deleted_at=key.deleted_at)
 
 
-def _linked_llms(conn: sqlite3.Connection, user: CurrentUser,
+def _linked_llms(conn: Conn, user: CurrentUser,
                  records: list[repo_store.RepoRecord]) -> dict[str, AiLlm]:
     """The configurations the repositories link, by id (two queries, none if no links)."""
     wanted = {llm_id for record in records for llm_id in record.llm_ids}

@@ -10,7 +10,6 @@ token). The user look-ups fail with ``{success: false, message, error}``.
 from __future__ import annotations
 
 import math
-import sqlite3
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -38,6 +37,7 @@ from flashback_tui.server.deps import (
     error_responses,
 )
 from flashback_tui.server.security import token_digest, verify_password
+from flashback_tui.server.sql import Conn
 from flashback_tui.server.store import users as user_store
 from flashback_tui.server.throttle import LoginThrottle
 
@@ -110,7 +110,7 @@ def refresh(body: RefreshRequest, state: State, settings: Settings
                            refresh_token=new_refresh.token, expires_at=access.expires_at)
 
 
-def _signed_out_user(conn: sqlite3.Connection, refresh_token: str, access_token: str | None
+def _signed_out_user(conn: Conn, refresh_token: str, access_token: str | None
                      ) -> str | None:
     """Whose session a logout ends: the bearer's, else the refresh token's owner."""
     row = user_store.user_for_token(conn, access_token) if access_token else None

@@ -7,7 +7,6 @@ rule of where a stored secret may go live in :mod:`.llm_credentials` (re-exporte
 from __future__ import annotations
 
 import hmac
-import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -16,7 +15,7 @@ from pydantic import SecretStr
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType, mask_key
 from flashback_tui.domain.origins import changes_origin_or_type
 from flashback_tui.server.crypto import CryptoError, Keyring
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, IntegrityError, Record, transaction
 from flashback_tui.server.store import events
 from flashback_tui.server.store.base import (
     Conflict,
@@ -98,23 +97,23 @@ def _record(row: tuple[Any, ...], repos: tuple[RepoLink, ...]) -> AiLlmRecord:
                        validated_at if validated else None, repos)
 
 
-def ai_llm_row(conn: sqlite3.Connection, llm_id: str) -> sqlite3.Row | None:
+def ai_llm_row(conn: Conn, llm_id: str) -> Record | None:
     """The raw row of a configuration (sealed columns included), or None."""
     return conn.execute("SELECT * FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
 
 
-def _check_name_free(conn: sqlite3.Connection, workspace_id: str, name: str,
+def _check_name_free(conn: Conn, workspace_id: str, name: str,
                      llm_id: str) -> None:
     """Conflict when another configuration of the workspace has ``name`` (any letter case)."""
     taken = conn.execute(
-        "SELECT 1 FROM ai_llms WHERE workspace_id = ? AND name = ? COLLATE NOCASE AND id != ?",
+        "SELECT 1 FROM ai_llms WHERE workspace_id = ? AND lower(name) = lower(?) AND id != ?",
         (workspace_id, name, llm_id)).fetchone()
     if taken is not None:
         raise Conflict(f"name: a configuration named {name!r} already exists in this workspace")
 
 
 def create_ai_llm(
-    conn: sqlite3.Connection,
+    conn: Conn,
     keyring: Keyring,
     *,
     workspace_id: str,
@@ -149,7 +148,7 @@ def create_ai_llm(
                  mask_key(key.get_secret_value()) if key else None, key_kid, key_blob,
                  secret_kid, secret_blob, api_key_id, now, now, endpoint, ai_type.value),
             )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(
                     f"name: a configuration named {name!r} already exists in this workspace"
@@ -161,7 +160,7 @@ def create_ai_llm(
 
 
 def ai_llm_records(
-    conn: sqlite3.Connection,
+    conn: Conn,
     user_id: str,
     *,
     workspace_id: str | None = None,
@@ -184,24 +183,17 @@ def ai_llm_records(
     if available_only:
         where.append("a.validation_status = 'VALID' AND a.validated_generation = a.generation")
     clause = " AND ".join(where)
-    rows = _plain_cursor(conn).execute(
+    rows = conn.tuples(
         f"SELECT {_LLM_COLUMNS} FROM ai_llms a"  # noqa: S608
         " JOIN memberships m ON m.workspace_id = a.workspace_id"
         f" WHERE {clause} ORDER BY a.created_at DESC, a.rowid DESC",
         params,
-    ).fetchall()
+    )
     repos = _repos_by_llm(conn, clause, params)
     return [_record(row, repos.get(row[0], ())) for row in rows]
 
 
-def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
-    """A cursor yielding plain tuples (cheaper than ``sqlite3.Row`` for big reads)."""
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    return cursor
-
-
-def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[str]) -> set[str]:
+def visible_llm_ids(conn: Conn, user_id: str, llm_ids: Iterable[str]) -> set[str]:
     """Which of ``llm_ids`` are in workspaces the user belongs to."""
     ids = list(dict.fromkeys(llm_ids))
     if not ids:
@@ -215,16 +207,16 @@ def visible_llm_ids(conn: sqlite3.Connection, user_id: str, llm_ids: Iterable[st
     return {r["id"] for r in rows}
 
 
-def _repos_by_llm(conn: sqlite3.Connection, clause: str, params: list[Any]
+def _repos_by_llm(conn: Conn, clause: str, params: list[Any]
                   ) -> dict[str, tuple[RepoLink, ...]]:
-    rows = _plain_cursor(conn).execute(
+    rows = conn.tuples(
         "SELECT l.ai_llm_id, r.id, r.name, r.created_at FROM repo_ai_llms l"  # noqa: S608
         " JOIN repos r ON r.id = l.repo_id"
         " JOIN ai_llms a ON a.id = l.ai_llm_id"
         " JOIN memberships m ON m.workspace_id = a.workspace_id"
         f" WHERE {clause} ORDER BY r.name",
         params,
-    ).fetchall()
+    )
     out: dict[str, list[RepoLink]] = {}
     for llm_id, repo_id, name, created_at in rows:
         out.setdefault(llm_id, []).append(RepoLink(repo_id, name, created_at))
@@ -245,7 +237,7 @@ class _Plan:
         self.unvalidates = self.unvalidates or credential
 
 
-def _new_endpoint(row: sqlite3.Row, changes: Mapping[str, Any], old_type: AiType,
+def _new_endpoint(row: Record, changes: Mapping[str, Any], old_type: AiType,
                   new_type: AiType) -> str:
     """Where the configuration points after the update (``endpoint: null``: the default)."""
     old_endpoint = row["endpoint"] or DEFAULT_ENDPOINTS.get(old_type)
@@ -256,7 +248,7 @@ def _new_endpoint(row: sqlite3.Row, changes: Mapping[str, Any], old_type: AiType
     return old_endpoint or resolve_endpoint(new_type, None)
 
 
-def _bind_secret(row: sqlite3.Row, changes: Mapping[str, Any], endpoint: str,
+def _bind_secret(row: Record, changes: Mapping[str, Any], endpoint: str,
                  ai_type: AiType) -> dict[str, str]:
     """The new ``secret_endpoint``/``secret_ai_type`` columns (empty: unchanged).
 
@@ -276,7 +268,7 @@ def _bind_secret(row: sqlite3.Row, changes: Mapping[str, Any], endpoint: str,
     raise Invalid(SECRET_AGAIN)
 
 
-def _plan_credential(plan: _Plan, keyring: Keyring, row: sqlite3.Row, field: str,
+def _plan_credential(plan: _Plan, keyring: Keyring, row: Record, field: str,
                      new_value: SecretStr | None) -> None:
     """Add a new key or secret to ``plan`` unless it equals the stored one."""
     try:
@@ -293,7 +285,7 @@ def _plan_credential(plan: _Plan, keyring: Keyring, row: sqlite3.Row, field: str
     plan.set(field, columns, credential=True)
 
 
-def _plan_update(keyring: Keyring, row: sqlite3.Row, changes: Mapping[str, Any]) -> _Plan:
+def _plan_update(keyring: Keyring, row: Record, changes: Mapping[str, Any]) -> _Plan:
     plan = _Plan()
     old_type = AiType(row["ai_type"])
     new_type: AiType = changes.get("ai_type") or old_type
@@ -316,7 +308,7 @@ def _plan_update(keyring: Keyring, row: sqlite3.Row, changes: Mapping[str, Any])
 
 
 def update_ai_llm(
-    conn: sqlite3.Connection, keyring: Keyring, llm_id: str, changes: Mapping[str, Any],
+    conn: Conn, keyring: Keyring, llm_id: str, changes: Mapping[str, Any],
     actor: Actor | None = None,
 ) -> bool:
     """Apply a partial update; returns True if the configuration became unvalidated.
@@ -340,7 +332,7 @@ def update_ai_llm(
     return plan.unvalidates
 
 
-def _write_update(conn: sqlite3.Connection, row: sqlite3.Row, plan: _Plan) -> None:
+def _write_update(conn: Conn, row: Record, plan: _Plan) -> None:
     sets = {**plan.sets, "updated_at": now_iso()}
     assignments = ", ".join(f"{column} = ?" for column in sets)
     bump = (", generation = generation + 1, validation_status = 'NOT_VALIDATED',"
@@ -351,7 +343,7 @@ def _write_update(conn: sqlite3.Connection, row: sqlite3.Row, plan: _Plan) -> No
             f"UPDATE ai_llms SET {assignments}{bump} WHERE id = ? AND generation = ?",  # noqa: S608
             [*sets.values(), row["id"], row["generation"]],
         )
-    except sqlite3.IntegrityError as exc:
+    except IntegrityError as exc:
         if is_unique_violation(exc):
             raise Conflict(f"name: a configuration named {plan.sets.get('name')!r} already"
                            " exists in this workspace") from None
@@ -366,7 +358,7 @@ def _same_secret(old: SecretStr | None, new: SecretStr | None) -> bool:
     return hmac.compare_digest(old.get_secret_value().encode(), new.get_secret_value().encode())
 
 
-def delete_ai_llm(conn: sqlite3.Connection, llm_id: str, actor: Actor | None = None) -> None:
+def delete_ai_llm(conn: Conn, llm_id: str, actor: Actor | None = None) -> None:
     """Remove a configuration and its sealed credentials; InUse while a repo links it."""
     with transaction(conn):
         row = conn.execute("SELECT workspace_id, org_id FROM ai_llms WHERE id = ?",
@@ -387,7 +379,7 @@ def delete_ai_llm(conn: sqlite3.Connection, llm_id: str, actor: Actor | None = N
 
 
 def record_validation(
-    conn: sqlite3.Connection, llm_id: str, generation: int, success: bool, message: str
+    conn: Conn, llm_id: str, generation: int, success: bool, message: str
 ) -> bool:
     """Store a probe outcome if the configuration is still at ``generation``."""
     with transaction(conn):

@@ -1,6 +1,6 @@
 """What every store module shares: its errors, ids and clocks, and the data version.
 
-Store functions take a ``sqlite3.Connection`` (from :mod:`flashback_tui.server.db`) and return
+Store functions take a ``sql.Conn`` (SQLite or PostgreSQL, see :mod:`..db`) and return
 plain records; only the routes turn them into wire models. Failures that callers turn into
 HTTP statuses or CLI messages are :class:`StoreError` subclasses whose messages never contain
 a secret. Where SQL is assembled (``# noqa: S608``), only fixed column names and clauses
@@ -9,7 +9,6 @@ written here are joined; every value is a bound parameter.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from datetime import UTC
 
@@ -20,6 +19,7 @@ from flashback_tui.api.models import (
     AiLlmStats,
 )
 from flashback_tui.server.clock import SYSTEM, Clock
+from flashback_tui.server.sql import Conn, IntegrityError, unique_violation
 
 #: What the first start on an empty data dir creates.
 LOCAL_ADMIN_EMAIL = "admin@localhost"
@@ -77,11 +77,12 @@ def now_ms() -> int:
     return int(_clock.now().timestamp() * 1000)
 
 
-def is_unique_violation(exc: sqlite3.IntegrityError) -> bool:
-    return "UNIQUE" in str(exc)
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether a failed write broke a unique constraint (a name or email already taken)."""
+    return unique_violation(exc) is not None
 
 
-def data_version(conn: sqlite3.Connection, *, usage: bool = False) -> tuple[int, ...]:
+def data_version(conn: Conn, *, usage: bool = False) -> tuple[int, ...]:
     """Numbers that change whenever listed data changes (bumped by triggers).
 
     Configurations, workspaces, members and repositories share one counter; usage totals

@@ -9,11 +9,10 @@ are committed together or not at all. An event names the fields that changed
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, transaction
 from flashback_tui.server.store.base import now_iso
 
 #: ``context`` indexes (the wire names are in ``api.models.EVENT_CONTEXTS``).
@@ -32,14 +31,14 @@ class Actor:
     email: str = ""
 
 
-def _local_admin(conn: sqlite3.Connection) -> Actor | None:
+def _local_admin(conn: Conn) -> Actor | None:
     """The org's first OWNER: who ``admin`` commands act as (they run without a user)."""
     row = conn.execute("SELECT id, org_id, name, email FROM users WHERE org_role = 255"
                        " ORDER BY created_at, rowid LIMIT 1").fetchone()
     return Actor(id=row[0], org_id=row[1], name=row[2] or "", email=row[3]) if row else None
 
 
-def record(conn: sqlite3.Connection, actor: Actor | None, *, context: int, context_id: str,
+def record(conn: Conn, actor: Actor | None, *, context: int, context_id: str,
            event: int, workspace_id: str | None = None,
            changed: Iterable[str] | None = None, org_id: str | None = None) -> None:
     """Add one event; call it inside the transaction that makes the change.
@@ -100,7 +99,7 @@ def _visible(reader_id: str, org_id: str, sees_all: bool) -> tuple[str, list[obj
             [org_id, reader_id, reader_id])
 
 
-def query(conn: sqlite3.Connection, reader_id: str, org_id: str, *, sees_all: bool,
+def query(conn: Conn, reader_id: str, org_id: str, *, sees_all: bool,
           filters: EventFilter, skip: int, take: int) -> tuple[list[EventRecord], int]:
     """A page of the events the reader may see, newest first, and how many match in all."""
     clause, params = _visible(reader_id, org_id, sees_all)
@@ -130,7 +129,7 @@ def query(conn: sqlite3.Connection, reader_id: str, org_id: str, *, sees_all: bo
     return [EventRecord(*tuple(row)[:11], unread=bool(row[11])) for row in rows], total
 
 
-def mark_read(conn: sqlite3.Connection, reader_id: str, org_id: str, *, sees_all: bool,
+def mark_read(conn: Conn, reader_id: str, org_id: str, *, sees_all: bool,
               ids: Iterable[int], read: bool) -> int:
     """Mark the given events read (or unread) for the reader; ids it cannot see are skipped.
 
@@ -146,15 +145,16 @@ def mark_read(conn: sqlite3.Connection, reader_id: str, org_id: str, *, sees_all
             f"SELECT e.id FROM system_events e WHERE {clause} AND e.id IN ({marks})",  # noqa: S608
             [*params, *wanted])]
         if read:
-            conn.executemany("INSERT OR IGNORE INTO system_event_reads (event_id, user_id)"
-                             " VALUES (?, ?)", [(i, reader_id) for i in visible])
+            conn.executemany("INSERT INTO system_event_reads (event_id, user_id)"
+                             " VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             [(i, reader_id) for i in visible])
         else:
             conn.executemany("DELETE FROM system_event_reads WHERE event_id = ? AND user_id = ?",
                              [(i, reader_id) for i in visible])
     return len(visible)
 
 
-def prune(conn: sqlite3.Connection, before_iso: str, batch: int) -> int:
+def prune(conn: Conn, before_iso: str, batch: int) -> int:
     """Delete up to ``batch`` events older than ``before_iso`` (with their read marks)."""
     with transaction(conn):
         return conn.execute(

@@ -8,7 +8,6 @@ configuration still points there, so neither a probe nor the gateway ever sends 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from pydantic import SecretStr
 from flashback_tui.api.models import DEFAULT_ENDPOINTS, AiType
 from flashback_tui.domain.origins import changes_origin_or_type
 from flashback_tui.server.crypto import Keyring, Sealed, associated_data
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, transaction
 from flashback_tui.server.store.base import Invalid, NotFound
 
 #: Why a stored secret is not used where a configuration now points.
@@ -81,7 +80,7 @@ class Credentials:
     secret_bound: bool = True
 
 
-def load_credentials(conn: sqlite3.Connection, keyring: Keyring, llm_id: str) -> Credentials:
+def load_credentials(conn: Conn, keyring: Keyring, llm_id: str) -> Credentials:
     """Open a configuration's key, and its secret if it is bound to the current endpoint."""
     row = conn.execute("SELECT * FROM ai_llms WHERE id = ?", (llm_id,)).fetchone()
     if row is None:
@@ -102,7 +101,7 @@ def load_credentials(conn: sqlite3.Connection, keyring: Keyring, llm_id: str) ->
     )
 
 
-def reseal_all(conn: sqlite3.Connection, keyring: Keyring) -> int:
+def reseal_all(conn: Conn, keyring: Keyring) -> int:
     """Re-seal every key and secret under the keyring's current key, in one transaction."""
     count = 0
     with transaction(conn):

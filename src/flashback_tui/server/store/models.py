@@ -8,11 +8,10 @@ validation replaces it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, transaction
 from flashback_tui.server.store.base import now_iso
 
 
@@ -41,7 +40,7 @@ class OfferedModel:
     llm_type: str
 
 
-def replace_models(conn: sqlite3.Connection, llm_id: str, generation: int,
+def replace_models(conn: Conn, llm_id: str, generation: int,
                    models: Iterable[ModelRecord]) -> bool:
     """Make ``models`` the configuration's list, if it is still at ``generation``.
 
@@ -55,7 +54,7 @@ def replace_models(conn: sqlite3.Connection, llm_id: str, generation: int,
         return _replace(conn, llm_id, generation, models)
 
 
-def _replace(conn: sqlite3.Connection, llm_id: str, generation: int,
+def _replace(conn: Conn, llm_id: str, generation: int,
              models: Iterable[ModelRecord]) -> bool:
     current = conn.execute("SELECT 1 FROM ai_llms WHERE id = ? AND generation = ?",
                            (llm_id, generation)).fetchone()
@@ -76,7 +75,7 @@ def _replace(conn: sqlite3.Connection, llm_id: str, generation: int,
     return True
 
 
-def models_for_repo(conn: sqlite3.Connection, repo_id: str, ai_type: str | None = None,
+def models_for_repo(conn: Conn, repo_id: str, ai_type: str | None = None,
                     llm_type: str | None = None) -> list[OfferedModel]:
     """The models of the repository's linked configurations (current lists only), in link
     order then by name; one entry per (aiType, model id). One query."""
@@ -106,7 +105,7 @@ def models_for_repo(conn: sqlite3.Connection, repo_id: str, ai_type: str | None 
     return offered
 
 
-def models_for_llm(conn: sqlite3.Connection, llm_id: str) -> list[ModelRecord]:
+def models_for_llm(conn: Conn, llm_id: str) -> list[ModelRecord]:
     """The stored model list of one configuration, by model id."""
     rows = conn.execute(
         "SELECT model_id, name, created, llm_type FROM ai_llm_models WHERE ai_llm_id = ?"

@@ -7,13 +7,12 @@ they are stored; natural-language content is stored as given.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flashback_tui.server.db import transaction
 from flashback_tui.server.policies import CompiledPolicy, PolicyRuleError, compile_rule
+from flashback_tui.server.sql import Conn, IntegrityError, transaction
 from flashback_tui.server.store import base as store_base
 
 POLICY_NOT_FOUND = "policy not found"
@@ -87,13 +86,13 @@ def check_rule(content: str) -> None:
         raise store_base.Invalid(str(exc)) from None
 
 
-def _conflict(exc: sqlite3.IntegrityError, name: object) -> store_base.StoreError | None:
+def _conflict(exc: IntegrityError, name: object) -> store_base.StoreError | None:
     if store_base.is_unique_violation(exc):
         return store_base.Conflict(f"name: a policy named {name!r} already exists at this scope")
     return None
 
 
-def resolve_scope(conn: sqlite3.Connection, org_id: str, workspace_id: str | None,
+def resolve_scope(conn: Conn, org_id: str, workspace_id: str | None,
                   repo_id: str | None) -> tuple[str | None, str | None]:
     """``(workspace_id, repo_id)`` to store: a repository brings its workspace.
 
@@ -117,7 +116,7 @@ def resolve_scope(conn: sqlite3.Connection, org_id: str, workspace_id: str | Non
     return workspace_id, None
 
 
-def create_policy(conn: sqlite3.Connection, *, org_id: str, workspace_id: str | None,
+def create_policy(conn: Conn, *, org_id: str, workspace_id: str | None,
                   repo_id: str | None, user_id: str, name: str, content: str,
                   risk_type: str, action_type: int) -> str:
     """Insert a policy (scope already resolved by :func:`resolve_scope`)."""
@@ -132,18 +131,18 @@ def create_policy(conn: sqlite3.Connection, *, org_id: str, workspace_id: str | 
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (policy_id, org_id, workspace_id, repo_id, user_id, user_id, name, content,
                  risk_type, int(action_type), now, now))
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise (_conflict(exc, name) or exc) from None
     return policy_id
 
 
-def get_policy(conn: sqlite3.Connection, policy_id: str) -> PolicyRecord | None:
+def get_policy(conn: Conn, policy_id: str) -> PolicyRecord | None:
     """One policy, or None."""
     row = conn.execute(f"{_SELECT} WHERE p.id = ?", (policy_id,)).fetchone()
     return _record(row) if row is not None else None
 
 
-def list_policies(conn: sqlite3.Connection, org_id: str, *,
+def list_policies(conn: Conn, org_id: str, *,
                   visible_workspaces: Collection[str] | None,
                   workspace_id: str | None = None, repo_id: str | None = None
                   ) -> list[PolicyRecord]:
@@ -165,7 +164,7 @@ def list_policies(conn: sqlite3.Connection, org_id: str, *,
     return [_record(r) for r in rows]
 
 
-def update_policy(conn: sqlite3.Connection, policy_id: str, changes: Mapping[str, Any],
+def update_policy(conn: Conn, policy_id: str, changes: Mapping[str, Any],
                   user_id: str) -> None:
     """Apply a partial update (python field names of PolicyUpdate)."""
     sets = {_COLUMNS[name]: value for name, value in changes.items() if name in _COLUMNS}
@@ -180,20 +179,20 @@ def update_policy(conn: sqlite3.Connection, policy_id: str, changes: Mapping[str
         try:
             cursor = conn.execute(f"UPDATE policies SET {assignments} WHERE id = ?",  # noqa: S608
                                   [*sets.values(), policy_id])
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             raise (_conflict(exc, sets.get("name")) or exc) from None
         if cursor.rowcount == 0:
             raise store_base.NotFound(POLICY_NOT_FOUND)
 
 
-def delete_policy(conn: sqlite3.Connection, policy_id: str) -> None:
+def delete_policy(conn: Conn, policy_id: str) -> None:
     """Remove a policy (its violations and alerts stay, with the policy's name)."""
     with transaction(conn):
         if conn.execute("DELETE FROM policies WHERE id = ?", (policy_id,)).rowcount == 0:
             raise store_base.NotFound(POLICY_NOT_FOUND)
 
 
-def enforced_policies(conn: sqlite3.Connection, org_id: str) -> list[CompiledPolicy]:
+def enforced_policies(conn: Conn, org_id: str) -> list[CompiledPolicy]:
     """Every enforced policy of an org, compiled, for the gateway (natural-language content,
     and a rule that no longer compiles under this Python, are skipped)."""
     rows = conn.execute(
@@ -218,14 +217,14 @@ def is_org_admin(org_role: int) -> bool:
     return org_role in ORG_ADMIN_ROLES
 
 
-def member_workspaces(conn: sqlite3.Connection, user_id: str) -> set[str]:
+def member_workspaces(conn: Conn, user_id: str) -> set[str]:
     """The workspaces a user belongs to (any role)."""
     rows = conn.execute("SELECT workspace_id FROM memberships WHERE user_id = ?",
                         (user_id,)).fetchall()
     return {r[0] for r in rows}
 
 
-def repo_workspace(conn: sqlite3.Connection, repo_id: str, org_id: str) -> str | None:
+def repo_workspace(conn: Conn, repo_id: str, org_id: str) -> str | None:
     """The workspace of a repository of the org, or None."""
     row = conn.execute("SELECT r.workspace_id FROM repos r JOIN workspaces w"
                        " ON w.id = r.workspace_id WHERE r.id = ? AND w.org_id = ?",

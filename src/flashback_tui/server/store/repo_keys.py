@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
 
 from flashback_tui.api.models import mask_key
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, IntegrityError, Record, transaction, unique_violation
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store.base import (
     Conflict,
@@ -63,7 +62,7 @@ class ApiKeyRecord:
     deleted_at: str | None
 
 
-def _where_of(conn: sqlite3.Connection, repo_id: str) -> tuple[str, str]:
+def _where_of(conn: Conn, repo_id: str) -> tuple[str, str]:
     """The workspace and org of a repository (NotFound if it is gone)."""
     row = conn.execute("SELECT r.workspace_id, w.org_id FROM repos r JOIN workspaces w"
                        " ON w.id = r.workspace_id WHERE r.id = ?", (repo_id,)).fetchone()
@@ -76,7 +75,7 @@ def _name_taken(name: str) -> Conflict:
     return Conflict(f"name: this repository already has a key named {name!r}")
 
 
-def create_api_key(conn: sqlite3.Connection, actor: Actor | None, *, repo_id: str,
+def create_api_key(conn: Conn, actor: Actor | None, *, repo_id: str,
                    name: str, ai_type: str) -> IssuedApiKey:
     """Issue a key for a repository that has a configuration of ``ai_type`` linked."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -96,8 +95,8 @@ def create_api_key(conn: sqlite3.Connection, actor: Actor | None, *, repo_id: st
                 (key_id, repo_id, actor.id if actor else None, name, ai_type, public_key,
                  secret_digest(secret), mask_key(secret), now_iso()),
             )
-        except sqlite3.IntegrityError as exc:
-            if is_unique_violation(exc) and "name" in str(exc):
+        except IntegrityError as exc:
+            if "name" in (unique_violation(exc) or ""):
                 raise _name_taken(name) from None
             raise
         event_store.record(conn, actor, context=event_store.AI_LLM_API_KEY, context_id=key_id,
@@ -106,7 +105,7 @@ def create_api_key(conn: sqlite3.Connection, actor: Actor | None, *, repo_id: st
     return IssuedApiKey(id=key_id, key=public_key, secret=SecretStr(secret))
 
 
-def list_api_keys(conn: sqlite3.Connection, repo_id: str | None, *,
+def list_api_keys(conn: Conn, repo_id: str | None, *,
                   scope: tuple[str, list[Any]] | None = None) -> list[ApiKeyRecord]:
     """The keys of a repository (or of the repositories a ``scope`` subquery selects),
     revoked ones included, oldest first."""
@@ -123,7 +122,7 @@ def list_api_keys(conn: sqlite3.Connection, repo_id: str | None, *,
             for r in rows]
 
 
-def _key_row(conn: sqlite3.Connection, repo_id: str, key_id: str) -> sqlite3.Row:
+def _key_row(conn: Conn, repo_id: str, key_id: str) -> Record:
     row = conn.execute("SELECT name, deleted_at FROM repo_ai_api_keys WHERE id = ? AND"
                        " repo_id = ?", (key_id, repo_id)).fetchone()
     if row is None:
@@ -131,7 +130,7 @@ def _key_row(conn: sqlite3.Connection, repo_id: str, key_id: str) -> sqlite3.Row
     return row
 
 
-def rename_api_key(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, key_id: str,
+def rename_api_key(conn: Conn, actor: Actor | None, repo_id: str, key_id: str,
                    name: str) -> bool:
     """Rename a live key; whether the name changed. A revoked key cannot be renamed."""
     with transaction(conn):
@@ -142,7 +141,7 @@ def rename_api_key(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, 
             return False
         try:
             conn.execute("UPDATE repo_ai_api_keys SET name = ? WHERE id = ?", (name, key_id))
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise _name_taken(name) from None
             raise
@@ -153,7 +152,7 @@ def rename_api_key(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, 
     return True
 
 
-def revoke_api_key(conn: sqlite3.Connection, actor: Actor | None, repo_id: str,
+def revoke_api_key(conn: Conn, actor: Actor | None, repo_id: str,
                    key_id: str) -> None:
     """Revoke a live key: it is kept (listed with ``deleted_at``) but its digest is dropped.
 

@@ -9,14 +9,13 @@ key lookup (:func:`route_for_digest`) lives here. Errors are :mod:`store.base` e
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from flashback_tui.api.models import AiType
 from flashback_tui.server.crypto import Keyring
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, IntegrityError, Record, transaction
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store.base import (
@@ -86,7 +85,7 @@ class RepoFields:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_links(conn: sqlite3.Connection, workspace_id: str, llm_ids: Sequence[str]) -> None:
+def _check_links(conn: Conn, workspace_id: str, llm_ids: Sequence[str]) -> None:
     """NotFound naming the first link that is unknown or in another workspace."""
     ids = list(dict.fromkeys(llm_ids))
     if not ids:
@@ -101,18 +100,18 @@ def _check_links(conn: sqlite3.Connection, workspace_id: str, llm_ids: Sequence[
                            " workspace")
 
 
-def _check_name_free(conn: sqlite3.Connection, workspace_id: str, name: str,
+def _check_name_free(conn: Conn, workspace_id: str, name: str,
                      repo_id: str = "") -> None:
     """Conflict when another repository of the workspace has this name (any letter case)."""
     taken = conn.execute(
-        "SELECT 1 FROM repos WHERE workspace_id = ? AND name = ? COLLATE NOCASE AND id != ?",
+        "SELECT 1 FROM repos WHERE workspace_id = ? AND lower(name) = lower(?) AND id != ?",
         (workspace_id, name, repo_id),
     ).fetchone()
     if taken is not None:
         raise Conflict(f"name: a repository named {name!r} already exists in this workspace")
 
 
-def _replace_links(conn: sqlite3.Connection, repo_id: str, llm_ids: Sequence[str],
+def _replace_links(conn: Conn, repo_id: str, llm_ids: Sequence[str],
                    now: str) -> bool:
     """Make the repository's links exactly ``llm_ids``; whether they changed."""
     wanted = list(dict.fromkeys(llm_ids))
@@ -124,19 +123,20 @@ def _replace_links(conn: sqlite3.Connection, repo_id: str, llm_ids: Sequence[str
     conn.executemany("DELETE FROM repo_ai_llms WHERE repo_id = ? AND ai_llm_id = ?",
                      [(repo_id, llm_id) for llm_id in removed])
     conn.executemany(
-        "INSERT OR IGNORE INTO repo_ai_llms (repo_id, ai_llm_id, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO repo_ai_llms (repo_id, ai_llm_id, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [(repo_id, llm_id, now) for llm_id in wanted if llm_id not in current])
     return True
 
 
-def _org_of(conn: sqlite3.Connection, workspace_id: str) -> str:
+def _org_of(conn: Conn, workspace_id: str) -> str:
     row = conn.execute("SELECT org_id FROM workspaces WHERE id = ?", (workspace_id,)).fetchone()
     if row is None:
         raise NotFound("workspace not found")
     return row["org_id"]
 
 
-def create_repo(conn: sqlite3.Connection, actor: Actor | None, *, workspace_id: str,
+def create_repo(conn: Conn, actor: Actor | None, *, workspace_id: str,
                 fields: RepoFields) -> str:
     """Insert a repository with its links; Conflict on a name taken in the workspace."""
     repo_id = new_id()
@@ -155,7 +155,7 @@ def create_repo(conn: sqlite3.Connection, actor: Actor | None, *, workspace_id: 
                 (repo_id, workspace_id, fields.name, now, fields.storage_type, fields.mode,
                  json.dumps(buckets), wallet, actor.id if actor else None),
             )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(f"name: a repository named {fields.name!r} already exists in"
                                " this workspace") from None
@@ -170,7 +170,7 @@ def create_repo(conn: sqlite3.Connection, actor: Actor | None, *, workspace_id: 
     return repo_id
 
 
-def _changed_columns(row: sqlite3.Row, fields: RepoFields) -> dict[str, tuple[str, Any]]:
+def _changed_columns(row: Record, fields: RepoFields) -> dict[str, tuple[str, Any]]:
     """``{wire name: (column, new value)}`` of the stored fields that differ."""
     wanted: dict[str, tuple[str, Any]] = {
         "name": ("name", fields.name),
@@ -185,7 +185,7 @@ def _changed_columns(row: sqlite3.Row, fields: RepoFields) -> dict[str, tuple[st
             if row[column] != value}
 
 
-def update_repo(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, *,
+def update_repo(conn: Conn, actor: Actor | None, repo_id: str, *,
                 workspace_id: str, fields: RepoFields) -> list[str]:
     """Replace a repository's fields and (unless ``KEEP``) its links; the wire names changed.
 
@@ -208,7 +208,7 @@ def update_repo(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, *,
             try:
                 conn.execute(f"UPDATE repos SET {assignments} WHERE id = ?",  # noqa: S608
                              [*(value for _, value in changes.values()), repo_id])
-            except sqlite3.IntegrityError as exc:
+            except IntegrityError as exc:
                 if is_unique_violation(exc):
                     raise Conflict(f"name: a repository named {fields.name!r} already exists"
                                    " in this workspace") from None
@@ -224,7 +224,7 @@ def update_repo(conn: sqlite3.Connection, actor: Actor | None, repo_id: str, *,
     return changed
 
 
-def add_repo(conn: sqlite3.Connection, name: str, workspace_id: str, llm_id: str) -> str:
+def add_repo(conn: Conn, name: str, workspace_id: str, llm_id: str) -> str:
     """Create (or reuse) a repository by name in a workspace and link a configuration.
 
     For ``admin`` commands and tests: storage fields take their defaults (S3, NORMAL).
@@ -232,7 +232,7 @@ def add_repo(conn: sqlite3.Connection, name: str, workspace_id: str, llm_id: str
     name = name.strip()
     if not name or len(name) > 255:
         raise Invalid("name: must be 1 to 255 characters")
-    row = conn.execute("SELECT * FROM repos WHERE workspace_id = ? AND name = ? COLLATE NOCASE",
+    row = conn.execute("SELECT * FROM repos WHERE workspace_id = ? AND lower(name) = lower(?)",
                        (workspace_id, name)).fetchone()
     if row is None:
         return create_repo(conn, None, workspace_id=workspace_id,
@@ -247,7 +247,7 @@ def add_repo(conn: sqlite3.Connection, name: str, workspace_id: str, llm_id: str
     return row["id"]
 
 
-def delete_repo(conn: sqlite3.Connection, actor: Actor | None, repo_id: str) -> None:
+def delete_repo(conn: Conn, actor: Actor | None, repo_id: str) -> None:
     """Remove a repository, its links and its AI API keys (usage history stays)."""
     with transaction(conn):
         row = conn.execute("SELECT r.workspace_id, w.org_id FROM repos r JOIN workspaces w"
@@ -265,12 +265,12 @@ def delete_repo(conn: sqlite3.Connection, actor: Actor | None, repo_id: str) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def repo_row(conn: sqlite3.Connection, repo_id: str) -> sqlite3.Row | None:
+def repo_row(conn: Conn, repo_id: str) -> Record | None:
     """The raw row of a repository, or None."""
     return conn.execute("SELECT * FROM repos WHERE id = ?", (repo_id,)).fetchone()
 
 
-def list_repos(conn: sqlite3.Connection, user_id: str, *, workspace_id: str | None = None,
+def list_repos(conn: Conn, user_id: str, *, workspace_id: str | None = None,
                repo_id: str | None = None, wallet_address: str | None = None
                ) -> list[RepoRecord]:
     """Repositories in the user's workspaces, by name, each with its links and keys.
@@ -326,7 +326,7 @@ class KeyRoute:
     credentials: llm_store.Credentials | None
 
 
-def route_for_digest(conn: sqlite3.Connection, keyring: Keyring, digest: str
+def route_for_digest(conn: Conn, keyring: Keyring, digest: str
                      ) -> KeyRoute | None:
     """The route of a live key, by its secret's digest (None if unknown or revoked): its
     repository's oldest linked configuration of the key's type, credentials opened."""

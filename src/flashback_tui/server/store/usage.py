@@ -14,12 +14,11 @@ counting a conversation once per model and host it used).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, transaction
 from flashback_tui.server.store.base import now_ms
 
 #: Counters of a usage_minute row (AiStatsPoint field names).
@@ -40,37 +39,47 @@ TOTALS_FROM_MINUTE = {
     "policy_violations": "policy_violations", "alerts": "num_alerts", "blocks": "num_blocks",
 }
 
-#: Adds counters to a minute bucket. Parameters: minute, the BUCKET_LABELS, the
-#: MINUTE_COUNTERS in order, latency_ms_total, llm_type.
-USAGE_MINUTE_UPSERT = (
-    "INSERT INTO usage_minute"  # noqa: S608 - fixed column names only
-    f" (minute, {', '.join(BUCKET_LABELS)}, {', '.join(MINUTE_COUNTERS)},"
-    " latency_ms_total, llm_type)"
-    f" VALUES (?, {', '.join('?' for _ in BUCKET_LABELS)},"
-    f" {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?)"
-    f" ON CONFLICT (ai_llm_id, minute, repo_id, repo_ai_api_key_id, llm_model, host,"
-    " user_uuid, conversation_uuid) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in MINUTE_COUNTERS)
-    + ", latency_ms_total = latency_ms_total + excluded.latency_ms_total,"
-    " llm_type = CASE WHEN excluded.llm_type != '' THEN excluded.llm_type ELSE llm_type END"
-)
+def _bucket_upsert(table: str, time_column: str, *, conversations: str) -> str:
+    """Adds counters to one bucket of ``table``; ``conversations`` merges that counter.
 
-#: Adds counters to a day bucket (``usage_daily``, kept for ever): the same parameters as
-#: USAGE_MINUTE_UPSERT with the day in place of the minute. A conversation counts once a day.
-USAGE_DAILY_UPSERT = (
-    USAGE_MINUTE_UPSERT.replace("INTO usage_minute (minute,", "INTO usage_daily (day,")
-    .replace("ON CONFLICT (ai_llm_id, minute,", "ON CONFLICT (ai_llm_id, day,")
-    .replace("active_conversations = active_conversations + excluded.active_conversations",
-             "active_conversations = MAX(active_conversations,"
-             " excluded.active_conversations)")
-)
+    Parameters: the time, the BUCKET_LABELS, the MINUTE_COUNTERS in order, latency_ms_total,
+    llm_type. The stored row is named by its table (PostgreSQL requires it).
+    """
+    added = [c for c in MINUTE_COUNTERS if c != "active_conversations"]
+    return (
+        f"INSERT INTO {table}"  # noqa: S608 - fixed column names only
+        f" ({time_column}, {', '.join(BUCKET_LABELS)}, {', '.join(MINUTE_COUNTERS)},"
+        " latency_ms_total, llm_type)"
+        f" VALUES (?, {', '.join('?' for _ in BUCKET_LABELS)},"
+        f" {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?)"
+        f" ON CONFLICT (ai_llm_id, {time_column}, repo_id, repo_ai_api_key_id, llm_model, host,"
+        " user_uuid, conversation_uuid) DO UPDATE SET "
+        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
+        + f", active_conversations = {conversations.format(table=table)},"
+        f" latency_ms_total = {table}.latency_ms_total + excluded.latency_ms_total,"
+        " llm_type = CASE WHEN excluded.llm_type != '' THEN excluded.llm_type"
+        f" ELSE {table}.llm_type END"
+    )
+
+
+#: Adds counters to a minute bucket (see :func:`_bucket_upsert`).
+USAGE_MINUTE_UPSERT = _bucket_upsert(
+    "usage_minute", "minute",
+    conversations="{table}.active_conversations + excluded.active_conversations")
+#: Adds counters to a day bucket (``usage_daily``, kept for ever), the day in place of the
+#: minute. A conversation counts once a day.
+USAGE_DAILY_UPSERT = _bucket_upsert(
+    "usage_daily", "day",
+    conversations="CASE WHEN excluded.active_conversations > {table}.active_conversations"
+                  " THEN excluded.active_conversations ELSE {table}.active_conversations END")
 
 #: Adds the same counters to a configuration's totals. Parameters: ai_llm_id, then the
 #: minute counters named by TOTALS_FROM_MINUTE's values, in its order.
 USAGE_TOTALS_UPSERT = (
     f"INSERT INTO usage_totals (ai_llm_id, {', '.join(TOTALS_FROM_MINUTE)})"  # noqa: S608
     f" VALUES (?, {', '.join('?' for _ in TOTALS_FROM_MINUTE)}) ON CONFLICT (ai_llm_id)"
-    " DO UPDATE SET " + ", ".join(f"{c} = {c} + excluded.{c}" for c in TOTALS_FROM_MINUTE)
+    " DO UPDATE SET " + ", ".join(f"{c} = usage_totals.{c} + excluded.{c}"
+                                  for c in TOTALS_FROM_MINUTE)
 )
 
 MINUTE_MS = 60_000
@@ -114,7 +123,7 @@ class BucketCounts:
 
 
 def record_usage(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ai_llm_id: str,
     *,
     at_ms: int | None = None,
@@ -141,7 +150,7 @@ def record_usage(
     write_buckets(conn, {key: counts})
 
 
-def write_buckets(conn: sqlite3.Connection, buckets: Mapping[BucketKey, BucketCounts]) -> None:
+def write_buckets(conn: Conn, buckets: Mapping[BucketKey, BucketCounts]) -> None:
     """Upsert every bucket and bump the configurations' totals, in one transaction."""
     if not buckets:
         return
@@ -176,7 +185,7 @@ class StatsTotals(NamedTuple):
     blocks: int
 
 
-def stats_totals(conn: sqlite3.Connection, user_id: str, llm_id: str | None = None
+def stats_totals(conn: Conn, user_id: str, llm_id: str | None = None
                  ) -> list[StatsTotals]:
     """Usage totals of every configuration the user can see (or just ``llm_id``)."""
     params: list[Any] = [user_id]
@@ -240,7 +249,7 @@ class UsagePoint(NamedTuple):
 
 
 def usage_points(
-    conn: sqlite3.Connection,
+    conn: Conn,
     user_id: str,
     *,
     start_ms: int,
@@ -279,7 +288,7 @@ def usage_points(
     return points
 
 
-def prune_minutes(conn: sqlite3.Connection, before_ms: int, batch: int) -> int:
+def prune_minutes(conn: Conn, before_ms: int, batch: int) -> int:
     """Delete up to ``batch`` per-minute rows older than ``before_ms``; how many went.
 
     Daily rows and totals are kept for ever, so nothing the daily series shows is lost.

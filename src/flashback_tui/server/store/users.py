@@ -6,7 +6,6 @@ OWNER (255); other users are USER (0) unless created with another org role.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,8 +13,8 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from flashback_tui.api.models import OrgRole
-from flashback_tui.server.db import transaction
 from flashback_tui.server.security import new_token, token_digest
+from flashback_tui.server.sql import Conn, IntegrityError, Record, transaction
 from flashback_tui.server.store import events
 from flashback_tui.server.store.base import (
     Conflict,
@@ -35,7 +34,7 @@ DEFAULT_ORG = "Local"
 OWNER_ROLE = int(OrgRole.OWNER)
 
 
-def default_org_id(conn: sqlite3.Connection) -> str:
+def default_org_id(conn: Conn) -> str:
     """The first org (the local platform normally has exactly one)."""
     row = conn.execute("SELECT id FROM orgs ORDER BY created_at, rowid LIMIT 1").fetchone()
     if row is None:
@@ -43,7 +42,7 @@ def default_org_id(conn: sqlite3.Connection) -> str:
     return row["id"]
 
 
-def bootstrap(conn: sqlite3.Connection) -> bool:
+def bootstrap(conn: Conn) -> bool:
     """On an empty database create the org, workspace Default and admin@localhost.
 
     Returns True if it created them. Safe to call on every start and from racing processes.
@@ -82,7 +81,7 @@ def check_org_role(value: int) -> int:
 
 
 def create_user(
-    conn: sqlite3.Connection,
+    conn: Conn,
     email: str,
     *,
     password_hash: str | None = None,
@@ -106,7 +105,7 @@ def create_user(
                 (user_id, org_id, email, (name or "").strip(), org_role, password_hash,
                  now_iso()),
             )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(f"a user with email {email} already exists") from None
             raise
@@ -115,23 +114,24 @@ def create_user(
     return user_id
 
 
-def user_by_email(conn: sqlite3.Connection, email: str) -> sqlite3.Row | None:
+def user_by_email(conn: Conn, email: str) -> Record | None:
     """The user row for an email (case-insensitive), or None."""
-    return conn.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
+    return conn.execute("SELECT * FROM users WHERE lower(email) = lower(?)",
+                        (email.strip(),)).fetchone()
 
 
-def user_by_id(conn: sqlite3.Connection, user_id: str) -> sqlite3.Row | None:
+def user_by_id(conn: Conn, user_id: str) -> Record | None:
     """The user row for an id, or None."""
     return conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
 
 
-def user_in_org(conn: sqlite3.Connection, user_id: str, org_id: str) -> sqlite3.Row | None:
+def user_in_org(conn: Conn, user_id: str, org_id: str) -> Record | None:
     """The user row for an id if the user belongs to ``org_id``, else None."""
     return conn.execute("SELECT * FROM users WHERE id = ? AND org_id = ?",
                         (user_id, org_id)).fetchone()
 
 
-def require_user(conn: sqlite3.Connection, email: str) -> sqlite3.Row:
+def require_user(conn: Conn, email: str) -> Record:
     """The user row for an email, or NotFound."""
     row = user_by_email(conn, email)
     if row is None:
@@ -148,7 +148,7 @@ class IssuedToken:
     token_id: str  # a UUID derived from the stored digest: names the token, reveals nothing
 
 
-def issue_token(conn: sqlite3.Connection, user_id: str, kind: str, ttl_seconds: float
+def issue_token(conn: Conn, user_id: str, kind: str, ttl_seconds: float
                 ) -> IssuedToken:
     """Create an access or refresh token; only its digest is stored."""
     token = new_token(kind)
@@ -166,8 +166,8 @@ def issue_token(conn: sqlite3.Connection, user_id: str, kind: str, ttl_seconds: 
                        token_id=str(uuid.UUID(digest[:32])))
 
 
-def user_for_token(conn: sqlite3.Connection, token: str, kind: str = "access"
-                   ) -> sqlite3.Row | None:
+def user_for_token(conn: Conn, token: str, kind: str = "access"
+                   ) -> Record | None:
     """The user a live token of ``kind`` belongs to, or None (unknown or expired)."""
     return conn.execute(
         "SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id"
@@ -176,7 +176,7 @@ def user_for_token(conn: sqlite3.Connection, token: str, kind: str = "access"
     ).fetchone()
 
 
-def consume_refresh_token(conn: sqlite3.Connection, token: str) -> str | None:
+def consume_refresh_token(conn: Conn, token: str) -> str | None:
     """Delete a live refresh token and return its user id (None if unknown or expired)."""
     with transaction(conn):
         row = conn.execute(
@@ -189,7 +189,7 @@ def consume_refresh_token(conn: sqlite3.Connection, token: str) -> str | None:
     return row["user_id"]
 
 
-def revoke_tokens(conn: sqlite3.Connection, user_id: str, digests: Iterable[str]) -> None:
+def revoke_tokens(conn: Conn, user_id: str, digests: Iterable[str]) -> None:
     """Delete the user's tokens with these digests (others' tokens are left alone)."""
     with transaction(conn):
         conn.executemany("DELETE FROM tokens WHERE token_hash = ? AND user_id = ?",

@@ -6,12 +6,11 @@ a list still reads well after a rename or a delete. No prompt text is ever store
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, Record, transaction
 from flashback_tui.server.store import base as store_base
 
 
@@ -71,7 +70,7 @@ class ListFilters:
     take: int = 50
 
 
-def key_context(conn: sqlite3.Connection, key_id: str) -> KeyContext | None:
+def key_context(conn: Conn, key_id: str) -> KeyContext | None:
     """The org, repository name, key name and key creator of a repository AI key."""
     row = conn.execute(
         "SELECT w.org_id, r.name AS repo_name, k.name AS key_name, k.user_id,"
@@ -97,7 +96,7 @@ def _common(v: ViolationRecord, row_id: str) -> tuple[Any, ...]:
             v.ai_llm_id, v.llm_type, v.llm_model, v.host, v.conversation_id)
 
 
-def write_violations(conn: sqlite3.Connection, records: Sequence[ViolationRecord]) -> None:
+def write_violations(conn: Conn, records: Sequence[ViolationRecord]) -> None:
     """Insert violations (and their alerts) in one transaction."""
     if not records:
         return
@@ -150,7 +149,7 @@ def _where(org_id: str, visible: Collection[str] | None, f: ListFilters, *,
     return " AND ".join(clauses), params
 
 
-def _to_record(row: sqlite3.Row, *, alert: bool) -> ViolationRecord:
+def _to_record(row: Record, *, alert: bool) -> ViolationRecord:
     return ViolationRecord(
         id=row["id"], org_id=row["org_id"], at_ms=row["at_ms"], policy_id=row["policy_id"],
         policy_name=row["policy_name"], workspace_id=row["workspace_id"],
@@ -163,7 +162,7 @@ def _to_record(row: sqlite3.Row, *, alert: bool) -> ViolationRecord:
         conversation_id=row["conversation_id"], alert=alert)
 
 
-def _page(conn: sqlite3.Connection, table: str, where: str, params: list[Any],
+def _page(conn: Conn, table: str, where: str, params: list[Any],
           f: ListFilters) -> tuple[list[ViolationRecord], int]:
     total = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}",  # noqa: S608
                          params).fetchone()[0]
@@ -174,7 +173,7 @@ def _page(conn: sqlite3.Connection, table: str, where: str, params: list[Any],
     return [_to_record(r, alert=alert) for r in rows], total
 
 
-def list_violations(conn: sqlite3.Connection, org_id: str, visible: Collection[str] | None,
+def list_violations(conn: Conn, org_id: str, visible: Collection[str] | None,
                     filters: ListFilters) -> tuple[list[ViolationRecord], int]:
     """A page of violations, newest first, and how many match in all (``visible``: the
     workspaces the caller may see, None for all)."""
@@ -182,14 +181,14 @@ def list_violations(conn: sqlite3.Connection, org_id: str, visible: Collection[s
     return _page(conn, "policy_violations", where, params, filters)
 
 
-def list_alerts(conn: sqlite3.Connection, org_id: str, visible: Collection[str] | None,
+def list_alerts(conn: Conn, org_id: str, visible: Collection[str] | None,
                 filters: ListFilters) -> tuple[list[ViolationRecord], int]:
     """A page of alerts, newest first, and how many match in all."""
     where, params = _where(org_id, visible, filters, violations=False)
     return _page(conn, "policy_alerts", where, params, filters)
 
 
-def prune(conn: sqlite3.Connection, before_ms: int, batch: int) -> int:
+def prune(conn: Conn, before_ms: int, batch: int) -> int:
     """Delete up to ``batch`` violations and ``batch`` alerts older than ``before_ms``."""
     removed = 0
     with transaction(conn):

@@ -8,11 +8,10 @@ one system event in the same transaction.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
 from flashback_tui.api.models import Role
-from flashback_tui.server.db import transaction
+from flashback_tui.server.sql import Conn, IntegrityError, Record, transaction
 from flashback_tui.server.store import events
 from flashback_tui.server.store.base import (
     Conflict,
@@ -50,7 +49,7 @@ class WorkspaceRecord:
     members: list[MemberRecord] = field(default_factory=list)
 
 
-def _record(row: sqlite3.Row) -> WorkspaceRecord:
+def _record(row: Record) -> WorkspaceRecord:
     return WorkspaceRecord(id=row["id"], name=row["name"], org_id=row["org_id"])
 
 
@@ -61,17 +60,17 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _check_name_free(conn: sqlite3.Connection, org_id: str, name: str,
+def _check_name_free(conn: Conn, org_id: str, name: str,
                      except_id: str = "") -> None:
     taken = conn.execute(
-        "SELECT 1 FROM workspaces WHERE org_id = ? AND name = ? COLLATE NOCASE AND id != ?",
+        "SELECT 1 FROM workspaces WHERE org_id = ? AND lower(name) = lower(?) AND id != ?",
         (org_id, name, except_id),
     ).fetchone()
     if taken:
         raise Conflict(f"a workspace named {name} already exists")
 
 
-def create_workspace(conn: sqlite3.Connection, name: str, *, org_id: str | None = None,
+def create_workspace(conn: Conn, name: str, *, org_id: str | None = None,
                      actor: events.Actor | None = None, admin_id: str | None = None) -> str:
     """Add a workspace (to ``org_id``, else the default org); ``admin_id`` becomes its ADMIN.
 
@@ -87,7 +86,7 @@ def create_workspace(conn: sqlite3.Connection, name: str, *, org_id: str | None 
                 "INSERT INTO workspaces (id, org_id, name, created_at) VALUES (?, ?, ?, ?)",
                 (ws_id, org_id, name, now_iso()),
             )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(f"a workspace named {name} already exists") from None
             raise
@@ -100,17 +99,17 @@ def create_workspace(conn: sqlite3.Connection, name: str, *, org_id: str | None 
     return ws_id
 
 
-def workspace_row(conn: sqlite3.Connection, workspace_id: str) -> WorkspaceRecord | None:
+def workspace_row(conn: Conn, workspace_id: str) -> WorkspaceRecord | None:
     """A workspace by id (without members), or None."""
     row = conn.execute("SELECT id, name, org_id FROM workspaces WHERE id = ?",
                        (workspace_id,)).fetchone()
     return _record(row) if row else None
 
 
-def find_workspace(conn: sqlite3.Connection, name_or_id: str) -> sqlite3.Row:
+def find_workspace(conn: Conn, name_or_id: str) -> Record:
     """A workspace by id or by name (any letter case); NotFound otherwise."""
     row = conn.execute(
-        "SELECT * FROM workspaces WHERE id = ? OR name = ? COLLATE NOCASE"
+        "SELECT * FROM workspaces WHERE id = ? OR lower(name) = lower(?)"
         " ORDER BY id = ? DESC LIMIT 1",
         (name_or_id, name_or_id, name_or_id),
     ).fetchone()
@@ -119,7 +118,7 @@ def find_workspace(conn: sqlite3.Connection, name_or_id: str) -> sqlite3.Row:
     return row
 
 
-def rename_workspace(conn: sqlite3.Connection, workspace_id: str, name: str | None, *,
+def rename_workspace(conn: Conn, workspace_id: str, name: str | None, *,
                      actor: events.Actor | None = None) -> WorkspaceRecord:
     """Rename a workspace (None keeps the name); one event if the name changed."""
     with transaction(conn):
@@ -141,7 +140,7 @@ def _plural(count: int, noun: str, plural: str) -> str:
     return f"{count} {noun if count == 1 else plural}"
 
 
-def delete_workspace(conn: sqlite3.Connection, workspace_id: str, *,
+def delete_workspace(conn: Conn, workspace_id: str, *,
                      actor: events.Actor | None = None) -> None:
     """Delete an empty workspace and its memberships; InUse while it holds anything."""
     with transaction(conn):
@@ -166,7 +165,7 @@ def delete_workspace(conn: sqlite3.Connection, workspace_id: str, *,
 # -- members ---------------------------------------------------------------------------------
 
 
-def role_in(conn: sqlite3.Connection, user_id: str, workspace_id: str) -> Role | None:
+def role_in(conn: Conn, user_id: str, workspace_id: str) -> Role | None:
     """The caller's role in a workspace, or None if not a member (or no such workspace)."""
     row = conn.execute(
         "SELECT role FROM memberships WHERE user_id = ? AND workspace_id = ?",
@@ -175,20 +174,20 @@ def role_in(conn: sqlite3.Connection, user_id: str, workspace_id: str) -> Role |
     return Role(row["role"]) if row else None
 
 
-def _member_event(conn: sqlite3.Connection, actor: events.Actor | None, ws: WorkspaceRecord,
+def _member_event(conn: Conn, actor: events.Actor | None, ws: WorkspaceRecord,
                   user_id: str, event: int, changed: list[str] | None) -> None:
     events.record(conn, actor, context=events.WORKSPACE_USER, context_id=user_id, event=event,
                   workspace_id=ws.id, changed=changed, org_id=ws.org_id)
 
 
-def _require(conn: sqlite3.Connection, workspace_id: str) -> WorkspaceRecord:
+def _require(conn: Conn, workspace_id: str) -> WorkspaceRecord:
     ws = workspace_row(conn, workspace_id)
     if ws is None:
         raise NotFound("workspace not found")
     return ws
 
 
-def _guard_last_admin(conn: sqlite3.Connection, ws: WorkspaceRecord, user_id: str,
+def _guard_last_admin(conn: Conn, ws: WorkspaceRecord, user_id: str,
                       doing: str) -> None:
     """InUse if ``user_id`` is the workspace's only ADMIN."""
     admins = [r["user_id"] for r in conn.execute(
@@ -198,7 +197,7 @@ def _guard_last_admin(conn: sqlite3.Connection, ws: WorkspaceRecord, user_id: st
                     " member ADMIN first")
 
 
-def add_member(conn: sqlite3.Connection, workspace_id: str, user_id: str, role: Role, *,
+def add_member(conn: Conn, workspace_id: str, user_id: str, role: Role, *,
                actor: events.Actor | None = None) -> None:
     """Add a user of the workspace's org; NotFound for a stranger, Conflict if a member."""
     with transaction(conn):
@@ -212,7 +211,7 @@ def add_member(conn: sqlite3.Connection, workspace_id: str, user_id: str, role: 
         _member_event(conn, actor, ws, user_id, events.CREATED, ["userId", "role"])
 
 
-def change_member_role(conn: sqlite3.Connection, workspace_id: str, user_id: str, role: Role,
+def change_member_role(conn: Conn, workspace_id: str, user_id: str, role: Role,
                        *, actor: events.Actor | None = None) -> None:
     """Give a member another role; refuses to demote the last ADMIN."""
     role = Role(role)
@@ -230,7 +229,7 @@ def change_member_role(conn: sqlite3.Connection, workspace_id: str, user_id: str
         _member_event(conn, actor, ws, user_id, events.UPDATED, ["role"])
 
 
-def remove_member(conn: sqlite3.Connection, workspace_id: str, user_id: str, *,
+def remove_member(conn: Conn, workspace_id: str, user_id: str, *,
                   actor: events.Actor | None = None) -> None:
     """Remove a member; refuses to remove the last ADMIN."""
     with transaction(conn):
@@ -243,7 +242,7 @@ def remove_member(conn: sqlite3.Connection, workspace_id: str, user_id: str, *,
         _member_event(conn, actor, ws, user_id, events.DELETED, None)
 
 
-def set_membership(conn: sqlite3.Connection, workspace_id: str, user_id: str, role: Role, *,
+def set_membership(conn: Conn, workspace_id: str, user_id: str, role: Role, *,
                    actor: events.Actor | None = None) -> None:
     """Give a user a role in a workspace, adding or changing the membership (``admin``)."""
     if role_in(conn, user_id, workspace_id) is None:
@@ -255,7 +254,7 @@ def set_membership(conn: sqlite3.Connection, workspace_id: str, user_id: str, ro
 # -- listing ---------------------------------------------------------------------------------
 
 
-def _with_members(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[WorkspaceRecord]:
+def _with_members(conn: Conn, rows: list[Record]) -> list[WorkspaceRecord]:
     workspaces = {r["id"]: _record(r) for r in rows}
     if not workspaces:
         return []
@@ -273,7 +272,7 @@ def _with_members(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Wor
     return list(workspaces.values())
 
 
-def workspaces_of(conn: sqlite3.Connection, user_id: str, workspace_id: str | None = None
+def workspaces_of(conn: Conn, user_id: str, workspace_id: str | None = None
                   ) -> list[WorkspaceRecord]:
     """Workspaces the user belongs to (or just ``workspace_id``), each with its members."""
     extra, params = ("", [user_id]) if workspace_id is None else (" AND w.id = ?",
@@ -287,7 +286,7 @@ def workspaces_of(conn: sqlite3.Connection, user_id: str, workspace_id: str | No
     return _with_members(conn, rows)
 
 
-def workspace_with_members(conn: sqlite3.Connection, workspace_id: str
+def workspace_with_members(conn: Conn, workspace_id: str
                            ) -> WorkspaceRecord | None:
     """One workspace with its members, whoever asks (callers check access), or None."""
     rows = conn.execute("SELECT id, name, org_id FROM workspaces WHERE id = ?",

@@ -1,10 +1,10 @@
-"""The local platform's schema, as numbered SQLite migrations (append only)."""
+"""The SQLite schema as it grew: seven numbered scripts, run by Alembic revisions 0001-0007."""
 
 from __future__ import annotations
 
-#: Numbered migrations; entry N (1-based) moves the schema from version N-1 to N.
+#: Entry N (1-based) moves a SQLite schema from revision N-1 to N.
 #: Append only: never edit a migration that has shipped.
-MIGRATIONS: list[str] = [
+SQLITE_SCRIPTS: list[str] = [
     # 1: the whole initial schema.
     """
     CREATE TABLE orgs (
