@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from flashback_tui.server.state import PlatformState
 from tests.conftest import PlatformHandle, World
 from tests.support.fake_provider import DEFAULT_VALID_KEY
 
@@ -71,3 +72,10 @@ def stats_of(api: Api, llm_id: str) -> dict[str, int]:
     stats = api.call("GET", "/ai/llm/stats", params={"aiLlmId": llm_id})["stats"]
     assert len(stats) == 1
     return {name: int(value) for name, value in stats[0].items() if name != "aiLlmId"}
+
+
+def org_of(platform: PlatformHandle, workspace_id: str) -> str:
+    """The org of a workspace (set-up only: read from the platform's database)."""
+    with PlatformState.open(platform.data_dir, env=platform.env) as state:
+        return state.db.conn().execute("SELECT org_id FROM workspaces WHERE id = ?",
+                                       (workspace_id,)).fetchone()[0]

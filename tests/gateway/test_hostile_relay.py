@@ -12,7 +12,7 @@ timeouts of about a second so the silent and stalling modes end quickly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -20,6 +20,7 @@ import openai
 import pytest
 
 from flashback_tui.server.runner import LocalServer
+from tests.support.backends import backend_env
 from tests.support.fake_provider import DEFAULT_VALID_KEY
 from tests.support.hostile_provider import MODES, HostileProvider
 
@@ -47,6 +48,8 @@ class Platform:
     server: LocalServer
     api: httpx.Client
     workspace_id: str
+    #: What points a process at this platform's database (empty on SQLite).
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _api(server: LocalServer) -> httpx.Client:
@@ -62,8 +65,8 @@ def hostile() -> Iterator[HostileProvider]:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hostile") / "data"
+def data_dir(tmp_path_factory: pytest.TempPathFactory, db_backend: str) -> Path:
+    return tmp_path_factory.mktemp(f"hostile-{db_backend}") / "data"
 
 
 ENV = {"FLASHBACK_UPSTREAM_FIRST_BYTE_TIMEOUT": TIMEOUT, "FLASHBACK_PROBE_TIMEOUT": TIMEOUT,
@@ -71,11 +74,12 @@ ENV = {"FLASHBACK_UPSTREAM_FIRST_BYTE_TIMEOUT": TIMEOUT, "FLASHBACK_PROBE_TIMEOU
 
 
 @pytest.fixture(scope="module")
-def platform(data_dir: Path) -> Iterator[Platform]:
-    with LocalServer(data_dir, env=ENV) as server, _api(server) as api:
+def platform(data_dir: Path, db_backend: str) -> Iterator[Platform]:
+    database = backend_env(db_backend)
+    with LocalServer(data_dir, env={**ENV, **database}) as server, _api(server) as api:
         answer = api.post("/workspace", json={"name": "hostile"})
         assert answer.status_code == 200, answer.text
-        yield Platform(server, api, answer.json()["workspace"]["id"])
+        yield Platform(server, api, answer.json()["workspace"]["id"], env=database)
 
 
 def _key(platform: Platform, endpoint: str, tag: str) -> tuple[str, str]:

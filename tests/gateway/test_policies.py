@@ -4,23 +4,14 @@ the prompt; org, workspace and repository scopes apply only where they should.""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import openai
 import pytest
 
-from flashback_tui.server.db import DB_FILENAME
 from tests.conftest import PlatformHandle, World
-from tests.gateway.helpers import Api, Linked, make_linked
+from tests.gateway.helpers import Api, Linked, make_linked, org_of
 from tests.support.fake_provider import FakeProvider
-
-
-def org_of(platform: PlatformHandle, workspace_id: str) -> str:
-    """The org of a workspace (set-up only: read from the data dir)."""
-    with sqlite3.connect(platform.data_dir / DB_FILENAME) as conn:
-        return conn.execute("SELECT org_id FROM workspaces WHERE id = ?",
-                            (workspace_id,)).fetchone()[0]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import uuid
 import openai
 
 from tests.conftest import PlatformHandle, World
-from tests.gateway.helpers import Api, Linked
-from tests.gateway.test_policies import add_policy, org, org_of  # noqa: F401
+from tests.gateway.helpers import Api, Linked, org_of
+from tests.gateway.test_policies import add_policy, org  # noqa: F401
 
 
 def test_filters_paging_and_visibility(platform: PlatformHandle, world: World, linked: Linked,

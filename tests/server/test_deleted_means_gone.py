@@ -2,12 +2,14 @@
 backups that restore.
 
 Each test runs its own server on a fresh data dir, so every byte on disk is its own doing.
+These are SQLite's files, its key file and its backups; on PostgreSQL the operator's storage
+holds the rows (VACUUM reclaims deleted ones), ``FLASHBACK_MASTER_KEY`` the keys, and
+``pg_dump`` the backups. Rotation with keys from the environment, the one way PostgreSQL
+rotates, is proven on both databases in ``test_storage``.
 """
 
 from __future__ import annotations
 
-import base64
-import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,16 +19,15 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from pydantic import SecretStr
 
-from flashback_tui.api.models import AiType
 from flashback_tui.cli import main
 from flashback_tui.server import maintenance
 from flashback_tui.server.crypto import CryptoError, Keyring, Sealed, associated_data
 from flashback_tui.server.runner import LocalServer
 from flashback_tui.server.state import PlatformState
-from flashback_tui.server.store import ai_llms as llm_store
 from tests.support.fake_provider import FakeProvider
+
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
@@ -147,31 +148,6 @@ def test_keep_old_keeps_a_grace_period_of_keys(tmp_path) -> None:
     done = maintenance.rotate_key(data_dir, keep_old=1)
     assert done.kept == [second] and done.retired == [first]
     assert [k.kid for k in Keyring(data_dir).keys()] == [done.new_kid, second]
-
-
-def env_key() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def test_rotation_with_keys_from_the_environment(tmp_path) -> None:
-    data_dir = tmp_path / "data"
-    old, new = env_key(), env_key()
-    with PlatformState.open(data_dir, env={"FLASHBACK_MASTER_KEY": old}) as state:
-        conn = state.db.conn()
-        workspace_id = conn.execute("SELECT id FROM workspaces").fetchone()[0]
-        llm_store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id, user_id=None,
-                                name="env", ai_type=AiType.OPENAI, endpoint=None,
-                                secret=SecretStr("sk-env"))
-    both = {"FLASHBACK_MASTER_KEY": f"{new},{old}"}
-    done = maintenance.rotate_key(data_dir, env=both)
-    assert done.resealed == 1
-    statuses = maintenance.key_status(data_dir, env=both)
-    seals = {s.info.kid: (s.info.source, s.seals, s.info.current) for s in statuses}
-    assert seals[done.new_kid] == ("env", 1, True)
-    assert (Keyring(data_dir, env={"FLASHBACK_MASTER_KEY": new}).keys()[0].kid
-            == done.new_kid)
-    assert open_all(data_dir, Keyring(data_dir, env={"FLASHBACK_MASTER_KEY": new})) == [
-        "sk-env"]
 
 
 def count_calls(http: httpx.Client) -> dict[str, Any]:

@@ -360,7 +360,7 @@ def test_an_unreadable_secret_is_a_generic_500_and_a_new_secret_repairs_it(
                        headers=headers).json()["aiLlmId"]
     with PlatformState.open(platform.data_dir) as state:
         state.db.conn().execute(
-            "UPDATE ai_llms SET secret_blob = zeroblob(40) WHERE id = ?", (llm_id,))
+            "UPDATE ai_llms SET secret_blob = ? WHERE id = ?", (bytes(40), llm_id))
     log_size = (platform.data_dir / "server.log").stat().st_size
 
     broken = http.post(f"/ai/llm/{llm_id}/validate", headers=headers)

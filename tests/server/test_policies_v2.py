@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from flashback_tui.server.db import DB_FILENAME
 from flashback_tui.server.policy_advice import CATALOGUE, check_catalogue
 from tests.conftest import PlatformHandle, World
-from tests.gateway.helpers import Api
+from tests.gateway.helpers import Api, org_of
 
 
 @pytest.fixture
 def org(platform: PlatformHandle, world: World) -> str:
-    with sqlite3.connect(platform.data_dir / DB_FILENAME) as conn:
-        return conn.execute("SELECT org_id FROM workspaces WHERE id = ?",
-                            (world.workspace_id,)).fetchone()[0]
+    return org_of(platform, world.workspace_id)
 
 
 def test_crud_shapes_and_roles(platform: PlatformHandle, world: World, org: str) -> None:

@@ -1,7 +1,8 @@
 """A canary secret never leaves the seal: not in responses, logs, or any byte on disk.
 
-This runs its own server (not the shared ``platform``) so that its data dir and log hold only
-what this test did, and checks them after a WAL checkpoint.
+Each test runs its own server (not the shared ``platform``) so that its data dir and log hold
+only what the test did. Responses and the log are checked on both databases; the bytes on
+disk are SQLite's files, checked after a WAL checkpoint.
 """
 
 from __future__ import annotations
@@ -19,21 +20,21 @@ from flashback_tui.server.runner import LocalServer
 from tests.support.fake_provider import FakeProvider
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def canary() -> str:
     return f"sk-CANARY-{uuid.uuid4().hex}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def key_canary() -> str:
     return f"AKIA-KEYCANARY-{uuid.uuid4().hex}"
 
 
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    data_dir = tmp_path_factory.mktemp("canary-data")
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[LocalServer]:
+    data_dir = tmp_path / "canary-data"
     with LocalServer(data_dir, env={"FLASHBACK_PROBE_TIMEOUT": "2"},
-                     log_path=data_dir.parent / "canary-server.log") as server:
+                     log_path=tmp_path / "canary-server.log") as server:
         yield server
 
 
@@ -41,9 +42,8 @@ def all_bytes_under(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
 
-def test_canary_appears_in_no_response_log_or_file(
-    own_server: LocalServer, canary: str, key_canary: str
-) -> None:
+def exercise(server: LocalServer, canary: str, key_canary: str) -> list[bytes]:
+    """Store, validate, echo and refuse the canaries over HTTP; every response seen."""
     seen: list[bytes] = []
 
     def record(response: httpx.Response) -> None:
@@ -51,9 +51,9 @@ def test_canary_appears_in_no_response_log_or_file(
         seen.append(response.content)
         seen.append(str(response.headers).encode())
 
-    headers = {"Authorization": f"Bearer {own_server.admin_token.get_secret_value()}"}
+    headers = {"Authorization": f"Bearer {server.admin_token.get_secret_value()}"}
     with FakeProvider(valid_keys={canary}) as provider, httpx.Client(
-        base_url=own_server.url, headers=headers, event_hooks={"response": [record]}, timeout=10
+        base_url=server.url, headers=headers, event_hooks={"response": [record]}, timeout=10
     ) as http:
         workspace_id = http.get("/workspace").json()["workspaces"][0]["id"]
         body = {"name": "canary", "aiType": "OPENAI", "endpoint": provider.endpoint("ok"),
@@ -77,7 +77,32 @@ def test_canary_appears_in_no_response_log_or_file(
         http.get("/ai/llm/available")
         http.get("/ai/llm/stats")
         http.get("/openapi.json")
+    return seen
 
+
+def assert_nowhere(canary: str, key_canary: str, seen: list[bytes],
+                   snapshots: dict[str, bytes]) -> None:
+    for payload in seen:
+        assert canary.encode() not in payload
+        assert key_canary.encode() not in payload
+        assert key_canary[:-4].encode() not in payload
+    for name, content in snapshots.items():
+        for needle in (canary, key_canary):
+            assert needle.encode() not in content, name
+            assert needle.encode("utf-16-le") not in content, name
+
+
+def test_canary_appears_in_no_response_or_log(
+    own_server: LocalServer, canary: str, key_canary: str
+) -> None:
+    seen = exercise(own_server, canary, key_canary)
+    assert_nowhere(canary, key_canary, seen, {"server.log": own_server.log_path.read_bytes()})
+
+
+@pytest.mark.sqlite_only
+def test_canary_appears_in_no_file(own_server: LocalServer, canary: str,
+                                   key_canary: str) -> None:
+    seen = exercise(own_server, canary, key_canary)
     # The WAL holds every page written so far; then rotate, fold the WAL in, and look again.
     before = all_bytes_under(own_server.data_dir)
     assert "flashback.db-wal" in before
@@ -88,16 +113,8 @@ def test_canary_appears_in_no_response_log_or_file(
     finally:
         db.close()
 
-    for payload in seen:
-        assert canary.encode() not in payload
-        assert key_canary.encode() not in payload
-        assert key_canary[:-4].encode() not in payload
-
     files = all_bytes_under(own_server.data_dir)
     assert {"flashback.db", "master.key"} <= set(files)
     log = own_server.log_path.read_bytes()
     snapshots = {**{f"before/{k}": v for k, v in before.items()}, **files, "server.log": log}
-    for name, content in snapshots.items():
-        for needle in (canary, key_canary):
-            assert needle.encode() not in content, name
-            assert needle.encode("utf-16-le") not in content, name
+    assert_nowhere(canary, key_canary, seen, snapshots)

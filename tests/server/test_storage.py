@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from flashback_tui.api.models import AiType, Role
-from flashback_tui.server import admin
+from flashback_tui.server import admin, maintenance
 from flashback_tui.server.crypto import (
     KEY_FILENAME,
     MASTER_KEY_ENV,
@@ -21,11 +21,12 @@ from flashback_tui.server.crypto import (
     Sealed,
     associated_data,
 )
+from flashback_tui.server.db import DATABASE_URL_ENV, Database
 from flashback_tui.server.migrations import HEAD, SCRIPT_LOCATION, SchemaTooNew, current_revision
 from flashback_tui.server.migrations.run import sqlite_statements
 from flashback_tui.server.migrations.sqlite_scripts import SQLITE_SCRIPTS
 from flashback_tui.server.security import hash_password, token_digest, verify_password
-from flashback_tui.server.sql import OperationalError
+from flashback_tui.server.sql import DBAPIError, OperationalError, table_exists
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
@@ -33,6 +34,7 @@ from flashback_tui.server.store import repos as repo_store
 from flashback_tui.server.store import usage as usage_store
 from flashback_tui.server.store import users as user_store
 from flashback_tui.server.store import workspaces as workspace_store
+from tests.support.backends import database_env
 from tests.support.statements import statements_sent
 
 SECRET = "sk-storage-secret-0123456789"
@@ -65,12 +67,17 @@ def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
 def test_fresh_database_is_migrated_and_bootstrapped(state: PlatformState) -> None:
     conn = state.db.conn()
     assert current_revision(conn) == HEAD == _alembic_head()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     admin_user = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)
     assert admin_user["password_hash"] is None
     workspace = workspace_store.find_workspace(conn, "Default")
     assert workspace_store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(state: PlatformState) -> None:
+    conn = state.db.conn()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def _alembic_head() -> str:
@@ -107,6 +114,7 @@ def _legacy_data_dir(data_dir: Path, version: int) -> Path:
     return data_dir
 
 
+@pytest.mark.sqlite_only  # releases before Alembic knew SQLite alone
 def test_a_data_dir_from_before_alembic_is_stamped_and_upgraded(tmp_path: Path) -> None:
     data_dir = _legacy_data_dir(tmp_path / "old", 5)
     with PlatformState.open(data_dir) as state:
@@ -116,6 +124,19 @@ def test_a_data_dir_from_before_alembic_is_stamped_and_upgraded(tmp_path: Path) 
         assert conn.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0] == 0
 
 
+def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    db = Database(tmp_path, url=os.environ.get(DATABASE_URL_ENV))
+    try:
+        db.conn().execute("CREATE TABLE usage_daily (x INTEGER)")  # no revision can create it
+        with pytest.raises(DBAPIError):
+            PlatformState.open(tmp_path)
+        assert not table_exists(db.conn(), "alembic_version")
+        assert not table_exists(db.conn(), "orgs")  # one transaction: every table or none
+    finally:
+        db.close()
+
+
+@pytest.mark.sqlite_only  # releases before Alembic knew SQLite alone
 def test_a_failing_migration_leaves_the_previous_revision(tmp_path: Path) -> None:
     data_dir = _legacy_data_dir(tmp_path / "old", 6)
     raw = sqlite3.connect(data_dir / "flashback.db")
@@ -133,12 +154,8 @@ def test_a_failing_migration_leaves_the_previous_revision(tmp_path: Path) -> Non
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
-    with PlatformState.open(tmp_path):
-        pass
-    raw = sqlite3.connect(tmp_path / "flashback.db")
-    raw.execute("UPDATE alembic_version SET version_num = '0999'")
-    raw.commit()
-    raw.close()
+    with PlatformState.open(tmp_path) as state:
+        state.db.conn().execute("UPDATE alembic_version SET version_num = '0999'")
     with pytest.raises(SchemaTooNew, match="upgrade flashback-tui"):
         PlatformState.open(tmp_path)
 
@@ -146,6 +163,7 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
 # -- files and modes -------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_data_dir_key_file_and_database_are_private(state: PlatformState) -> None:
     assert stat.S_IMODE(state.data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((state.data_dir / KEY_FILENAME).stat().st_mode) == 0o600
@@ -155,16 +173,24 @@ def test_data_dir_key_file_and_database_are_private(state: PlatformState) -> Non
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
 
 
+def new_master_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def with_master_key(keys: str) -> dict[str, str]:
+    """This test's database (see ``tests.support.backends``) with ``keys`` as the master keys."""
+    return {**database_env(), MASTER_KEY_ENV: keys}
+
+
 def test_environment_master_key_is_used_instead_of_a_key_file(tmp_path: Path) -> None:
-    key = base64.b64encode(os.urandom(32)).decode()
-    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: key}) as opened:
+    key = new_master_key()
+    with PlatformState.open(tmp_path, env=with_master_key(key)) as opened:
         llm_id = new_llm(opened)
     assert not (tmp_path / KEY_FILENAME).exists()
-    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: key}) as reopened:
+    with PlatformState.open(tmp_path, env=with_master_key(key)) as reopened:
         creds = llm_store.load_credentials(reopened.db.conn(), reopened.keyring, llm_id)
         assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
-    other = base64.b64encode(os.urandom(32)).decode()
-    with PlatformState.open(tmp_path, env={MASTER_KEY_ENV: other}) as wrong_key:
+    with PlatformState.open(tmp_path, env=with_master_key(new_master_key())) as wrong_key:
         with pytest.raises(CryptoError, match="unknown key id"):
             llm_store.load_credentials(wrong_key.db.conn(), wrong_key.keyring, llm_id)
 
@@ -212,13 +238,17 @@ def test_ciphertext_moved_to_another_row_fails_to_open(state: PlatformState) -> 
         llm_store.load_credentials(conn, state.keyring, source)
 
 
-def test_rotate_key_reseals_everything_and_keeps_it_usable(tmp_path: Path) -> None:
+def test_rotate_key_reseals_everything_and_keeps_it_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with PlatformState.open(tmp_path) as opened:
         ids = [new_llm(opened, f"cfg-{i}", secret=SecretStr(f"sk-{i}-secret")) for i in range(5)]
         keyless = new_llm(opened, "keyless", key=None, secret=None)
         old_kid = opened.keyring.current_kid
         old_blobs = {r[0]: r[1] for r in opened.db.conn().execute(
             "SELECT id, secret_blob FROM ai_llms")}
+    if os.environ.get(MASTER_KEY_ENV):  # PostgreSQL's: the operator puts a new key first
+        monkeypatch.setenv(MASTER_KEY_ENV, f"{new_master_key()},{os.environ[MASTER_KEY_ENV]}")
 
     assert admin.rotate_key(tmp_path) == 10  # five keys and five secrets
 
@@ -246,6 +276,23 @@ def test_a_keyring_from_the_environment_cannot_add_a_key_itself(tmp_path: Path) 
         keyring.rotate()
 
 
+def test_rotation_with_keys_from_the_environment(tmp_path: Path) -> None:
+    old, new = new_master_key(), new_master_key()
+    with PlatformState.open(tmp_path, env=with_master_key(old)) as state:
+        llm_id = new_llm(state, key=None)
+    both = with_master_key(f"{new},{old}")
+    done = maintenance.rotate_key(tmp_path, env=both)
+    assert done.resealed == 1
+    statuses = maintenance.key_status(tmp_path, env=both)
+    seals = {s.info.kid: (s.info.source, s.seals, s.info.current) for s in statuses}
+    assert seals[done.new_kid] == ("env", 1, True)
+    with PlatformState.open(tmp_path, env=with_master_key(new)) as reopened:
+        assert reopened.keyring.current_kid == done.new_kid
+        creds = llm_store.load_credentials(reopened.db.conn(), reopened.keyring, llm_id)
+        assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
+
+
+@pytest.mark.sqlite_only  # the key file is a SQLite data dir's; PostgreSQL's keys are in the env
 def test_a_keyring_follows_a_rotation_made_by_another_process(tmp_path: Path) -> None:
     with PlatformState.open(tmp_path) as server_side:
         llm_id = new_llm(server_side)

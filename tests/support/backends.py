@@ -10,10 +10,12 @@ operator would set.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from flashback_tui.server.db import DATABASE_URL_ENV
 from tests.support.postgres import postgres_env
 
 SQLITE = "sqlite"
@@ -24,6 +26,14 @@ BACKENDS = (SQLITE, POSTGRES)
 def backend_env(backend: str) -> dict[str, str]:
     """What a platform's environment needs for ``backend`` (a fresh database on PostgreSQL)."""
     return postgres_env() if backend == POSTGRES else {}
+
+
+def database_env() -> dict[str, str]:
+    """The database of this test's own platform state (``FLASHBACK_DATABASE_URL`` on
+    PostgreSQL, set by :func:`database_for_the_test`; nothing on SQLite), to build a whole
+    environment around it."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    return {DATABASE_URL_ENV: url} if url else {}
 
 
 def parametrize_backends(metafunc: pytest.Metafunc) -> None:

@@ -16,8 +16,8 @@ from flashback_tui.tui.screens.violation_filters import (
     ViolationFiltersDialog,
 )
 from flashback_tui.tui.screens.violations import ViolationListScreen
-from tests.gateway.helpers import make_linked
-from tests.gateway.test_policies import add_policy, org_of
+from tests.gateway.helpers import make_linked, org_of
+from tests.gateway.test_policies import add_policy
 from tests.support.fake_provider import DEFAULT_VALID_KEY, FakeProvider
 from tests.tui.harness import make_app, screen_text, wait_for
 

@@ -11,7 +11,7 @@ Only fixed SQL written in this package reaches ``execute``: values are always bo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POSTGRESQL", "SQLITE", "Conn", "Cursor", "DBAPIError", "IntegrityError", "OperationalError",
-    "Record", "fold_wal", "table_exists", "transaction", "unique_violation",
+    "Record", "fold_wal", "marks", "table_exists", "transaction", "unique_violation",
 ]
 
 SQLITE = "sqlite"
@@ -92,6 +92,12 @@ class Cursor:
 def _pyformat(sql: str) -> str:
     """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+def marks(values: Sized) -> str:
+    """The placeholders of ``IN (...)`` for ``values``; ``NULL`` (matches nothing) for none,
+    as PostgreSQL refuses an empty ``IN ()``."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 class Conn:

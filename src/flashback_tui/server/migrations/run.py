@@ -20,7 +20,7 @@ def legacy_revision(number: int) -> None:
     """Revisions 1-7: SQLite's script ``number``; on PostgreSQL, the whole schema at 1."""
     if dialect() == "postgresql":
         if number == 1:
-            op.get_bind().connection.driver_connection.execute(POSTGRES_SCHEMA)
+            op.get_bind().exec_driver_sql(POSTGRES_SCHEMA)
         return
     for statement in sqlite_statements(SQLITE_SCRIPTS[number - 1]):
         op.get_bind().exec_driver_sql(statement)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flashback_tui.server.policies import CompiledPolicy, PolicyRuleError, compile_rule
-from flashback_tui.server.sql import Conn, IntegrityError, transaction
+from flashback_tui.server.sql import Conn, IntegrityError, marks, transaction
 from flashback_tui.server.store import base as store_base
 
 POLICY_NOT_FOUND = "policy not found"
@@ -150,8 +150,8 @@ def list_policies(conn: Conn, org_id: str, *,
     (None = every workspace), narrowed to one workspace or repository if asked."""
     clauses, params = ["p.org_id = ?"], [org_id]
     if visible_workspaces is not None:
-        marks = ",".join("?" * len(visible_workspaces))
-        clauses.append(f"(p.workspace_id IS NULL OR p.workspace_id IN ({marks}))")
+        clauses.append("(p.workspace_id IS NULL OR p.workspace_id IN"
+                       f" ({marks(visible_workspaces)}))")
         params.extend(visible_workspaces)
     if workspace_id is not None:
         clauses.append("p.workspace_id = ?")

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from flashback_tui.server.sql import Conn, transaction
+from flashback_tui.server.sql import Conn, marks, transaction
 from flashback_tui.server.store.base import now_ms
 
 #: Counters of a usage_minute row (AiStatsPoint field names).
@@ -227,7 +227,7 @@ class UsageFilter:
             values = getattr(self, name)
             if values is None:
                 continue
-            sql.append(f" AND u.{column} IN ({', '.join('?' for _ in values) or 'NULL'})")
+            sql.append(f" AND u.{column} IN ({marks(values)})")
             params.extend(values)
         return "".join(sql), params
 

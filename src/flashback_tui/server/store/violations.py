@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flashback_tui.server.sql import Conn, Record, transaction
+from flashback_tui.server.sql import Conn, Record, marks, transaction
 from flashback_tui.server.store import base as store_base
 
 
@@ -124,9 +124,8 @@ def _where(org_id: str, visible: Collection[str] | None, f: ListFilters, *,
            violations: bool) -> tuple[str, list[Any]]:
     clauses, params = ["org_id = ?"], [org_id]
     if visible is not None:
-        _in("workspace_id", visible, clauses, params)
-        if not visible:
-            clauses.append("0")
+        clauses.append(f"workspace_id IN ({marks(visible)})")  # none visible: no row
+        params.extend(visible)
     for column, value in (("workspace_id", f.workspace_id), ("repo_id", f.repo_id),
                           ("policy_id", f.policy_id)):
         if value is not None:
