@@ -8,6 +8,8 @@ What differs from SQLite, and why:
   PRECISION; BLOB is BYTEA;
 - the tables the store orders by insertion (``rowid`` on SQLite) carry a ``rowid`` identity
   column, so the same SQL orders them the same way;
+- every TEXT column sorts and compares by code point (``COLLATE "C"``), as SQLite's binary
+  collation does, whatever the database's own locale: lists come in the same order on both;
 - a user's email is unique in any letter case through an index on ``lower(email)``;
 - the data version (``change_counter``, ``usage_counter``) is bumped by statement triggers
   that call one function;
@@ -17,7 +19,9 @@ What differs from SQLite, and why:
 
 from __future__ import annotations
 
-POSTGRES_SCHEMA = """
+import re
+
+_SCHEMA = """
 CREATE TABLE orgs (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -332,3 +336,6 @@ CREATE TRIGGER policies_counts AFTER INSERT OR UPDATE OR DELETE ON policies
 CREATE TRIGGER usage_totals_counts AFTER INSERT OR UPDATE OR DELETE ON usage_totals
     FOR EACH STATEMENT EXECUTE FUNCTION flashback_count_usage();
 """
+
+#: The schema, each TEXT column with the code-point collation.
+POSTGRES_SCHEMA = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', _SCHEMA)

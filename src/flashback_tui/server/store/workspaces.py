@@ -262,7 +262,7 @@ def _with_members(conn: Conn, rows: list[Record]) -> list[WorkspaceRecord]:
     members = conn.execute(
         "SELECT m.workspace_id, m.role, u.id, u.name, u.last_name, u.email, u.org_role"  # noqa: S608
         f" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id IN ({marks})"
-        " ORDER BY u.email",
+        " ORDER BY lower(u.email)",  # emails are unique in any letter case
         list(workspaces),
     ).fetchall()
     for m in members:
