@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from flashback_tui.api.models import Role
 from flashback_tui.server import admin
 from flashback_tui.server.runner import LocalServer
+from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import users as user_store
+from flashback_tui.server.store import workspaces as workspace_store
 from tests.support.backends import SQLITE, backend_env
 
 if TYPE_CHECKING:
@@ -74,17 +78,23 @@ def platform(tmp_path_factory: pytest.TempPathFactory, db_backend: str
 
 
 def make_world(data_dir: Path) -> World:
-    """Create a workspace and users for every role directly in the data dir."""
+    """Create a workspace and users for every role directly in the data dir's database (as
+    the ``admin`` commands do, through one connection)."""
     tag = uuid.uuid4().hex[:10]
     name = f"ws-{tag}"
-    world = World(workspace_id=admin.add_workspace(data_dir, name), workspace_name=name)
-    for role in (*ROLES, "NONE"):
-        email = f"{role.lower()}-{tag}@example.test"
-        world.emails[role] = email
-        world.user_ids[role] = admin.add_user(data_dir, email, name=f"{role.title()} user")
-        if role != "NONE":
-            admin.add_member(data_dir, world.workspace_id, email, role)
-        world.tokens[role] = admin.create_token(data_dir, email)
+    with PlatformState.open(data_dir) as state:
+        conn = state.db.conn()
+        world = World(workspace_id=workspace_store.create_workspace(conn, name),
+                      workspace_name=name)
+        for role in (*ROLES, "NONE"):
+            email = f"{role.lower()}-{tag}@example.test"
+            world.emails[role] = email
+            user_id = user_store.create_user(conn, email, name=f"{role.title()} user")
+            world.user_ids[role] = user_id
+            if role != "NONE":
+                workspace_store.set_membership(conn, world.workspace_id, user_id, Role(role))
+            issued = user_store.issue_token(conn, user_id, "access", admin.ADMIN_TOKEN_TTL)
+            world.tokens[role] = issued.token.get_secret_value()
     return world
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from flashback_tui.server.state import PlatformState
 from tests.support.backends import database_for_the_test, parametrize_backends
 
 #: Seconds a probe that should get an answer may take: sized for a busy machine (a probe
@@ -28,3 +30,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
                            monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield from database_for_the_test(request, db_backend, monkeypatch)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[PlatformState]:
+    """A platform state of the test's own (a new data dir, and a fresh database)."""
+    with PlatformState.open(tmp_path / "data") as opened:
+        yield opened

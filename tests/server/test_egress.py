@@ -19,6 +19,8 @@ from flashback_tui.server.egress import (
 )
 from tests.support.egress import FakeResolver
 
+pytestmark = pytest.mark.no_database
+
 HINT = "(set FLASHBACK_ENDPOINT_ALLOW to allow it)"
 METADATA = f"a link-local/cloud metadata address {HINT}"
 

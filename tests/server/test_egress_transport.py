@@ -24,6 +24,8 @@ from tests.support.fake_provider import OPENAI_MODELS, FakeProvider
 from tests.support.recording_proxy import RecordingProxy
 from tests.support.redirector import Redirector
 
+pytestmark = pytest.mark.no_database
+
 KEY = "sk-egress-right-key-000000000001"
 PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 METADATA = "a link-local/cloud metadata address (set FLASHBACK_ENDPOINT_ALLOW to allow it)"

@@ -19,6 +19,8 @@ from tests.support.fake_provider import (
     count_tokens,
 )
 
+pytestmark = pytest.mark.no_database
+
 KEY = "sk-fake-provider-test-key-0001"
 MESSAGES = [
     {"role": "system", "content": "Be brief."},

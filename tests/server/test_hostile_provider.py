@@ -23,6 +23,8 @@ from tests.support.hostile_provider import (
     HostileProvider,
 )
 
+pytestmark = pytest.mark.no_database
+
 KEY = "sk-hostile-provider-test-key-0001"
 MESSAGES = [{"role": "system", "content": "Be brief."},
             {"role": "user", "content": "hello there hostile provider"}]

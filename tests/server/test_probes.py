@@ -34,6 +34,8 @@ from tests.support.fake_provider import (
     closed_port_url,
 )
 
+pytestmark = pytest.mark.no_database
+
 KEY = "sk-probe-right-key-000000000001"
 AWS_KEY_ID = "AKIAPROBETEST0000001"
 AWS_SECRET = "probe/aws+secret-access-key/000001"

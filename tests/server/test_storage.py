@@ -1,10 +1,9 @@
-"""Storage and sealing of the local platform, below HTTP: migrations, crypto, tokens, keys."""
+"""Storage and sealing of the local platform, below HTTP: crypto, tokens, keys, usage."""
 
 from __future__ import annotations
 
 import base64
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -21,12 +20,7 @@ from flashback_tui.server.crypto import (
     Sealed,
     associated_data,
 )
-from flashback_tui.server.db import DATABASE_URL_ENV, Database
-from flashback_tui.server.migrations import HEAD, SCRIPT_LOCATION, SchemaTooNew, current_revision
-from flashback_tui.server.migrations.run import sqlite_statements
-from flashback_tui.server.migrations.sqlite_scripts import SQLITE_SCRIPTS
 from flashback_tui.server.security import hash_password, token_digest, verify_password
-from flashback_tui.server.sql import DBAPIError, OperationalError, table_exists
 from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import base as store_base
@@ -36,128 +30,7 @@ from flashback_tui.server.store import users as user_store
 from flashback_tui.server.store import workspaces as workspace_store
 from tests.support.backends import database_env
 from tests.support.statements import statements_sent
-
-SECRET = "sk-storage-secret-0123456789"
-
-
-@pytest.fixture
-def state(tmp_path: Path):
-    with PlatformState.open(tmp_path / "data") as opened:
-        yield opened
-
-
-def default_ids(state: PlatformState) -> tuple[str, str]:
-    conn = state.db.conn()
-    return (workspace_store.find_workspace(conn, "Default")["id"],
-            user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)["id"])
-
-
-def new_llm(state: PlatformState, name: str = "cfg", **fields) -> str:
-    workspace_id, user_id = default_ids(state)
-    values = {"ai_type": AiType.OPENAI, "endpoint": None, "key": SecretStr("AKIA-key-123456"),
-              "secret": SecretStr(SECRET)}
-    values.update(fields)
-    return llm_store.create_ai_llm(state.db.conn(), state.keyring, workspace_id=workspace_id,
-                               user_id=user_id, name=name, **values)
-
-
-# -- migrations ----------------------------------------------------------------------------
-
-
-def test_fresh_database_is_migrated_and_bootstrapped(state: PlatformState) -> None:
-    conn = state.db.conn()
-    assert current_revision(conn) == HEAD == _alembic_head()
-    admin_user = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)
-    assert admin_user["password_hash"] is None
-    workspace = workspace_store.find_workspace(conn, "Default")
-    assert workspace_store.role_in(conn, admin_user["id"], workspace["id"]) is Role.ADMIN
-
-
-@pytest.mark.sqlite_only
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(state: PlatformState) -> None:
-    conn = state.db.conn()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-
-
-def _alembic_head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
-def test_reopening_keeps_data_and_bootstraps_once(tmp_path: Path) -> None:
-    with PlatformState.open(tmp_path) as first:
-        llm_id = new_llm(first)
-    with PlatformState.open(tmp_path) as second:
-        conn = second.db.conn()
-        assert conn.execute("SELECT COUNT(*) FROM orgs").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
-        creds = llm_store.load_credentials(conn, second.keyring, llm_id)
-        assert creds.secret is not None and creds.secret.get_secret_value() == SECRET
-
-
-def _legacy_data_dir(data_dir: Path, version: int) -> Path:
-    """A data dir as a release before Alembic left it: scripts 1..version, schema_version."""
-    data_dir.mkdir()
-    conn = sqlite3.connect(data_dir / "flashback.db", isolation_level=None)
-    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    for number, script in enumerate(SQLITE_SCRIPTS[:version], start=1):
-        for statement in sqlite_statements(script):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
-    conn.execute("INSERT INTO orgs VALUES ('org-1', 'Old org', '2025-01-01T00:00:00.000Z')")
-    conn.close()
-    return data_dir
-
-
-@pytest.mark.sqlite_only  # releases before Alembic knew SQLite alone
-def test_a_data_dir_from_before_alembic_is_stamped_and_upgraded(tmp_path: Path) -> None:
-    data_dir = _legacy_data_dir(tmp_path / "old", 5)
-    with PlatformState.open(data_dir) as state:
-        conn = state.db.conn()
-        assert current_revision(conn) == HEAD
-        assert conn.execute("SELECT name FROM orgs WHERE id = 'org-1'").fetchone()[0] == "Old org"
-        assert conn.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0] == 0
-
-
-def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
-    db = Database(tmp_path, url=os.environ.get(DATABASE_URL_ENV))
-    try:
-        db.conn().execute("CREATE TABLE usage_daily (x INTEGER)")  # no revision can create it
-        with pytest.raises(DBAPIError):
-            PlatformState.open(tmp_path)
-        assert not table_exists(db.conn(), "alembic_version")
-        assert not table_exists(db.conn(), "orgs")  # one transaction: every table or none
-    finally:
-        db.close()
-
-
-@pytest.mark.sqlite_only  # releases before Alembic knew SQLite alone
-def test_a_failing_migration_leaves_the_previous_revision(tmp_path: Path) -> None:
-    data_dir = _legacy_data_dir(tmp_path / "old", 6)
-    raw = sqlite3.connect(data_dir / "flashback.db")
-    raw.execute("CREATE TABLE usage_daily (x INTEGER)")  # revision 0007 cannot create it
-    raw.commit()
-    raw.close()
-    with pytest.raises(OperationalError):
-        PlatformState.open(data_dir)
-    raw = sqlite3.connect(data_dir / "flashback.db")
-    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    indexes = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    raw.close()
-    assert "alembic_version" not in tables  # not even the stamp: one transaction
-    assert "system_events_by_at" not in indexes
-
-
-def test_a_newer_database_is_refused(tmp_path: Path) -> None:
-    with PlatformState.open(tmp_path) as state:
-        state.db.conn().execute("UPDATE alembic_version SET version_num = '0999'")
-    with pytest.raises(SchemaTooNew, match="upgrade flashback-tui"):
-        PlatformState.open(tmp_path)
+from tests.support.store_state import SECRET, default_ids, new_llm
 
 
 # -- files and modes -------------------------------------------------------------------------

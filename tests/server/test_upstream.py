@@ -19,6 +19,8 @@ from tests.support.egress import FakeResolver
 from tests.support.fake_provider import FakeProvider
 from tests.support.recording_proxy import RecordingProxy
 
+pytestmark = pytest.mark.no_database
+
 KEY = "sk-upstream-right-key-0001"
 PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 

@@ -2,10 +2,10 @@
 
 Each test of those suites runs once per backend (``test_x[sqlite]``, ``test_x[postgres]``,
 through the ``db_backend`` fixture) unless it is marked ``sqlite_only`` (it looks at SQLite's
-files themselves). On PostgreSQL,
-a test that uses the shared ``platform`` reads and writes that platform's database; any
-other test gets a fresh database of its own, through the same environment variables an
-operator would set.
+files themselves) or ``no_database`` (it touches no database at all, so it runs once, on
+neither). On PostgreSQL, a test that uses the shared ``platform`` reads and writes that
+platform's database; any other test gets a fresh database of its own, through the same
+environment variables an operator would set, and gives it back when it ends.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from flashback_tui.server.db import DATABASE_URL_ENV
-from tests.support.postgres import postgres_env
+from tests.support.postgres import empty_database_url, postgres_env, release_database
 
 SQLITE = "sqlite"
 POSTGRES = "postgres"
@@ -28,6 +28,12 @@ def backend_env(backend: str) -> dict[str, str]:
     return postgres_env() if backend == POSTGRES else {}
 
 
+def empty_database_env(backend: str) -> dict[str, str]:
+    """A database without any schema: a new PostgreSQL database, or on SQLite nothing (a new
+    data dir's file is empty)."""
+    return postgres_env(empty_database_url()) if backend == POSTGRES else {}
+
+
 def database_env() -> dict[str, str]:
     """The database of this test's own platform state (``FLASHBACK_DATABASE_URL`` on
     PostgreSQL, set by :func:`database_for_the_test`; nothing on SQLite), to build a whole
@@ -37,8 +43,11 @@ def database_env() -> dict[str, str]:
 
 
 def parametrize_backends(metafunc: pytest.Metafunc) -> None:
-    """Run a test on both backends, or on SQLite alone when it is marked ``sqlite_only``."""
+    """Run a test on both backends, on SQLite alone when it is marked ``sqlite_only``, or
+    once when it is marked ``no_database``."""
     if "db_backend" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("no_database") is not None:
         return
     sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
     metafunc.parametrize("db_backend", [SQLITE] if sqlite_only else list(BACKENDS),
@@ -48,10 +57,15 @@ def parametrize_backends(metafunc: pytest.Metafunc) -> None:
 def database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
                           monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the test's own platform state at its database (nothing to do on SQLite)."""
-    if db_backend == POSTGRES:
-        env = None
-        if "platform" in request.fixturenames:
-            env = getattr(request.getfixturevalue("platform"), "env", None)
-        for name, value in (env or postgres_env()).items():
-            monkeypatch.setenv(name, value)
+    if db_backend != POSTGRES:
+        yield
+        return
+    shared = None
+    if "platform" in request.fixturenames:
+        shared = getattr(request.getfixturevalue("platform"), "env", None)
+    env = shared or postgres_env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     yield
+    if not shared:
+        release_database(env[DATABASE_URL_ENV])

@@ -3,6 +3,12 @@
 The server comes from the ``pgserver`` package (PostgreSQL's own binaries, started in a
 temporary directory) and listens only on a Unix socket in that directory. Each platform
 the tests start gets a database of its own, so tests never see each other's rows.
+
+A fresh database is a copy of a template this process migrates once: ``CREATE DATABASE ...
+TEMPLATE`` copies a few files, where running the migrations again would cost far more for
+every test. A test that ends without having opened its database gives it back for the next
+one (:func:`release_database`); any other is dropped. :func:`empty_database_url` gives a
+database without any schema, for the tests of the migrations themselves.
 """
 
 from __future__ import annotations
@@ -13,14 +19,30 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 #: The master key every PostgreSQL-backed platform of the tests uses.
 TEST_MASTER_KEY = base64.b64encode(b"flashback-tui-tests-master-key!!").decode()
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _server = None
+#: This process's connection to the maintenance database (autocommit), for CREATE/DROP.
+_admin: Any = None
+#: The migrated database fresh ones are copied from, once made.
+_template: str | None = None
+#: Fresh databases that tests gave back untouched, ready for the next ones.
+_spare: list[str] = []
+#: Whether a database is as the template left it: no org (every platform that opens a
+#: database bootstraps one), no change counted, and the template's tables alone.
+_UNTOUCHED = (
+    "SELECT (SELECT count(*) FROM orgs) = 0"
+    " AND (SELECT value FROM change_counter) = 0 AND (SELECT value FROM usage_counter) = 0"
+    " AND (SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()) = %s"
+)
+#: How many tables the template has.
+_template_tables = 0
 
 
 def _running_server():
@@ -34,6 +56,7 @@ def _running_server():
             _server = pgserver.get_server(pgdata, cleanup_mode="delete")
             _server.psql("ALTER SYSTEM SET fsync = off;")
             _server.psql("ALTER SYSTEM SET synchronous_commit = off;")
+            _server.psql("ALTER SYSTEM SET full_page_writes = off;")
             _server.psql("ALTER SYSTEM SET max_connections = 400;")
             _restart(_server)
         return _server
@@ -52,11 +75,85 @@ def server_url() -> str:
     return _running_server().get_uri()
 
 
-def fresh_database_url() -> str:
-    """A new, empty database on this process's server."""
-    name = f"t_{os.getpid()}_{uuid.uuid4().hex[:12]}"
-    _running_server().psql(f'CREATE DATABASE "{name}";')
+def _url(name: str) -> str:
     return make_url(server_url()).set(database=name).render_as_string(hide_password=False)
+
+
+def _execute(statement: str) -> None:
+    """Run one statement on the maintenance database (a connection kept for the process)."""
+    global _admin
+    with _lock:
+        if _admin is None or _admin.closed:
+            import psycopg
+
+            _admin = psycopg.connect(server_url(), autocommit=True)
+        _admin.execute(statement)
+
+
+def _create(template: str) -> str:
+    """A new database copied from ``template``; its URL."""
+    name = f"t_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    # FILE_COPY copies the template's files: cheaper than WAL_LOG's page by page for
+    # databases this small, and the server does not need their WAL (fsync is off anyway).
+    _execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return _url(name)
+
+
+def _migrated_template() -> str:
+    """The name of this process's migrated template database (made on first use)."""
+    global _template, _template_tables
+    with _lock:
+        if _template is None:
+            from flashback_tui.server.db import Database
+
+            url = _create("template0")
+            database = Database(Path(tempfile.gettempdir()), url=url)
+            try:
+                database.migrate()
+                _template_tables = database.conn().execute(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+                ).fetchone()[0]
+            finally:
+                database.close()
+            _template = str(make_url(url).database)
+        return _template
+
+
+def fresh_database_url() -> str:
+    """A new database on this process's server, at the newest schema revision, with no rows
+    of a platform yet (the first platform to open it bootstraps it)."""
+    with _lock:
+        if _spare:
+            return _spare.pop()
+    return _create(_migrated_template())
+
+
+def release_database(url: str) -> None:
+    """A test is done with a database from :func:`fresh_database_url`: keep it for the next
+    test if nothing opened it, else drop it."""
+    import psycopg
+
+    libpq_url = make_url(url).set(drivername="postgresql")
+    try:
+        with psycopg.connect(libpq_url.render_as_string(hide_password=False)) as conn:
+            untouched = conn.execute(_UNTOUCHED, (_template_tables,)).fetchone()[0]
+    except psycopg.Error:
+        untouched = False
+    if untouched:
+        with _lock:
+            _spare.append(url)
+    else:
+        drop_database(url)
+
+
+def empty_database_url() -> str:
+    """A new database without any schema."""
+    return _create("template0")
+
+
+def drop_database(url: str) -> None:
+    """Remove a database made here, ending any connection still open to it."""
+    _execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def postgres_env(url: str | None = None) -> dict[str, str]:
