@@ -246,7 +246,7 @@ def test_silent_is_released_when_the_provider_stops() -> None:
         thread.join(timeout=5)
     assert time.monotonic() - started < 3
     assert len(outcome) == 3 and all(isinstance(o, httpx.RemoteProtocolError) for o in outcome)
-    assert all(r.finished.is_set() and not r.answered for r in provider.requests)
+    assert all(r.wait_done(5) and not r.answered for r in provider.requests)
 
 
 def test_slow_first_byte(provider: HostileProvider, http: httpx.Client) -> None:
