@@ -14,7 +14,6 @@ write-ahead log into the database and truncating it (see :func:`sql.transaction`
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -24,36 +23,21 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from flashback_tui.server.data_dir import DB_FILENAME, db_path, ensure_data_dir
 from flashback_tui.server.sql import BUSY_TIMEOUT_MS, POSTGRESQL, SQLITE, Conn
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
-DB_FILENAME = "flashback.db"
+__all__ = ["DATABASE_URL_ENV", "DB_FILENAME", "Database", "DatabaseUrlError", "connect_sqlite",
+           "db_path", "ensure_data_dir", "parse_database_url", "redacted"]
+
 #: Names the PostgreSQL database to use instead of the data dir's SQLite file.
 DATABASE_URL_ENV = "FLASHBACK_DATABASE_URL"
 
 
 class DatabaseUrlError(ValueError):
     """A database URL this program cannot use; the message never shows a password."""
-
-
-def db_path(data_dir: Path) -> Path:
-    """The SQLite database file inside a data dir."""
-    return Path(data_dir) / DB_FILENAME
-
-
-def ensure_data_dir(data_dir: Path) -> Path:
-    """Create the data dir with mode 0700 if it does not exist, and return it.
-
-    An existing directory keeps its mode (it may be one the user chose and shares); the
-    files with secrets in it are 0600 either way.
-    """
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
-    return data_dir
 
 
 def parse_database_url(text: str) -> URL:

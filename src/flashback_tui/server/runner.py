@@ -253,7 +253,7 @@ class LocalServer:
         """
         if self._proc is not None and self._proc.poll() is None:
             return
-        from flashback_tui.server.db import ensure_data_dir
+        from flashback_tui.server.data_dir import ensure_data_dir
 
         ensure_data_dir(self.data_dir)
         command = [sys.executable, "-m", "flashback_tui", "serve", "--embedded",

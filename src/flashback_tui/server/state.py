@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashback_tui.server.crypto import MASTER_KEY_ENV, CryptoError, Keyring
-from flashback_tui.server.db import DATABASE_URL_ENV, Database, ensure_data_dir
+from flashback_tui.server.data_dir import ensure_data_dir
+from flashback_tui.server.db import DATABASE_URL_ENV, Database
 from flashback_tui.server.sql import SQLITE
 from flashback_tui.server.store import users as user_store
 
