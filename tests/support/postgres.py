@@ -40,16 +40,29 @@ def _running_server():
 
 
 def _restart(server) -> None:
-    """Apply settings that need a restart (``pg_ctl restart`` keeps the socket options)."""
+    """Apply settings that need a restart (``pg_ctl restart`` keeps the socket options).
+
+    The restarted postmaster has a new pid: ``ensure_postgres_running()`` reads it from
+    ``postmaster.pid``, so that pgserver stops this server, not the one that exited, when
+    the process ends (else the server outlives its deleted data directory).
+    """
     import pgserver
 
     pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata,
                     user=server.system_user, timeout=30)
+    server.ensure_postgres_running()
 
 
 def server_url() -> str:
     """The URL of the maintenance database (``postgres``)."""
     return _running_server().get_uri()
+
+
+def server_pid() -> int:
+    """The pid of this process's PostgreSQL server (its postmaster)."""
+    pid = _running_server().get_pid()
+    assert pid is not None
+    return pid
 
 
 def fresh_database_url() -> str:
