@@ -110,6 +110,7 @@ class _Side:
 
     @property
     def conn(self) -> Conn:
+        """This thread's connection to the side (once opened)."""
         assert self.db is not None
         return self.db.conn()
 
@@ -134,6 +135,8 @@ def copy_platform(source: str, destination: str, *, source_keys: KeySource | Non
         rows, replaced = _copy_all(src.conn, dst.conn, reseal)
     except CopyKeyError as exc:
         raise CopyError(f"{exc}; nothing was copied") from None
+    except DBAPIError as exc:
+        raise CopyError(f"nothing was copied: {database_failure(exc)}") from None
     finally:
         for side in (src, dst):
             if side.db is not None:
@@ -147,6 +150,7 @@ def copy_platform(source: str, destination: str, *, source_keys: KeySource | Non
 
 
 def _side(role: str, text: str) -> _Side:
+    """One side of a copy from its URL (a bad URL names the option it came from)."""
     try:
         url = parse_database_url(text)
     except DatabaseUrlError as exc:
