@@ -2,10 +2,10 @@
 
 Each test of those suites runs once per backend (``test_x[sqlite]``, ``test_x[postgres]``,
 through the ``db_backend`` fixture) unless it is marked ``sqlite_only`` (it looks at SQLite's
-files themselves). On PostgreSQL,
-a test that uses the shared ``platform`` reads and writes that platform's database; any
-other test gets a fresh database of its own, through the same environment variables an
-operator would set.
+files themselves) or ``postgres_only`` (it needs a database server: its connections, its
+outages). On PostgreSQL, a test that uses the shared ``platform`` reads and writes that
+platform's database; any other test gets a fresh database of its own, through the same
+environment variables an operator would set.
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ def backend_env(backend: str) -> dict[str, str]:
 
 
 def parametrize_backends(metafunc: pytest.Metafunc) -> None:
-    """Run a test on both backends, or on SQLite alone when it is marked ``sqlite_only``."""
+    """Run a test on both backends, or on one alone when it is marked ``sqlite_only`` or
+    ``postgres_only``."""
     if "db_backend" not in metafunc.fixturenames:
         return
-    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-    metafunc.parametrize("db_backend", [SQLITE] if sqlite_only else list(BACKENDS),
-                         indirect=True, scope="session")
+    marker = metafunc.definition.get_closest_marker
+    backends = [SQLITE] if marker("sqlite_only") else [POSTGRES] if marker(
+        "postgres_only") else list(BACKENDS)
+    metafunc.parametrize("db_backend", backends, indirect=True, scope="session")
 
 
 def database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
