@@ -18,7 +18,6 @@ its own (no last-known list) unless a figure is about that list (``support/sessi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import re
 import shutil
@@ -27,15 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support.pane import HEIGHT, WIDTH, Pane, cpu_seconds, idle_cpu, process_tree, rss_bytes
+from support.pane import HEIGHT, WIDTH, Pane, idle_cpu
+from support.procfs import cpu_seconds, process_tree, rss_bytes
+from support.provider import provider_process
 from support.session_figures import SessionFigures
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support.fake_provider, the provider stand-in
 
 BENCH_KEY = "sk-bench-key"
 
@@ -63,38 +60,6 @@ refresh_interval = 2.0
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
-
-
-#: Runs the provider stand-in in a process of its own and prints its /slow/50 endpoint.
-PROVIDER_PROCESS = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from tests.support.fake_provider import FakeProvider
-with FakeProvider(valid_keys={{{BENCH_KEY!r}}}) as provider:
-    print(provider.endpoint("slow", 50), flush=True)
-    sys.stdin.read()
-"""
-
-
-@contextlib.contextmanager
-def provider_process() -> Iterator[str]:
-    """The loopback provider stand-in in its own process; yields its 50 ms endpoint.
-
-    Its own process, so that its request threads do not compete with this process's screen
-    polling for the GIL (which would inflate the stalls measured).
-    """
-    child = subprocess.Popen([sys.executable, "-c", PROVIDER_PROCESS], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        endpoint = child.stdout.readline().strip()
-        if not endpoint:
-            raise RuntimeError("the provider stand-in did not start")
-        yield endpoint
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        child.wait(10)
 
 
 def seed(data_dir: Path, names: list[str], endpoint: str, secret: str = BENCH_KEY) -> None:
@@ -311,7 +276,8 @@ class Bench:
     def validation(self) -> None:
         """Validate 1,000 configurations (``V``) ``runs`` times; the median run is reported."""
         results: list[ValidationRun] = []
-        with provider_process() as endpoint:
+        with provider_process("slow", 50, valid_key=BENCH_KEY) as provider:
+            endpoint = provider.endpoint
             for run in range(self.runs):
                 result = self._validate_all(self.workdir / f"dval{run}", endpoint)
                 print(f"  run {run + 1}: {result.wall:.2f} s, longest stall "

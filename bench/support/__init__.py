@@ -1,1 +1,2 @@
-"""Helpers of the benchmarks: tmux panes, a loopback delay proxy, the session figures."""
+"""Helpers of the benchmarks: tmux panes, /proc figures, a loopback delay proxy, the session
+figures, and the databases the platform benchmarks run on."""

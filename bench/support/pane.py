@@ -1,7 +1,7 @@
-"""Driving a terminal app from outside for the benchmarks: tmux panes and /proc figures.
+"""Driving a terminal app from outside for the benchmarks: tmux panes.
 
 :class:`Pane` runs one app in its own tmux session on a private tmux server and waits for
-text on its screen; the helpers read CPU time and resident memory of a process tree.
+text on its screen; :func:`idle_cpu` reads the CPU an idle app and its children use.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+from support.procfs import cpu_seconds, process_tree
 
 WIDTH, HEIGHT = 120, 40
 #: Fallback screen poll when the app writes nothing (seconds).
 POLL = 0.05
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,34 +137,6 @@ class Pane:
         done = subprocess.run(["tmux", "-L", self.server, "has-session", "-t", self.name],
                               capture_output=True)
         return done.returncode == 0
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_bytes(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
 
 
 def idle_cpu(pane: Pane, seconds: float) -> tuple[float, float]:

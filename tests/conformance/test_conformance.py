@@ -36,6 +36,7 @@ import pytest
 
 from flashback_tui.server import admin
 from flashback_tui.server.runner import LocalServer
+from tests.support.backends import POSTGRES, SQLITE, backend_env
 from tests.support.fake_provider import DEFAULT_VALID_KEY, OPENAI_MODELS, FakeProvider
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +48,8 @@ NODE = shutil.which("node")
 
 #: run.js must plan at least this many cases; fewer means cases were lost, not that all is well.
 MIN_CASES = 165
-MODES = ("normal", "strict")
+#: normal and strict wire on SQLite, and normal wire on PostgreSQL.
+MODES = ("normal", "strict", "postgres")
 #: The first user of a data dir, the org OWNER (API.md, "What the local platform decides").
 LOCAL_ADMIN_EMAIL = "admin@localhost"
 ROTATED_KEY = "sk-fake-valid-key-0002"
@@ -170,11 +172,16 @@ def conformance(request: pytest.FixtureRequest,
     strict = mode == "strict"
     data_dir = tmp_path_factory.mktemp(f"conformance-{mode}")
     # An empty value leaves strict-wire mode off even if the developer's shell sets it.
-    env = {"FLASHBACK_PROBE_TIMEOUT": "2", "FLASHBACK_STRICT_WIRE": "1" if strict else ""}
+    env = {"FLASHBACK_PROBE_TIMEOUT": "2", "FLASHBACK_STRICT_WIRE": "1" if strict else "",
+           **backend_env(POSTGRES if mode == "postgres" else SQLITE)}
     node_env = {k: v for k, v in os.environ.items()
                 if k not in ("FLASHBACK_BASE_URL", "FLASHBACK_FIXTURES", "FLASHBACK_STRICT")}
     node_env["FLASHBACK_CLIENT_DIR"] = str(CLIENT_DIR)
-    with FakeProvider(valid_keys={DEFAULT_VALID_KEY, ROTATED_KEY}) as provider:
+    with (FakeProvider(valid_keys={DEFAULT_VALID_KEY, ROTATED_KEY}) as provider,
+          pytest.MonkeyPatch.context() as patch):
+        for name in ("FLASHBACK_DATABASE_URL", "FLASHBACK_MASTER_KEY"):
+            if name in env:
+                patch.setenv(name, env[name])  # the seeding writes to the same database
         server = LocalServer(data_dir, env=env)
         server.start()
         try:

@@ -32,7 +32,6 @@ from tests.support.backends import database_env
 from tests.support.statements import statements_sent
 from tests.support.store_state import SECRET, default_ids, new_llm
 
-
 # -- files and modes -------------------------------------------------------------------------
 
 

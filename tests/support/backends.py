@@ -2,10 +2,11 @@
 
 Each test of those suites runs once per backend (``test_x[sqlite]``, ``test_x[postgres]``,
 through the ``db_backend`` fixture) unless it is marked ``sqlite_only`` (it looks at SQLite's
-files themselves) or ``no_database`` (it touches no database at all, so it runs once, on
-neither). On PostgreSQL, a test that uses the shared ``platform`` reads and writes that
-platform's database; any other test gets a fresh database of its own, through the same
-environment variables an operator would set, and gives it back when it ends.
+files themselves), ``postgres_only`` (it needs a database server: its connections, its
+outages) or ``no_database`` (it touches no database at all, so it runs once, on neither). On
+PostgreSQL, a test that uses the shared ``platform`` reads and writes that platform's
+database; any other test gets a fresh database of its own, through the same environment
+variables an operator would set, and gives it back when it ends.
 """
 
 from __future__ import annotations
@@ -43,15 +44,16 @@ def database_env() -> dict[str, str]:
 
 
 def parametrize_backends(metafunc: pytest.Metafunc) -> None:
-    """Run a test on both backends, on SQLite alone when it is marked ``sqlite_only``, or
-    once when it is marked ``no_database``."""
+    """Run a test on both backends, on one alone when it is marked ``sqlite_only`` or
+    ``postgres_only``, or once when it is marked ``no_database``."""
     if "db_backend" not in metafunc.fixturenames:
         return
-    if metafunc.definition.get_closest_marker("no_database") is not None:
+    marker = metafunc.definition.get_closest_marker
+    if marker("no_database"):
         return
-    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-    metafunc.parametrize("db_backend", [SQLITE] if sqlite_only else list(BACKENDS),
-                         indirect=True, scope="session")
+    backends = [SQLITE] if marker("sqlite_only") else [POSTGRES] if marker(
+        "postgres_only") else list(BACKENDS)
+    metafunc.parametrize("db_backend", backends, indirect=True, scope="session")
 
 
 def database_for_the_test(request: pytest.FixtureRequest, db_backend: str,

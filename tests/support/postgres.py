@@ -63,11 +63,17 @@ def _running_server():
 
 
 def _restart(server) -> None:
-    """Apply settings that need a restart (``pg_ctl restart`` keeps the socket options)."""
+    """Apply settings that need a restart (``pg_ctl restart`` keeps the socket options).
+
+    The restarted postmaster has a new pid: ``ensure_postgres_running()`` reads it from
+    ``postmaster.pid``, so that pgserver stops this server, not the one that exited, when
+    the process ends (else the server outlives its deleted data directory).
+    """
     import pgserver
 
     pgserver.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata,
                     user=server.system_user, timeout=30)
+    server.ensure_postgres_running()
 
 
 def server_url() -> str:
@@ -75,18 +81,32 @@ def server_url() -> str:
     return _running_server().get_uri()
 
 
+def server_pid() -> int:
+    """The pid of this process's PostgreSQL server (its postmaster)."""
+    pid = _running_server().get_pid()
+    assert pid is not None
+    return pid
+
+
 def _url(name: str) -> str:
     return make_url(server_url()).set(database=name).render_as_string(hide_password=False)
 
 
 def _execute(statement: str) -> None:
-    """Run one statement on the maintenance database (a connection kept for the process)."""
+    """Run one statement on the maintenance database, through a connection kept for the
+    process (a new one if the server ended the last)."""
     global _admin
-    with _lock:
-        if _admin is None or _admin.closed:
-            import psycopg
+    import psycopg
 
-            _admin = psycopg.connect(server_url(), autocommit=True)
+    with _lock:
+        if _admin is not None and not _admin.closed:
+            try:
+                _admin.execute(statement)
+                return
+            except psycopg.OperationalError:
+                if not _admin.closed:
+                    raise
+        _admin = psycopg.connect(server_url(), autocommit=True)
         _admin.execute(statement)
 
 

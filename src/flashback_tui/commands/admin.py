@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flashback_tui.commands import admin_data
+from flashback_tui.commands import admin_data, admin_database
 from flashback_tui.commands.admin_common import data_dir_option, friendly_errors, resolve_data_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +34,7 @@ class OrgRoleType(click.ParamType):
 
 @click.group()
 def admin() -> None:
-    """Administer the local platform's data dir: users, workspaces, tokens, keys."""
+    """Administer the local platform: users, workspaces, tokens, keys, its database."""
 
 
 @admin.group()
@@ -158,5 +158,5 @@ def repo_add(name: str, workspace: str, llm_id: str, data_dir: str | None) -> No
     click.echo(ops.add_repo(resolve_data_dir(data_dir), name, workspace, llm_id))
 
 
-for _command in admin_data.COMMANDS:
+for _command in (*admin_data.COMMANDS, admin_database.migrate, admin_database.copy):
     admin.add_command(_command)

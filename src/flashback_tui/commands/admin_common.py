@@ -1,5 +1,6 @@
 """What every ``flashback-tui admin`` command shares: ``--data-dir``, and the one place that
-turns store, key and maintenance errors into a message and a documented exit code."""
+turns store, key, maintenance and database errors into a message and a documented exit
+code."""
 
 from __future__ import annotations
 
@@ -41,17 +42,19 @@ def _exit_code(exc: Exception) -> int:
 
 
 def friendly_errors(func: F) -> F:
-    """Turn store, key and maintenance errors into a message on stderr and an exit code."""
+    """Turn store, key, maintenance and database errors into a message and an exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from flashback_tui.commands.common import CliError
+        from flashback_tui.commands.database import chosen_url, database_errors
         from flashback_tui.server.crypto import CryptoError
         from flashback_tui.server.maintenance import MaintenanceError
         from flashback_tui.server.store.base import StoreError
 
         try:
-            return func(*args, **kwargs)
+            with database_errors(chosen_url(kwargs.get("database_url"))):
+                return func(*args, **kwargs)
         except (StoreError, CryptoError, MaintenanceError) as exc:
             raise CliError(str(exc), exit_code=_exit_code(exc)) from None
 

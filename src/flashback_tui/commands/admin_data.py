@@ -33,7 +33,19 @@ def rotate_key(keep_old: int, data_dir: str | None) -> None:
 
 @click.group("key")
 def key_group() -> None:
-    """Inspect the master keys."""
+    """Make and inspect master keys."""
+
+
+@key_group.command("new")
+def key_new() -> None:
+    """Print a fresh random master key (base64 of 32 bytes) for FLASHBACK_MASTER_KEY.
+
+    Give every replica of a platform the same one, and keep it apart from the database and
+    its backups: whoever holds both can open every secret.
+    """
+    from flashback_tui.server.crypto import new_master_key
+
+    click.echo(new_master_key())
 
 
 @key_group.command("status")

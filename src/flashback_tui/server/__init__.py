@@ -1,1 +1,1 @@
-"""The local Flashback-compatible platform: FastAPI + SQLite."""
+"""The local Flashback-compatible platform: FastAPI + SQLite or PostgreSQL."""

@@ -168,6 +168,13 @@ def _warm_up_in_background() -> None:
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
+def _limit_worker_threads(count: int) -> None:
+    """Answer requests on at most ``count`` threads (each holds one database connection)."""
+    from anyio.to_thread import current_default_thread_limiter
+
+    current_default_thread_limiter().total_tokens = count
+
+
 def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
                clock: Clock | None = None) -> FastAPI:
     """Build the application. ``state`` may be opened beforehand (the runner does);
@@ -180,7 +187,9 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        platform = state or PlatformState.open(settings.data_dir)
+        platform = state or PlatformState.open(settings.data_dir,
+                                               database_url=settings.database_url_text)
+        _limit_worker_threads(settings.worker_threads)
         app.state.platform = platform
         app.state.settings = settings
         app.state.answer_cache = AnswerCache()

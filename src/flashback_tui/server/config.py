@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,15 @@ class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLASHBACK_", frozen=True, extra="ignore")
 
     data_dir: Path = Field(description="Directory holding the database and the key file.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The PostgreSQL database to use instead of the data dir's SQLite file "
+                    "(postgresql://user:password@host:5432/dbname); secret, as it may hold a "
+                    "password.")
+    worker_threads: int = Field(
+        default=40, ge=1, le=1000,
+        description="Threads that answer requests; each holds one database connection while "
+                    "it lives.")
     probe_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a validation probe may take.")
     access_token_ttl: float = Field(
@@ -55,6 +64,17 @@ class ServerSettings(BaseSettings):
         default=False,
         description="Answer with only the fields the hosted platform's client declares "
                     "(drops the local platform's own additions, such as validationStatus).")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """An empty ``FLASHBACK_DATABASE_URL`` means the data dir's SQLite file."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def database_url_text(self) -> str | None:
+        """The database URL to connect with (None: the data dir's SQLite file)."""
+        return self.database_url.get_secret_value().strip() if self.database_url else None
 
     @field_validator("strict_wire", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def key_id(key: bytes) -> str:
 def associated_data(row_id: str, field: str) -> bytes:
     """Associated data binding a ciphertext to one configuration and one field."""
     return f"ai_llm:{row_id}:{field}".encode()
+
+
+def new_master_key() -> str:
+    """A fresh random master key, as ``FLASHBACK_MASTER_KEY`` holds it (base64)."""
+    return _b64(secrets.token_bytes(KEY_BYTES))
 
 
 def parse_master_keys(text: str) -> list[bytes]:
@@ -86,11 +92,18 @@ class Keyring:
     """The master keys of one data dir: the current one seals, any known one opens.
 
     The key file is re-read when it changes on disk, so a server keeps working while
-    ``admin rotate-key`` runs in another process.
+    ``admin rotate-key`` runs in another process. ``key_file`` names another file than the
+    data dir's ``master.key``; ``create=False`` never writes one (a keyring that only opens
+    what another platform sealed). Without a data dir and a key file, the keys come from
+    ``FLASHBACK_MASTER_KEY`` alone.
     """
 
-    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None) -> None:
-        self.path = Path(data_dir) / KEY_FILENAME
+    def __init__(self, data_dir: Path | None, *, env: Mapping[str, str] | None = None,
+                 key_file: Path | None = None, create: bool = True) -> None:
+        if key_file is not None:
+            self.path: Path | None = Path(key_file)
+        else:
+            self.path = Path(data_dir) / KEY_FILENAME if data_dir is not None else None
         environ = os.environ if env is None else env
         self._env_keys = parse_master_keys(environ[MASTER_KEY_ENV]) if environ.get(
             MASTER_KEY_ENV
@@ -99,7 +112,12 @@ class Keyring:
         self._keys: dict[str, bytes] = {}
         self._current: str | None = None
         self._stamp: tuple[int, int] | None = None
-        self._load(create=True)
+        self._load(create=create)
+
+    @property
+    def key_source(self) -> str:
+        """Where the current key comes from: the variable's name or the key file's path."""
+        return MASTER_KEY_ENV if self._env_keys else str(self.path)
 
     # -- key file --------------------------------------------------------------------------
 
@@ -116,6 +134,8 @@ class Keyring:
         return self._current
 
     def _file_stamp(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -125,7 +145,7 @@ class Keyring:
     def _load(self, *, create: bool) -> None:
         with self._lock:
             stamp = self._file_stamp()
-            if stamp is None and create and not self._env_keys:
+            if stamp is None and create and not self._env_keys and self.path is not None:
                 _write_key_file(self.path, {"current": None, "keys": {}}, new_key=True)
                 stamp = self._file_stamp()
             keys: dict[str, bytes] = {}
@@ -135,6 +155,9 @@ class Keyring:
             for env_key in reversed(self._env_keys):  # the first one ends up current
                 current = key_id(env_key)
                 keys[current] = env_key
+            if stamp is None and not keys:
+                raise CryptoError(f"no master key: there is no key file and {MASTER_KEY_ENV}"
+                                  " is not set")
             if current is None or current not in keys:
                 raise CryptoError(f"the key file {self.path} has no usable current key; "
                                   f"give the key in {MASTER_KEY_ENV}")

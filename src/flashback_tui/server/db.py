@@ -14,9 +14,9 @@ write-ahead log into the database and truncating it (see :func:`sql.transaction`
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +24,15 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from flashback_tui.server.data_dir import DB_FILENAME, db_path, ensure_data_dir
 from flashback_tui.server.sql import BUSY_TIMEOUT_MS, POSTGRESQL, SQLITE, Conn
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Engine
 
-DB_FILENAME = "flashback.db"
+__all__ = ["DATABASE_URL_ENV", "DB_FILENAME", "Database", "DatabaseUrlError", "connect_sqlite",
+           "db_path", "ensure_data_dir", "parse_database_url", "redacted"]
+
 #: Names the PostgreSQL database to use instead of the data dir's SQLite file.
 DATABASE_URL_ENV = "FLASHBACK_DATABASE_URL"
 
@@ -38,22 +41,51 @@ class DatabaseUrlError(ValueError):
     """A database URL this program cannot use; the message never shows a password."""
 
 
-def db_path(data_dir: Path) -> Path:
-    """The SQLite database file inside a data dir."""
-    return Path(data_dir) / DB_FILENAME
+#: Plain words for what a server may say to a connection it had accepted (SQLSTATEs; at
+#: connection time libpq gives only its own words, see :func:`_reason`).
+_ENDINGS = {
+    "57P01": "the database server ended the connection (it is shutting down, or was told to)",
+    "57P02": "the database server ended the connection (it crashed)",
+    "57P03": "the database server is starting up or shutting down",
+    "53300": "the database server has no free connection slot (see its max_connections)",
+}
 
 
-def ensure_data_dir(data_dir: Path) -> Path:
-    """Create the data dir with mode 0700 if it does not exist, and return it.
+def database_failure(exc: BaseException, url: URL | None = None, *,
+                     detail: bool = True) -> str:
+    """Why the database did not answer, in plain words: never a password, a value or SQL.
 
-    An existing directory keeps its mode (it may be one the user chose and shares); the
-    files with secrets in it are 0600 either way.
+    ``exc`` is what a connection or a statement raised (SQLAlchemy's error). With ``url``
+    the sentence names the database (password hidden); ``detail=False`` leaves out the
+    driver's own words, which may name a host (``/healthz`` answers anyone).
     """
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
-    return data_dir
+    orig = getattr(exc, "orig", None) or exc
+    reason = _ENDINGS.get(getattr(orig, "sqlstate", None) or "")
+    if reason is None:
+        reason = _reason(exc, orig, detail=detail)
+    if url is not None and url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason if url is None else f"cannot use the database {redacted(url)}: {reason}"
+
+
+def _reason(exc: BaseException, orig: BaseException, *, detail: bool) -> str:
+    """A database that cannot be used (with the useful end of the driver's message), or a
+    statement it refused (by kind only: PostgreSQL's message may quote values)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    unusable = isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(orig, sqlite3.DatabaseError) and not isinstance(orig, sqlite3.IntegrityError))
+    if not unusable:
+        return f"the database refused a statement ({type(orig).__name__})"
+    if isinstance(orig, sqlite3.Error):  # "file is not a database", "unable to open ..."
+        text, what = str(orig), "SQLite cannot use the database file"
+    else:
+        first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+        text = first.rsplit("failed: ", 1)[-1].strip()
+        what = "the database server cannot be reached"
+        if text.startswith("FATAL:"):  # it answered, and said no
+            text, what = text.removeprefix("FATAL:").strip(), "the database server refused"
+    return f"{what} ({text[:200]})" if detail and text else what
 
 
 def parse_database_url(text: str) -> URL:
@@ -75,8 +107,8 @@ def parse_database_url(text: str) -> URL:
 
 
 def redacted(url: URL) -> str:
-    """The URL as it may be shown or logged (no password)."""
-    return url.render_as_string(hide_password=True)
+    """The URL as it may be shown or logged: no password, no driver name."""
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
 class Connection(sqlite3.Connection):
@@ -130,6 +162,12 @@ def _plain_numbers(dbapi_connection: object, _record: object) -> None:
     register_numbers(dbapi_connection)
 
 
+class _ThreadEnd:
+    """Lives in one thread's locals: collected when the thread ends, closing its connection."""
+
+    __slots__ = ("__weakref__",)
+
+
 class Database:
     """The database of one platform: one connection per thread, closed together.
 
@@ -160,14 +198,33 @@ class Database:
         return redacted(self.url)
 
     def conn(self) -> Conn:
-        """This thread's connection, opened on first use."""
+        """This thread's connection, opened on first use and closed when the thread ends.
+
+        (Request threads come and go: a pool retires idle ones, so connections must not
+        outlive the thread that opened them.)
+        """
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = Conn(self.engine.connect())
             self._local.conn = conn
+            self._local.end = _ThreadEnd()
+            weakref.finalize(self._local.end, self._forget, conn)
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def _forget(self, conn: Conn) -> None:
+        """Close the connection of a thread that ended."""
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open through this object (one per live thread)."""
+        with self._lock:
+            return len(self._all)
 
     def migrate(self) -> str:
         """Bring the schema up to date; the revision it is at."""

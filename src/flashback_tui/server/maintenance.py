@@ -1,4 +1,5 @@
-"""Operations on a whole platform: key rotation with retirement, key status, backup, restore.
+"""Operations on a whole platform: schema migration, key rotation with retirement, key status,
+backup, restore.
 
 They work while the platform serves: rotation re-seals in one write transaction and retires
 the old keys only once nothing is sealed under them; a backup is a consistent online copy
@@ -20,7 +21,7 @@ from pathlib import Path
 from flashback_tui.server.crypto import CryptoError, KeyInfo, Keyring, Sealed, associated_data
 from flashback_tui.server.db import connect_sqlite
 from flashback_tui.server.sql import SQLITE, Conn, fold_wal, transaction
-from flashback_tui.server.state import PlatformState
+from flashback_tui.server.state import PlatformState, open_database
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import sealed as sealed_store
 
@@ -45,6 +46,28 @@ class KeyStatus:
 
     info: KeyInfo
     seals: int
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What ``admin migrate`` did: the schema revision before (None: empty) and after."""
+
+    before: str | None
+    after: str
+
+
+def migrate(data_dir: Path, *, database_url: str | None = None,
+            env: dict[str, str] | None = None) -> Migration:
+    """Bring the schema to the newest revision (safe while replicas serve: one transaction
+    under the write lock). Needs no master key and creates no rows."""
+    from flashback_tui.server.migrations import upgrade_from
+
+    db = open_database(data_dir, env=env, database_url=database_url)
+    try:
+        before, after = upgrade_from(db.conn())
+    finally:
+        db.close()
+    return Migration(before=before, after=after)
 
 
 def rotate_key(data_dir: Path, *, keep_old: int = 0, env: dict[str, str] | None = None

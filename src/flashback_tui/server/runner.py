@@ -86,25 +86,40 @@ async def _serve_until_done(server: Any, sock: socket.socket, on_ready: Any) -> 
     await task
 
 
-def run_foreground(data_dir: Path, host: str, port: int) -> None:
-    """Serve until interrupted; prints where it listens."""
+def _settings(data_dir: Path, database_url: str | None) -> Any:
+    """The server's settings; ``database_url`` (``serve --database-url``) beats the variable."""
+    from flashback_tui.server.config import ServerSettings
+
+    if database_url:
+        return ServerSettings(data_dir=data_dir, database_url=database_url)
+    return ServerSettings(data_dir=data_dir)
+
+
+def run_foreground(data_dir: Path, host: str, port: int, *,
+                   database_url: str | None = None) -> None:
+    """Serve until interrupted; prints where it listens and where the data lives."""
     import click
 
     from flashback_tui.server.app import create_app
-    from flashback_tui.server.config import ServerSettings
     from flashback_tui.server.state import PlatformState
 
     _configure_logging()
-    state = PlatformState.open(data_dir)
-    sock = bind_socket(host, port)
+    state = PlatformState.open(data_dir, database_url=database_url)
+    try:
+        sock = bind_socket(host, port)
+    except OSError:
+        state.close()
+        raise
     actual_port = sock.getsockname()[1]
-    server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
+    server = _uvicorn_server(create_app(_settings(data_dir, database_url), state=state))
 
     def ready() -> None:
         click.echo(f"Flashback local platform listening on {base_url(host, actual_port)}")
         click.echo(f"Data dir: {state.data_dir}")
-        click.echo("Get a token with: flashback-tui admin token create admin@localhost"
-                   f" --data-dir {state.data_dir}")
+        click.echo(f"Database: {state.db.display_url}")
+        where = (f"--data-dir {state.data_dir}" if state.db.path is not None else
+                 "(with FLASHBACK_DATABASE_URL and FLASHBACK_MASTER_KEY as this server has them)")
+        click.echo(f"Get a token with: flashback-tui admin token create admin@localhost {where}")
 
     try:
         asyncio.run(_serve_until_done(server, sock, ready))
@@ -114,7 +129,8 @@ def run_foreground(data_dir: Path, host: str, port: int) -> None:
         sock.close()
 
 
-def run_embedded(data_dir: Path, host: str, port: int) -> None:
+def run_embedded(data_dir: Path, host: str, port: int, *,
+                 database_url: str | None = None) -> None:
     """Serve for a parent process: ready lines on stdout, exit when stdin closes.
 
     The first line (url and a fresh admin token) is written as soon as the socket listens,
@@ -127,7 +143,7 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
     from flashback_tui.server.store import users as user_store
 
     _configure_logging()
-    state = PlatformState.open(data_dir)
+    state = PlatformState.open(data_dir, database_url=database_url)
     conn = state.db.conn()
     admin_id = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)["id"]
     access = user_store.issue_token(conn, admin_id, "access", EMBEDDED_TOKEN_TTL)
@@ -142,9 +158,8 @@ def run_embedded(data_dir: Path, host: str, port: int) -> None:
     })
 
     from flashback_tui.server.app import create_app
-    from flashback_tui.server.config import ServerSettings
 
-    server = _uvicorn_server(create_app(ServerSettings(data_dir=state.data_dir), state=state))
+    server = _uvicorn_server(create_app(_settings(data_dir, database_url), state=state))
 
     def ready() -> None:
         _announce({"serving": True})
@@ -253,7 +268,7 @@ class LocalServer:
         """
         if self._proc is not None and self._proc.poll() is None:
             return
-        from flashback_tui.server.db import ensure_data_dir
+        from flashback_tui.server.data_dir import ensure_data_dir
 
         ensure_data_dir(self.data_dir)
         command = [sys.executable, "-m", "flashback_tui", "serve", "--embedded",

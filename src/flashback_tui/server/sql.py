@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "POSTGRESQL", "SQLITE", "Conn", "Cursor", "DBAPIError", "IntegrityError", "OperationalError",
-    "Record", "fold_wal", "marks", "table_exists", "transaction", "unique_violation",
+    "Record", "columns", "fold_wal", "marks", "table_exists", "table_names", "transaction",
+    "unique_violation",
 ]
 
 SQLITE = "sqlite"
@@ -88,6 +89,11 @@ class Cursor:
         return iter(self.fetchall())
 
 
+def _is_retryable(sql: str) -> bool:
+    """A plain read or the start of a transaction: safe to send again."""
+    return sql.lstrip()[:6].upper() in {"SELECT", "BEGIN", "BEGIN "}
+
+
 @lru_cache(maxsize=2048)
 def _pyformat(sql: str) -> str:
     """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
@@ -125,8 +131,18 @@ class Conn:
 
     def tuples(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of a query as a plain tuple (cheaper than :class:`Record` for big reads)."""
-        result = self.sa.exec_driver_sql(self._native(sql), tuple(params) if params else ())
-        return [tuple(row) for row in result]
+        return [tuple(row) for row in self._send(sql, tuple(params) if params else None)]
+
+    def batches(self, sql: str, size: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a query ``size`` at a time, never all in memory (a server-side cursor
+        on PostgreSQL, which needs an open transaction)."""
+        result = self.sa.exec_driver_sql(self._native(sql),
+                                         execution_options={"stream_results": True})
+        try:
+            while rows := result.fetchmany(size):
+                yield [tuple(row) for row in rows]
+        finally:
+            result.close()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         """Run one statement for each row of parameters (nothing at all for no rows)."""
@@ -136,16 +152,26 @@ class Conn:
         return self._run(sql, batch)
 
     def _run(self, sql: str, params: Any) -> Cursor:
+        return Cursor(self._send(sql, params))
+
+    def _send(self, sql: str, params: Any) -> CursorResult[Any]:
+        """Run a statement; on a connection the database dropped (a restart, a fail-over),
+        discard it, and send a read or a BEGIN outside a transaction once more on a new one
+        (they change nothing, so a second try is safe; anything else fails as it did)."""
         try:
-            if params is None:
-                result = self.sa.exec_driver_sql(self._native(sql))
-            else:
-                result = self.sa.exec_driver_sql(self._native(sql), params)
+            return self._exec(sql, params)
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                self.sa.rollback()  # the next statement opens a new connection
-            raise
-        return Cursor(result)
+            if not exc.connection_invalidated:
+                raise
+            self.sa.rollback()  # the next statement opens a new connection
+            if self.in_transaction or not _is_retryable(sql):
+                raise
+        return self._exec(sql, params)
+
+    def _exec(self, sql: str, params: Any) -> CursorResult[Any]:
+        if params is None:
+            return self.sa.exec_driver_sql(self._native(sql))
+        return self.sa.exec_driver_sql(self._native(sql), params)
 
     def close(self) -> None:
         """Close the connection."""
@@ -223,6 +249,25 @@ def fold_wal(conn: Conn, *, timeout_ms: int = SHRED_CHECKPOINT_TIMEOUT_MS) -> bo
     finally:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return not busy
+
+
+def columns(conn: Conn, table: str) -> list[str]:
+    """The column names of one of this package's tables, in order."""
+    result = conn.sa.exec_driver_sql(f"SELECT * FROM {table} WHERE 1 = 0")  # noqa: S608
+    try:
+        return list(result.keys())
+    finally:
+        result.close()
+
+
+def table_names(conn: Conn) -> set[str]:
+    """The names of the database's tables (PostgreSQL: those of the current schema)."""
+    if conn.dialect == POSTGRESQL:
+        sql = ("SELECT table_name FROM information_schema.tables"
+               " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    return {str(row[0]) for row in conn.tuples(sql)}
 
 
 def table_exists(conn: Conn, name: str) -> bool:

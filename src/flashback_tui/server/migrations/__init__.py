@@ -47,8 +47,16 @@ def current_revision(conn: Conn) -> str | None:
 
 def upgrade(conn: Conn, target: str = "head") -> str:
     """Apply every pending revision (up to ``target``); the revision the database is at."""
+    return upgrade_from(conn, target)[1]
+
+
+def upgrade_from(conn: Conn, target: str = "head") -> tuple[str | None, str]:
+    """Apply every pending revision; the revisions before and after (read under the lock).
+
+    Before is None for an empty database.
+    """
     if target == "head" and alembic_revision(conn) == HEAD:
-        return HEAD  # the usual case: no write lock, no Alembic
+        return HEAD, HEAD  # the usual case: no write lock, no Alembic
     from alembic import command
     from alembic.config import Config
     from alembic.util.exc import CommandError
@@ -66,4 +74,4 @@ def upgrade(conn: Conn, target: str = "head") -> str:
             raise SchemaTooNew(
                 f"the database is at schema revision {found}, which this program does not "
                 "know (a newer flashback-tui migrated it); upgrade flashback-tui") from exc
-    return current_revision(conn) or ""
+    return found, current_revision(conn) or ""
