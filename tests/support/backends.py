@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from flashback_tui.server.db import DATABASE_URL_ENV
-from tests.support.postgres import empty_database_url, postgres_env, release_database
+from tests.support.postgres import fresh_database_url, postgres_env, release_database
 
 SQLITE = "sqlite"
 POSTGRES = "postgres"
@@ -32,7 +32,7 @@ def backend_env(backend: str) -> dict[str, str]:
 def empty_database_env(backend: str) -> dict[str, str]:
     """A database without any schema: a new PostgreSQL database, or on SQLite nothing (a new
     data dir's file is empty)."""
-    return postgres_env(empty_database_url()) if backend == POSTGRES else {}
+    return postgres_env(fresh_database_url()) if backend == POSTGRES else {}
 
 
 def database_env() -> dict[str, str]:

@@ -4,11 +4,12 @@ The server comes from the ``pgserver`` package (PostgreSQL's own binaries, start
 temporary directory) and listens only on a Unix socket in that directory. Each platform
 the tests start gets a database of its own, so tests never see each other's rows.
 
-A fresh database is a copy of a template this process migrates once: ``CREATE DATABASE ...
-TEMPLATE`` copies a few files, where running the migrations again would cost far more for
-every test. A test that ends without having opened its database gives it back for the next
-one (:func:`release_database`); any other is dropped. :func:`empty_database_url` gives a
-database without any schema, for the tests of the migrations themselves.
+:func:`fresh_database_url` gives a new database without any schema. The platforms of the
+tests get theirs from :func:`migrated_database_url`: a copy of a template this process
+migrates once (``CREATE DATABASE ... TEMPLATE`` copies a few files, where running the
+migrations again would cost far more for every test). A test that ends without having opened
+such a database gives it back for the next one (:func:`release_database`); any other is
+dropped.
 """
 
 from __future__ import annotations
@@ -140,6 +141,11 @@ def _migrated_template() -> str:
 
 
 def fresh_database_url() -> str:
+    """A new, empty database on this process's server."""
+    return _create("template0")
+
+
+def migrated_database_url() -> str:
     """A new database on this process's server, at the newest schema revision, with no rows
     of a platform yet (the first platform to open it bootstraps it)."""
     with _lock:
@@ -149,8 +155,8 @@ def fresh_database_url() -> str:
 
 
 def release_database(url: str) -> None:
-    """A test is done with a database from :func:`fresh_database_url`: keep it for the next
-    test if nothing opened it, else drop it."""
+    """A test is done with a database from :func:`migrated_database_url`: keep it for the
+    next test if nothing opened it, else drop it."""
     import psycopg
 
     libpq_url = make_url(url).set(drivername="postgresql")
@@ -166,17 +172,13 @@ def release_database(url: str) -> None:
         drop_database(url)
 
 
-def empty_database_url() -> str:
-    """A new database without any schema."""
-    return _create("template0")
-
-
 def drop_database(url: str) -> None:
     """Remove a database made here, ending any connection still open to it."""
     _execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def postgres_env(url: str | None = None) -> dict[str, str]:
-    """The environment that points a platform at PostgreSQL (a fresh database by default)."""
-    return {"FLASHBACK_DATABASE_URL": url or fresh_database_url(),
+    """The environment that points a platform at PostgreSQL (by default a new database at the
+    newest schema revision)."""
+    return {"FLASHBACK_DATABASE_URL": url or migrated_database_url(),
             "FLASHBACK_MASTER_KEY": TEST_MASTER_KEY}
