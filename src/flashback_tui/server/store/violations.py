@@ -100,15 +100,15 @@ def write_violations(conn: Conn, records: Sequence[ViolationRecord]) -> None:
     """Insert violations (and their alerts) in one transaction."""
     if not records:
         return
-    marks = ", ".join("?" * 17)
+    common = marks(_COMMON.split(","))
     with transaction(conn):
         conn.executemany(
             f"INSERT INTO policy_violations ({_COMMON}, severity, block, explanation)"  # noqa: S608
-            f" VALUES ({marks}, ?, ?, ?)",
+            f" VALUES ({common}, ?, ?, ?)",
             [(*_common(v, v.id), v.severity, int(v.block), v.explanation) for v in records])
         conn.executemany(
             f"INSERT INTO policy_alerts ({_COMMON}, violation_id, message)"  # noqa: S608
-            f" VALUES ({marks}, ?, ?)",
+            f" VALUES ({common}, ?, ?)",
             [(*_common(v, store_base.new_id()), v.id, v.explanation)
              for v in records if v.alert])
 
