@@ -90,3 +90,27 @@ def test_pruning_removes_exactly_what_is_older_than_the_retention(tmp_path: Path
         assert prune_once(state.db.conn, POLICY, at_ms=NOW) == type(pruned)(0, 0, 0)
     finally:
         state.close()
+
+
+def test_conversations_counted_are_remembered_while_a_count_may_still_come(
+        tmp_path: Path) -> None:
+    """Minute conversations are kept an hour, day ones two days (batch by batch)."""
+    state, llm_id = seed(tmp_path)
+    try:
+        conn = state.db.conn()
+        minute, day = usage_store.MINUTE_MS, usage_store.DAY_MS
+        ages_ms = {minute: [0, 59 * minute, 61 * minute, 62 * minute, 63 * minute, 64 * minute],
+                   day: [day // 2, 1 * day, 2 * day + minute]}
+        with transaction(conn):
+            for span, spans_ages in ages_ms.items():
+                for n, age in enumerate(spans_ages):
+                    conn.execute(usage_store.CONVERSATION_SEEN, (
+                        span, NOW - age, llm_id, "r", "k", f"chat-{n}"))
+        pruned = prune_once(state.db.conn, POLICY, at_ms=NOW)
+        assert pruned.conversations == 5
+        kept = conn.execute("SELECT span_ms, period FROM usage_conversations"
+                            " ORDER BY span_ms, period").fetchall()
+        assert [(row[0], NOW - row[1]) for row in kept] == [
+            (minute, 59 * minute), (minute, 0), (day, day), (day, day // 2)]
+    finally:
+        state.close()

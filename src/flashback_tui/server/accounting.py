@@ -18,10 +18,11 @@ Conversations
     system message and of the first user message): every later turn of the same chat repeats
     them. A call's ``conversationUuid`` is that digest written as a UUID. Buckets are per
     conversation, so ``activeConversations`` is 1 on the bucket where a conversation was first
-    seen in a minute (for its configuration, repository and key) and 0 on its others: a
-    minute's buckets add up to its distinct conversations. Two chats that open with the same
-    words through the same key count as one; a server restart within a minute may count a
-    conversation twice in it.
+    written in a minute (for its configuration, repository and key) and 0 on its others: a
+    minute's buckets add up to its distinct conversations, and a day's likewise. The database
+    decides which write is the first (:func:`~flashback_tui.server.store.usage.write_buckets`),
+    so a conversation whose calls reach several replicas, or a restarted one, counts once.
+    Two chats that open with the same words through the same key count as one.
 
 Recording
     Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
@@ -56,9 +57,6 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 #: Seconds between background writes of pending usage.
 FLUSH_INTERVAL = 1.0
-#: How far back (ms) the conversations seen per bucket are remembered; calls are counted in
-#: the minute they finish, so only the last minute or two can still receive calls.
-CONVERSATION_MEMORY_MS = 3 * 60_000
 
 
 def count_tokens(text: str) -> int:
@@ -214,9 +212,6 @@ class UsageAccumulator:
         self._pending: dict[BucketKey, BucketCounts] = {}
         self._lock = threading.Lock()
         self._flush_lock: asyncio.Lock | None = None
-        #: Conversations already counted per (minute, configuration, repository, key), for
-        #: the last few minutes only.
-        self._conversations: dict[tuple[int, str, str, str], set[bytes]] = {}
 
     @classmethod
     def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
@@ -233,30 +228,13 @@ class UsageAccumulator:
                         user_uuid=usage.user_uuid or "",
                         conversation_uuid=conversation_uuid(usage.conversation))
         counts = usage.bucket()
-        scope = (minute, usage.ai_llm_id, usage.repo_id, usage.repo_ai_api_key_id)
+        counts.conversation = usage.conversation is not None
         with self._lock:
-            if usage.conversation is not None and self._first_in_minute(scope,
-                                                                        usage.conversation):
-                counts.counters["active_conversations"] = 1
             existing = self._pending.get(key)
             if existing is None:
                 self._pending[key] = counts
             else:
                 existing.merge(counts)
-
-    def _first_in_minute(self, scope: tuple[int, str, str, str], conversation: bytes) -> bool:
-        """Whether ``conversation`` is new in its minute for its configuration, repository
-        and key (remembering it if so)."""
-        seen = self._conversations.get(scope)
-        if seen is None:
-            horizon = scope[0] - CONVERSATION_MEMORY_MS
-            for old in [k for k in self._conversations if k[0] < horizon]:
-                del self._conversations[old]
-            seen = self._conversations[scope] = set()
-        if conversation in seen:
-            return False
-        seen.add(conversation)
-        return True
 
     @property
     def pending(self) -> int:

@@ -2,14 +2,21 @@
 
 A ``usage_minute`` row is one minute of one configuration's calls through one repository
 key, for one model, host, end user (the chat request's ``user``) and conversation. Its
-``active_conversations`` is 1 on the row where the conversation was first seen in that
+``active_conversations`` is 1 on the row where the conversation was first written in that
 minute for that configuration, repository and key, and 0 on its other rows, so the rows of
 a minute add up to the distinct conversations in it.
 
 The daily series groups the same key per day: a daily row is one conversation's use of one
-model through one host by one end user, and its ``activeConversations`` is 1 when that
-conversation was active that day (the day's rows add up to the conversations of the day,
-counting a conversation once per model and host it used).
+model through one host by one end user, and its ``activeConversations`` is 1 on the row
+where the conversation was first written that day (for its configuration, repository and
+key), so the day's rows add up to the distinct conversations of the day.
+
+Which write is the first is decided by the database, in the transaction that adds the
+counts: ``usage_conversations`` holds one row per (minute or day, configuration, repository,
+key, conversation), and the insert that creates it (``ON CONFLICT DO NOTHING`` says whether it
+did) is the one that counts the conversation. Replicas writing the same conversation's calls
+therefore count it once, and a restart forgets nothing. Counters are added by upserts onto
+the stored row, so concurrent writers never lose or double a count.
 """
 
 from __future__ import annotations
@@ -82,6 +89,12 @@ USAGE_TOTALS_UPSERT = (
                                   for c in TOTALS_FROM_MINUTE)
 )
 
+#: Remembers a conversation in a minute or a day (span_ms); a row count of 1 means it is new.
+CONVERSATION_SEEN = (
+    "INSERT INTO usage_conversations (span_ms, period, ai_llm_id, repo_id, repo_ai_api_key_id,"
+    " conversation_uuid) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 
@@ -107,12 +120,18 @@ class BucketKey:
 
 @dataclass
 class BucketCounts:
-    """The counters of one bucket (names of ``MINUTE_COUNTERS``), latency and provider type."""
+    """The counters of one bucket (names of ``MINUTE_COUNTERS``), latency and provider type.
+
+    ``conversation`` True: the bucket's calls belong to its ``conversation_uuid``, and
+    :func:`write_buckets` sets ``active_conversations`` by asking the database whether that
+    conversation is new in the minute and in the day. False: the counter is written as given.
+    """
 
     counters: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(MINUTE_COUNTERS, 0))
     latency_ms_total: float = 0.0
     llm_type: str = ""
+    conversation: bool = False
 
     def merge(self, other: BucketCounts) -> None:
         """Add ``other`` into this bucket (the newest non-empty provider type wins)."""
@@ -120,6 +139,7 @@ class BucketCounts:
             self.counters[name] += value
         self.latency_ms_total += other.latency_ms_total
         self.llm_type = other.llm_type or self.llm_type
+        self.conversation = self.conversation or other.conversation
 
 
 def record_usage(
@@ -162,13 +182,30 @@ def write_buckets(conn: Conn, buckets: Mapping[BucketKey, BucketCounts]) -> None
         for key, counts in buckets.items():
             if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
                 continue
-            values = (*key.labels(), *(counts.counters[c] for c in MINUTE_COUNTERS),
-                      counts.latency_ms_total, counts.llm_type)
-            conn.execute(USAGE_MINUTE_UPSERT, (key.minute, *values))
-            conn.execute(USAGE_DAILY_UPSERT, (key.minute - key.minute % DAY_MS, *values))
+            day = key.minute - key.minute % DAY_MS
+            in_minute = in_day = counts.counters["active_conversations"]
+            if counts.conversation and key.conversation_uuid:
+                in_minute = _first_seen(conn, key, MINUTE_MS, key.minute)
+                in_day = _first_seen(conn, key, DAY_MS, day)
+            conn.execute(USAGE_MINUTE_UPSERT, (key.minute, *_row(key, counts, in_minute)))
+            conn.execute(USAGE_DAILY_UPSERT, (day, *_row(key, counts, in_day)))
             conn.execute(USAGE_TOTALS_UPSERT, (
                 key.ai_llm_id, *(counts.counters[src] for src in TOTALS_FROM_MINUTE.values()),
             ))
+
+
+def _row(key: BucketKey, counts: BucketCounts, conversations: int) -> tuple[object, ...]:
+    """A bucket upsert's parameters after the time: labels, counters, latency, type."""
+    values = {**counts.counters, "active_conversations": conversations}
+    return (*key.labels(), *(values[c] for c in MINUTE_COUNTERS), counts.latency_ms_total,
+            counts.llm_type)
+
+
+def _first_seen(conn: Conn, key: BucketKey, span_ms: int, period: int) -> int:
+    """1 if the bucket's conversation is new in ``period`` (a minute or a day), else 0."""
+    return conn.execute(CONVERSATION_SEEN, (
+        span_ms, period, key.ai_llm_id, key.repo_id, key.repo_ai_api_key_id,
+        key.conversation_uuid)).rowcount
 
 
 class StatsTotals(NamedTuple):
@@ -286,6 +323,24 @@ def usage_points(
         points.append(UsagePoint(values[0], *values[1:width + 1], values[width + 1] or "",
                                  counters, (values[-1] / calls) if calls else 0.0))
     return points
+
+
+#: How long ``usage_conversations`` remembers a conversation after its minute or day began
+#: (span -> ms): long enough for every count still pending for that minute or day.
+CONVERSATION_MEMORY_MS = {MINUTE_MS: 3_600_000, DAY_MS: 2 * DAY_MS}
+
+_CONVERSATION_KEY = "span_ms, period, ai_llm_id, repo_id, repo_ai_api_key_id, conversation_uuid"
+
+
+def prune_conversations(conn: Conn, span_ms: int, before_ms: int, batch: int) -> int:
+    """Forget up to ``batch`` conversations of ``span_ms`` periods begun before ``before_ms``;
+    how many went."""
+    with transaction(conn):
+        return conn.execute(
+            f"DELETE FROM usage_conversations WHERE ({_CONVERSATION_KEY}) IN"  # noqa: S608
+            f" (SELECT {_CONVERSATION_KEY} FROM usage_conversations"
+            " WHERE span_ms = ? AND period < ? LIMIT ?)", (span_ms, before_ms, batch),
+        ).rowcount
 
 
 def prune_minutes(conn: Conn, before_ms: int, batch: int) -> int:
