@@ -150,11 +150,19 @@ async def test_stream_relay_splits_events_on_any_line_end_and_drops_unasked_usag
     body = chunk + b"\r\n\r\n" + usage_event + b"\r\n\r\ndata: [DONE]\r\n\r\n"
     pieces = [body[i:i + 5] for i in range(0, len(body), 5)]  # CR and LF land apart
     finished: list[CallUsage] = []
+    sent_before_recorded: list[bytes] = []
+
+    async def record(call: CallUsage) -> None:
+        while not relay.queue.empty():
+            sent_before_recorded.append(relay.queue.get_nowait())
+        finished.append(call)
+
     relay = StreamRelay(httpx.Response(200, stream=ChunkStream(pieces)), usage(),
-                        include_usage=False, finish=finished.append)
+                        include_usage=False, finish=record)
     await relay.pump()
     sent = b"".join([b async for b, _ in relay.batches()])
-    assert sent == chunk + b"\n\ndata: [DONE]\n\n"
+    assert sent_before_recorded == [chunk + b"\n\n"]  # [DONE] waits until it is recorded
+    assert sent == b"data: [DONE]\n\n"
     assert finished and finished[0].llm_tokens_in == 7 and finished[0].llm_tokens_out == 2
     assert finished[0].tokens_out == 2 and finished[0].llm_model == "m1"
 

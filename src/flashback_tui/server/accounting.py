@@ -25,10 +25,15 @@ Conversations
     Two chats that open with the same words through the same key count as one.
 
 Recording
-    Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
-    request path). A background task writes the pending buckets to SQLite every second in
-    one transaction; the server also writes them before answering the usage reads
-    (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. When a batch fails, each bucket is
+    Each call's counts are added to an in-memory :class:`UsageAccumulator`. A background
+    task writes the pending buckets every second in one transaction; the server also writes
+    them before answering the usage reads (``/ai/llm/stats``, ``/aistats/*``) and at
+    shutdown. With durable usage (the default on PostgreSQL, where replicas may be killed
+    and restarted at any time), a call's answer also waits until its counts are written
+    (:meth:`UsageAccumulator.flush` ``through`` the call): the calls that finish meanwhile
+    are written together, one transaction for all of them (a group commit), so a call a
+    client saw complete is counted even if the process dies the next instant. When a batch
+    fails, each bucket is
     written alone and only those that fail again stay pending, so no count is lost and no
     bad bucket holds up the others. Provider counts are checked where they enter
     (:func:`is_token_count`). Latency is the time from the request's arrival to the provider's
@@ -202,9 +207,10 @@ class CallUsage:
 class UsageAccumulator:
     """Pending usage per bucket, in memory, written to the database in batches.
 
-    ``add`` is cheap and thread-safe; ``flush`` writes everything pending in one
-    transaction (in a worker thread) and is serialized, so when it returns every count added
-    before the call is in the database.
+    ``add`` is cheap and thread-safe and returns the call's number in the order of adds;
+    ``flush`` writes everything pending in one transaction (in a worker thread) and is
+    serialized, so when it returns every count added before the call is in the database
+    (unless a write failed: then :attr:`written` stays behind).
     """
 
     def __init__(self, writer: Callable[[dict[BucketKey, BucketCounts]], None]) -> None:
@@ -212,14 +218,17 @@ class UsageAccumulator:
         self._pending: dict[BucketKey, BucketCounts] = {}
         self._lock = threading.Lock()
         self._flush_lock: asyncio.Lock | None = None
+        self._added = 0
+        #: Every call numbered up to this one is in the database.
+        self.written = 0
 
     @classmethod
     def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
         """An accumulator that writes through ``conn_of_thread()`` (a per-thread connection)."""
         return cls(lambda batch: write_buckets(conn_of_thread(), batch))
 
-    def add(self, usage: CallUsage, at_ms: int | None = None) -> None:
-        """Count one call in the bucket of the minute it finished in."""
+    def add(self, usage: CallUsage, at_ms: int | None = None) -> int:
+        """Count one call in the bucket of the minute it finished in; the call's number."""
         at = store_base.now_ms() if at_ms is None else at_ms
         minute = at - at % usage_store.MINUTE_MS
         key = BucketKey(minute=minute, ai_llm_id=usage.ai_llm_id, repo_id=usage.repo_id,
@@ -235,6 +244,8 @@ class UsageAccumulator:
                 self._pending[key] = counts
             else:
                 existing.merge(counts)
+            self._added += 1
+            return self._added
 
     @property
     def pending(self) -> int:
@@ -242,10 +253,11 @@ class UsageAccumulator:
         with self._lock:
             return len(self._pending)
 
-    def _take(self) -> dict[BucketKey, BucketCounts]:
+    def _take(self) -> tuple[dict[BucketKey, BucketCounts], int]:
+        """Everything pending, and the number of the last call it holds."""
         with self._lock:
             batch, self._pending = self._pending, {}
-        return batch
+            return batch, self._added
 
     def _put_back(self, batch: dict[BucketKey, BucketCounts]) -> None:
         with self._lock:
@@ -280,13 +292,19 @@ class UsageAccumulator:
                              key.ai_llm_id, type(exc).__name__)
         return failed
 
-    async def flush(self) -> None:
-        """Write everything pending (in a thread); what fails stays pending, retried alone."""
+    async def flush(self, *, through: int = 0) -> None:
+        """Write everything pending (in a thread); what fails stays pending, retried alone.
+
+        ``through`` a call's number: nothing to do if a flush that ended meanwhile wrote it.
+        """
         if self._flush_lock is None:
             self._flush_lock = asyncio.Lock()
         async with self._flush_lock:
-            batch = self._take()
-            if not batch:
+            if through and self.written >= through:
+                return
+            batch, last = self._take()
+            if not batch:  # no flush runs but this one: everything added is written
+                self.written = max(self.written, last)
                 return
             write = asyncio.ensure_future(asyncio.to_thread(self._write, batch))
             try:
@@ -302,11 +320,14 @@ class UsageAccumulator:
             except Exception:
                 self._put_back(batch)
                 raise
-            self._put_back(failed)
+            if failed:
+                self._put_back(failed)
+            else:
+                self.written = max(self.written, last)
 
     def flush_sync(self) -> None:
         """Write everything pending from the calling thread (last resort at shutdown)."""
-        batch = self._take()
+        batch, _ = self._take()
         if batch:
             self._put_back(self._write(batch))
 

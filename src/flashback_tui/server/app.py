@@ -183,7 +183,8 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
     from flashback_tui.server.gateway.core import UpstreamTimeouts
     from flashback_tui.server.routes import all_routers
 
-    gateway = Gateway(UpstreamTimeouts.from_settings(settings))
+    gateway = Gateway(UpstreamTimeouts.from_settings(settings),
+                      durable_usage=settings.durable_usage)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
