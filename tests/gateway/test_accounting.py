@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -251,7 +252,49 @@ async def test_buckets_are_keyed_by_model_host_user_and_conversation(
     key, counts = by_model["m1"]
     assert (key.host, key.user_uuid, key.conversation_uuid) == ("h", "u-1", conversation_uuid(chat))
     assert counts.counters["api_calls"] == 2
-    # One conversation in the minute: the rows of the minute add up to 1.
+    # One conversation in the minute (and the day): the rows add up to 1.
     assert active_conversations(state, "usage_minute", "minute") == {minute: 1}
+    assert active_conversations(state, "usage_daily", "day") == {0: 1}
     assert str(uuid.UUID(conversation_uuid(chat))) == conversation_uuid(chat)
     assert conversation_uuid(None) == ""
+
+
+def test_writers_flushing_side_by_side_lose_and_double_nothing(
+        database: tuple[PlatformState, str]) -> None:
+    """Four writers (as four replicas' flushes), each with its own connection, write batches
+    that share rows and conversations: every counter adds up, every conversation counts once
+    in its minute."""
+    state, llm_id = database
+    minute = 40 * usage_store.MINUTE_MS
+    writers, rounds = 4, 15
+
+    def batch(writer: int, n: int) -> dict[BucketKey, BucketCounts]:
+        buckets = {}
+        for chat in range(3):  # shared by every writer
+            key = BucketKey(minute=minute + (n % 2) * usage_store.MINUTE_MS, ai_llm_id=llm_id,
+                            repo_id="repo", repo_ai_api_key_id="key", llm_model=f"m{writer % 2}",
+                            conversation_uuid=f"chat-{chat}")
+            counts = BucketCounts(llm_type="OPENAI", conversation=True)
+            counts.counters.update(api_calls=1, tokens_in=2)
+            buckets[key] = counts
+        return buckets
+
+    def write(writer: int) -> None:
+        with PlatformState.open(state.data_dir) as own:
+            for n in range(rounds):
+                usage_store.write_buckets(own.db.conn(), batch(writer, n))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    conn = state.db.conn()
+    calls, tokens = conn.execute("SELECT api_calls, tokens_in FROM usage_totals"
+                                 " WHERE ai_llm_id = ?", (llm_id,)).fetchone()
+    assert (calls, tokens) == (writers * rounds * 3, writers * rounds * 3 * 2)
+    minute_calls = conn.execute("SELECT SUM(api_calls) FROM usage_minute").fetchone()[0]
+    assert minute_calls == writers * rounds * 3
+    assert active_conversations(state, "usage_minute", "minute") == {
+        minute: 3, minute + usage_store.MINUTE_MS: 3}
+    assert active_conversations(state, "usage_daily", "day") == {0: 3}

@@ -15,6 +15,7 @@ from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import usage_buckets
 from flashback_tui.server.store import violations as violation_store
 
 NOW = 1_800_000_000_000 - 1_800_000_000_000 % DAY_MS + 12 * 3_600_000  # a midday, Unix ms
@@ -102,10 +103,9 @@ def test_conversations_counted_are_remembered_while_a_count_may_still_come(
         ages_ms = {minute: [0, 59 * minute, 61 * minute, 62 * minute, 63 * minute, 64 * minute],
                    day: [day // 2, 1 * day, 2 * day + minute]}
         with transaction(conn):
-            for span, spans_ages in ages_ms.items():
-                for n, age in enumerate(spans_ages):
-                    conn.execute(usage_store.CONVERSATION_SEEN, (
-                        span, NOW - age, llm_id, "r", "k", f"chat-{n}"))
+            usage_buckets.remember_conversations(conn, [
+                (span, NOW - age, llm_id, "r", "k", f"chat-{n}")
+                for span, spans_ages in ages_ms.items() for n, age in enumerate(spans_ages)])
         pruned = prune_once(state.db.conn, POLICY, at_ms=NOW)
         assert pruned.conversations == 5
         kept = conn.execute("SELECT span_ms, period FROM usage_conversations"

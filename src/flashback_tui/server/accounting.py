@@ -20,7 +20,7 @@ Conversations
     conversation, so ``activeConversations`` is 1 on the bucket where a conversation was first
     written in a minute (for its configuration, repository and key) and 0 on its others: a
     minute's buckets add up to its distinct conversations, and a day's likewise. The database
-    decides which write is the first (:func:`~flashback_tui.server.store.usage.write_buckets`),
+    decides which write is the first (see :mod:`flashback_tui.server.store.usage_buckets`),
     so a conversation whose calls reach several replicas, or a restarted one, counts once.
     Two chats that open with the same words through the same key count as one.
 
@@ -53,8 +53,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flashback_tui.server.store import base as store_base
-from flashback_tui.server.store import usage as usage_store
-from flashback_tui.server.store.usage import BucketCounts, BucketKey, write_buckets
+from flashback_tui.server.store.usage_buckets import (
+    MINUTE_MS,
+    BucketCounts,
+    BucketKey,
+    write_buckets,
+)
 
 logger = logging.getLogger("flashback_tui.server.accounting")
 
@@ -230,7 +234,7 @@ class UsageAccumulator:
     def add(self, usage: CallUsage, at_ms: int | None = None) -> int:
         """Count one call in the bucket of the minute it finished in; the call's number."""
         at = store_base.now_ms() if at_ms is None else at_ms
-        minute = at - at % usage_store.MINUTE_MS
+        minute = at - at % MINUTE_MS
         key = BucketKey(minute=minute, ai_llm_id=usage.ai_llm_id, repo_id=usage.repo_id,
                         repo_ai_api_key_id=usage.repo_ai_api_key_id,
                         llm_model=usage.llm_model or "", host=usage.host or "",

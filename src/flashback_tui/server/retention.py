@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flashback_tui.api.models import format_timestamp
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import usage_buckets
 from flashback_tui.server.store import violations as violation_store
 from flashback_tui.server.store.base import now_ms
 
@@ -45,7 +46,7 @@ class Pruned:
     minutes: int
     violations: int
     events: int
-    #: Conversations no pending count can still need (see ``usage_store.prune_conversations``).
+    #: Conversations no pending count can still need (see ``usage_buckets.prune_conversations``).
     conversations: int = 0
 
 
@@ -81,9 +82,9 @@ def prune_once(conn_of_thread: Callable[[], object], policy: RetentionPolicy,
         events=_drain(lambda: event_store.prune(conn, event_cutoff, policy.batch),
                       policy.batch),
         conversations=sum(
-            _drain(lambda span=span, memory=memory: usage_store.prune_conversations(
+            _drain(lambda span=span, memory=memory: usage_buckets.prune_conversations(
                 conn, span, now - memory, policy.batch), policy.batch)
-            for span, memory in usage_store.CONVERSATION_MEMORY_MS.items()),
+            for span, memory in usage_buckets.CONVERSATION_MEMORY_MS.items()),
     )
 
 
