@@ -88,6 +88,17 @@ class Replicas:
             yield state
 
 
+def running(base: Path, count: int, *, env: dict[str, str] | None = None
+            ) -> Iterator[Replicas]:
+    """A module fixture's body: ``count`` replicas started together, stopped at the end."""
+    group = Replicas(base, count, env=env)
+    try:
+        group.start()
+        yield group
+    finally:
+        group.stop()
+
+
 def link_key(replicas: Replicas, n: int, endpoint: str, name: str) -> Linked:
     """A configuration on ``endpoint``, a repository using it and its key, made through
     replica ``n`` in the Default workspace."""

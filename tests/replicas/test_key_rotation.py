@@ -22,7 +22,7 @@ import pytest
 from flashback_tui.server import maintenance
 from flashback_tui.server.crypto import key_id, parse_master_key
 from tests.gateway.helpers import Linked
-from tests.replicas.helpers import Replicas, chat, link_key, new_master_key
+from tests.replicas.helpers import Replicas, chat, link_key, new_master_key, running
 from tests.support.fake_provider import FakeProvider
 
 COUNT = 3
@@ -33,13 +33,8 @@ CALLS_DURING = 5
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
-    group = Replicas(tmp_path_factory.mktemp("rotation"), COUNT,
-                     env={"FLASHBACK_MASTER_KEY": OLD})
-    try:
-        group.start()
-        yield group
-    finally:
-        group.stop()
+    yield from running(tmp_path_factory.mktemp("rotation"), COUNT,
+                       env={"FLASHBACK_MASTER_KEY": OLD})
 
 
 def every_replica_answers(replicas: Replicas, linked: Linked) -> list[int]:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.gateway.helpers import Linked, stats_of
-from tests.replicas.helpers import Replicas, chat, link_key, turn
+from tests.replicas.helpers import Replicas, chat, link_key, running, turn
 from tests.support.fake_provider import FakeProvider
 
 COUNT = 3
@@ -35,12 +35,7 @@ PROGRESS_TIMEOUT = 60.0
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
-    group = Replicas(tmp_path_factory.mktemp("killed"), COUNT)
-    try:
-        group.start()
-        yield group
-    finally:
-        group.stop()
+    yield from running(tmp_path_factory.mktemp("killed"), COUNT)
 
 
 @dataclass

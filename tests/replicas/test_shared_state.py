@@ -22,7 +22,7 @@ from flashback_tui.server.migrations import HEAD
 from flashback_tui.server.security import hash_password
 from flashback_tui.server.store import users as user_store
 from tests.gateway.helpers import Linked, stats_of
-from tests.replicas.helpers import MAX_FAILURES, Answer, Replicas, chat, link_key, turn
+from tests.replicas.helpers import MAX_FAILURES, Answer, Replicas, chat, link_key, running, turn
 from tests.support.fake_provider import FakeProvider
 
 COUNT = 3
@@ -31,12 +31,7 @@ COUNT = 3
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
     """Three replicas started at once on one fresh database."""
-    group = Replicas(tmp_path_factory.mktemp("replicas"), COUNT)
-    try:
-        group.start()
-        yield group
-    finally:
-        group.stop()
+    yield from running(tmp_path_factory.mktemp("replicas"), COUNT)
 
 
 def test_replicas_started_together_on_a_fresh_database_migrate_it_once(
