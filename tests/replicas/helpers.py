@@ -8,9 +8,7 @@ and its AI API key through one replica's HTTP API; :func:`chat` is one gateway c
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +29,6 @@ REPLICA_ENV = {"FLASHBACK_PROBE_TIMEOUT": "2", "FLASHBACK_LOGIN_MAX_FAILURES": s
                "FLASHBACK_LOGIN_LOCKOUT": "600"}
 #: Seconds a replica may take to start on a busy machine.
 START_TIMEOUT = 60.0
-
-
-def new_master_key() -> str:
-    """A fresh master key as ``FLASHBACK_MASTER_KEY`` takes it."""
-    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class Replicas:

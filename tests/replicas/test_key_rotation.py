@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from flashback_tui.server import maintenance
-from flashback_tui.server.crypto import key_id, parse_master_key
+from flashback_tui.server.crypto import key_id, new_master_key, parse_master_key
 from tests.gateway.helpers import Linked
-from tests.replicas.helpers import Replicas, chat, link_key, new_master_key, running
+from tests.replicas.helpers import Replicas, chat, link_key, running
 from tests.support.fake_provider import FakeProvider
 
 COUNT = 3
