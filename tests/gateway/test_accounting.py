@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from flashback_tui.api.models import AiType
 from flashback_tui.server.accounting import (
     CallUsage,
     UsageAccumulator,
@@ -18,7 +22,10 @@ from flashback_tui.server.accounting import (
     message_texts,
 )
 from flashback_tui.server.policies import PolicyRuleError, compile_rule
+from flashback_tui.server.state import PlatformState
+from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import workspaces as workspace_store
 from flashback_tui.server.store.usage import BucketCounts, BucketKey
 
 
@@ -34,8 +41,8 @@ def test_gateway_token_count_is_words_and_punctuation() -> None:
         {"function": {"arguments": '{"q": 1}'}}]}}], "delta") == ["x", '{"q": 1}']
 
 
-def usage(**counts: Any) -> CallUsage:
-    return CallUsage(ai_llm_id="llm", repo_id="repo", repo_ai_api_key_id="key",
+def usage(ai_llm_id: str = "llm", **counts: Any) -> CallUsage:
+    return CallUsage(ai_llm_id=ai_llm_id, repo_id="repo", repo_ai_api_key_id="key",
                      llm_type="OPENAI", host="h", **counts)
 
 
@@ -144,11 +151,19 @@ async def test_stream_relay_splits_events_on_any_line_end_and_drops_unasked_usag
     body = chunk + b"\r\n\r\n" + usage_event + b"\r\n\r\ndata: [DONE]\r\n\r\n"
     pieces = [body[i:i + 5] for i in range(0, len(body), 5)]  # CR and LF land apart
     finished: list[CallUsage] = []
+    sent_before_recorded: list[bytes] = []
+
+    async def record(call: CallUsage) -> None:
+        while not relay.queue.empty():
+            sent_before_recorded.append(relay.queue.get_nowait())
+        finished.append(call)
+
     relay = StreamRelay(httpx.Response(200, stream=ChunkStream(pieces)), usage(),
-                        include_usage=False, finish=finished.append)
+                        include_usage=False, finish=record)
     await relay.pump()
     sent = b"".join([b async for b, _ in relay.batches()])
-    assert sent == chunk + b"\n\ndata: [DONE]\n\n"
+    assert sent_before_recorded == [chunk + b"\n\n"]  # [DONE] waits until it is recorded
+    assert sent == b"data: [DONE]\n\n"
     assert finished and finished[0].llm_tokens_in == 7 and finished[0].llm_tokens_out == 2
     assert finished[0].tokens_out == 2 and finished[0].llm_model == "m1"
 
@@ -165,39 +180,71 @@ def test_a_conversation_is_its_key_and_its_opening() -> None:
         conversation_of("k1", [system, ask]))
 
 
-async def test_a_conversation_counts_once_per_minute_across_flushes() -> None:
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[tuple[PlatformState, str]]:
+    """A platform's database with one configuration to count usage on."""
+    with PlatformState.open(tmp_path / "data") as state:
+        conn = state.db.conn()
+        workspace_id = workspace_store.find_workspace(conn, "Default")["id"]
+        llm_id = llm_store.create_ai_llm(conn, state.keyring, workspace_id=workspace_id,
+                                         user_id=None, name="counted", ai_type=AiType.OPENAI,
+                                         endpoint=None, key=None, secret=None)
+        yield state, llm_id
+
+
+def active_conversations(state: PlatformState, table: str, time_column: str
+                         ) -> dict[int, int]:
+    """The sum of ``active_conversations`` per minute (or day) of a usage table."""
+    rows = state.db.conn().execute(
+        f"SELECT {time_column}, SUM(active_conversations) FROM {table}"
+        f" GROUP BY {time_column}").fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+async def test_a_conversation_counts_once_a_minute_and_a_day_whatever_writes_it(
+        database: tuple[PlatformState, str]) -> None:
+    """Two accumulators on one database stand for two replicas: the same chat reaching both,
+    and reaching one again after a flush, still counts once in its minute and its day."""
+    state, llm_id = database
+    with PlatformState.open(state.data_dir) as other:
+        here = UsageAccumulator.for_database(state.db.conn)
+        there = UsageAccumulator.for_database(other.db.conn)
+        day = 1_700_000_000_000 // usage_store.DAY_MS * usage_store.DAY_MS
+        minute = day + 20 * usage_store.MINUTE_MS
+        chat, other_chat = b"chat", b"other"
+        here.add(usage(conversation=chat, ai_llm_id=llm_id), at_ms=minute + 1)
+        there.add(usage(conversation=chat, ai_llm_id=llm_id), at_ms=minute + 2)
+        await here.flush()
+        await there.flush()
+        here.add(usage(conversation=chat, ai_llm_id=llm_id), at_ms=minute + 3)  # after a flush
+        there.add(usage(conversation=other_chat, ai_llm_id=llm_id), at_ms=minute + 4)
+        there.add(usage(conversation=chat, ai_llm_id=llm_id),
+                  at_ms=minute + usage_store.MINUTE_MS)  # the next minute
+        here.add(usage(ai_llm_id=llm_id), at_ms=minute + 5)  # a call without one
+        await here.flush()
+        await there.flush()
+    assert active_conversations(state, "usage_minute", "minute") == {
+        minute: 2, minute + usage_store.MINUTE_MS: 1}
+    assert active_conversations(state, "usage_daily", "day") == {day: 2}
+    calls = state.db.conn().execute("SELECT SUM(api_calls) FROM usage_minute").fetchone()[0]
+    assert calls == 6
+
+
+async def test_buckets_are_keyed_by_model_host_user_and_conversation(
+        database: tuple[PlatformState, str]) -> None:
+    state, llm_id = database
     written: list[dict[BucketKey, BucketCounts]] = []
-    accumulator = UsageAccumulator(written.append)
-    minute = 20 * usage_store.MINUTE_MS
-    chat, other = b"chat", b"other"
-    accumulator.add(usage(conversation=chat), at_ms=minute + 1)
-    await accumulator.flush()
-    accumulator.add(usage(conversation=chat), at_ms=minute + 2)  # same chat, after a flush
-    accumulator.add(usage(conversation=other), at_ms=minute + 3)
-    accumulator.add(usage(conversation=chat), at_ms=minute + usage_store.MINUTE_MS)  # next minute
-    accumulator.add(usage(), at_ms=minute + 4)  # a call without one (e.g. no messages)
-    await accumulator.flush()
-    totals: dict[int, int] = {}
-    for batch in written:
-        for key, counts in batch.items():
-            totals[key.minute] = (totals.get(key.minute, 0)
-                                  + counts.counters["active_conversations"])
-    assert totals == {minute: 2, minute + usage_store.MINUTE_MS: 1}
 
-    far = minute + 10 * usage_store.MINUTE_MS  # old minutes are forgotten as time moves on
-    accumulator.add(usage(conversation=chat), at_ms=far)
-    assert {scope[0] for scope in accumulator._conversations} == {
-        far - far % usage_store.MINUTE_MS}
+    def writer(batch: dict[BucketKey, BucketCounts]) -> None:
+        written.append(batch)
+        usage_store.write_buckets(state.db.conn(), batch)
 
-
-async def test_buckets_are_keyed_by_model_host_user_and_conversation() -> None:
-    written: list[dict[BucketKey, BucketCounts]] = []
-    accumulator = UsageAccumulator(written.append)
+    accumulator = UsageAccumulator(writer)
     minute = 30 * usage_store.MINUTE_MS
     chat = conversation_of("key", [{"role": "user", "content": "Hi"}])
-    accumulator.add(usage(conversation=chat, llm_model="m1", user_uuid="u-1"), at_ms=minute)
-    accumulator.add(usage(conversation=chat, llm_model="m2", user_uuid="u-1"), at_ms=minute + 1)
-    accumulator.add(usage(conversation=chat, llm_model="m1", user_uuid="u-1"), at_ms=minute + 2)
+    for model, at in (("m1", minute), ("m2", minute + 1), ("m1", minute + 2)):
+        accumulator.add(usage(conversation=chat, llm_model=model, user_uuid="u-1",
+                              ai_llm_id=llm_id), at_ms=at)
     await accumulator.flush()
     (batch,) = written
     by_model = {key.llm_model: (key, counts) for key, counts in batch.items()}
@@ -205,7 +252,49 @@ async def test_buckets_are_keyed_by_model_host_user_and_conversation() -> None:
     key, counts = by_model["m1"]
     assert (key.host, key.user_uuid, key.conversation_uuid) == ("h", "u-1", conversation_uuid(chat))
     assert counts.counters["api_calls"] == 2
-    # One conversation in the minute: the rows of the minute add up to 1.
-    assert sum(c.counters["active_conversations"] for c in batch.values()) == 1
+    # One conversation in the minute (and the day): the rows add up to 1.
+    assert active_conversations(state, "usage_minute", "minute") == {minute: 1}
+    assert active_conversations(state, "usage_daily", "day") == {0: 1}
     assert str(uuid.UUID(conversation_uuid(chat))) == conversation_uuid(chat)
     assert conversation_uuid(None) == ""
+
+
+def test_writers_flushing_side_by_side_lose_and_double_nothing(
+        database: tuple[PlatformState, str]) -> None:
+    """Four writers (as four replicas' flushes), each with its own connection, write batches
+    that share rows and conversations: every counter adds up, every conversation counts once
+    in its minute."""
+    state, llm_id = database
+    minute = 40 * usage_store.MINUTE_MS
+    writers, rounds = 4, 15
+
+    def batch(writer: int, n: int) -> dict[BucketKey, BucketCounts]:
+        buckets = {}
+        for chat in range(3):  # shared by every writer
+            key = BucketKey(minute=minute + (n % 2) * usage_store.MINUTE_MS, ai_llm_id=llm_id,
+                            repo_id="repo", repo_ai_api_key_id="key", llm_model=f"m{writer % 2}",
+                            conversation_uuid=f"chat-{chat}")
+            counts = BucketCounts(llm_type="OPENAI", conversation=True)
+            counts.counters.update(api_calls=1, tokens_in=2)
+            buckets[key] = counts
+        return buckets
+
+    def write(writer: int) -> None:
+        with PlatformState.open(state.data_dir) as own:
+            for n in range(rounds):
+                usage_store.write_buckets(own.db.conn(), batch(writer, n))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    conn = state.db.conn()
+    calls, tokens = conn.execute("SELECT api_calls, tokens_in FROM usage_totals"
+                                 " WHERE ai_llm_id = ?", (llm_id,)).fetchone()
+    assert (calls, tokens) == (writers * rounds * 3, writers * rounds * 3 * 2)
+    minute_calls = conn.execute("SELECT SUM(api_calls) FROM usage_minute").fetchone()[0]
+    assert minute_calls == writers * rounds * 3
+    assert active_conversations(state, "usage_minute", "minute") == {
+        minute: 3, minute + usage_store.MINUTE_MS: 3}
+    assert active_conversations(state, "usage_daily", "day") == {0: 3}

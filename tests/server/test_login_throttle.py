@@ -1,4 +1,7 @@
-"""Failed sign-ins lock one (email, address) pair out for a while, then let it try again."""
+"""Failed sign-ins lock one (email, address) pair out for a while, then let it try again.
+
+The throttle keeps its counts in the platform's database (each test runs on SQLite and on
+PostgreSQL); a hand-moved clock stands for the time."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from flashback_tui.server import admin
 from flashback_tui.server.app import create_app
 from flashback_tui.server.config import ServerSettings
 from flashback_tui.server.runner import LocalServer
-from flashback_tui.server.throttle import MAX_ENTRIES, MAX_LOCKOUT, WINDOW, LoginThrottle
+from flashback_tui.server.state import PlatformState
+from flashback_tui.server.throttle import MAX_LOCKOUT, WINDOW, LoginThrottle
 from tests.support.clock import ManualClock
 
 EMAIL = "ops@example.test"
@@ -21,18 +25,26 @@ PASSWORD = "correct horse battery staple"
 
 
 class Clock:
-    """A hand-moved monotonic clock."""
+    """A hand-moved wall clock (seconds)."""
 
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_767_225_600.0
 
     def __call__(self) -> float:
         return self.now
 
 
-def test_a_pair_is_locked_after_too_many_failures_and_the_lockout_doubles() -> None:
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[PlatformState]:
+    """A platform's database for the throttle to keep its counts in."""
+    with PlatformState.open(tmp_path / "data") as opened:
+        yield opened
+
+
+def test_a_pair_is_locked_after_too_many_failures_and_the_lockout_doubles(
+        state: PlatformState) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=3, lockout=30, clock=clock)
+    throttle = LoginThrottle(state.db.conn, max_failures=3, lockout=30, clock=clock)
     pair = throttle.key(" Ops@Example.TEST ", "10.0.0.1")
     assert pair == (EMAIL, "10.0.0.1")
 
@@ -50,9 +62,9 @@ def test_a_pair_is_locked_after_too_many_failures_and_the_lockout_doubles() -> N
     assert throttle.wait_seconds(pair) == MAX_LOCKOUT
 
 
-def test_other_addresses_success_and_time_each_reset_the_count() -> None:
+def test_other_addresses_success_and_time_each_reset_the_count(state: PlatformState) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=2, lockout=30, clock=clock)
+    throttle = LoginThrottle(state.db.conn, max_failures=2, lockout=30, clock=clock)
     here, there = throttle.key(EMAIL, "10.0.0.1"), throttle.key(EMAIL, "10.0.0.2")
     throttle.failed(here)
     throttle.failed(here)
@@ -69,14 +81,45 @@ def test_other_addresses_success_and_time_each_reset_the_count() -> None:
     assert throttle.wait_seconds(here) == 0  # the old failure fell out of the window
 
 
-def test_memory_is_bounded() -> None:
+def test_the_pairs_remembered_are_bounded(state: PlatformState) -> None:
     clock = Clock()
-    throttle = LoginThrottle(max_failures=1, lockout=30, clock=clock)
-    for n in range(MAX_ENTRIES + 5):
-        clock.now += 0.001
+    throttle = LoginThrottle(state.db.conn, max_failures=1, lockout=30, clock=clock,
+                             max_entries=20)
+    for n in range(25):
+        clock.now += 0.01
         throttle.failed(throttle.key(f"u{n}@example.test", "10.0.0.1"))
     assert throttle.wait_seconds(throttle.key("u0@example.test", "10.0.0.1")) == 0  # forgotten
-    assert throttle.wait_seconds(throttle.key(f"u{MAX_ENTRIES + 4}@example.test", "10.0.0.1"))
+    assert throttle.wait_seconds(throttle.key("u4@example.test", "10.0.0.1")) == 0
+    assert throttle.wait_seconds(throttle.key("u5@example.test", "10.0.0.1")) > 0
+    assert throttle.wait_seconds(throttle.key("u24@example.test", "10.0.0.1")) > 0
+    count = state.db.conn().execute("SELECT COUNT(*) FROM login_failures").fetchone()[0]
+    assert count == 20
+
+
+def test_pairs_whose_window_and_lockout_are_over_are_forgotten(state: PlatformState) -> None:
+    clock = Clock()
+    throttle = LoginThrottle(state.db.conn, max_failures=1, lockout=30, clock=clock)
+    throttle.failed(throttle.key("old@example.test", "10.0.0.1"))
+    clock.now += WINDOW + 1
+    throttle.failed(throttle.key("new@example.test", "10.0.0.1"))
+    rows = state.db.conn().execute("SELECT email FROM login_failures").fetchall()
+    assert [row[0] for row in rows] == ["new@example.test"]
+
+
+def test_two_throttles_on_one_database_share_their_counts(state: PlatformState) -> None:
+    """What two replicas of one database see: failures counted by either lock both."""
+    clock = Clock()
+    one = LoginThrottle(state.db.conn, max_failures=3, lockout=30, clock=clock)
+    with PlatformState.open(state.data_dir) as other_state:
+        other = LoginThrottle(other_state.db.conn, max_failures=3, lockout=30, clock=clock)
+        pair = one.key(EMAIL, "10.0.0.1")
+        one.failed(pair)
+        other.failed(pair)
+        assert one.wait_seconds(pair) == other.wait_seconds(pair) == 0
+        one.failed(pair)
+        assert one.wait_seconds(pair) == other.wait_seconds(pair) == 30
+        other.succeeded(pair)
+        assert one.wait_seconds(pair) == 0
 
 
 @pytest.fixture

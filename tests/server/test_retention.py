@@ -15,6 +15,7 @@ from flashback_tui.server.state import PlatformState
 from flashback_tui.server.store import ai_llms as llm_store
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import usage_buckets
 from flashback_tui.server.store import violations as violation_store
 
 NOW = 1_800_000_000_000 - 1_800_000_000_000 % DAY_MS + 12 * 3_600_000  # a midday, Unix ms
@@ -88,5 +89,28 @@ def test_pruning_removes_exactly_what_is_older_than_the_retention(tmp_path: Path
         assert totals == 5
         # A second pass finds nothing more to do.
         assert prune_once(state.db.conn, POLICY, at_ms=NOW) == type(pruned)(0, 0, 0)
+    finally:
+        state.close()
+
+
+def test_conversations_counted_are_remembered_while_a_count_may_still_come(
+        tmp_path: Path) -> None:
+    """Minute conversations are kept an hour, day ones two days (batch by batch)."""
+    state, llm_id = seed(tmp_path)
+    try:
+        conn = state.db.conn()
+        minute, day = usage_store.MINUTE_MS, usage_store.DAY_MS
+        ages_ms = {minute: [0, 59 * minute, 61 * minute, 62 * minute, 63 * minute, 64 * minute],
+                   day: [day // 2, 1 * day, 2 * day + minute]}
+        with transaction(conn):
+            usage_buckets.remember_conversations(conn, [
+                (span, NOW - age, llm_id, "r", "k", f"chat-{n}")
+                for span, spans_ages in ages_ms.items() for n, age in enumerate(spans_ages)])
+        pruned = prune_once(state.db.conn, POLICY, at_ms=NOW)
+        assert pruned.conversations == 5
+        kept = conn.execute("SELECT span_ms, period FROM usage_conversations"
+                            " ORDER BY span_ms, period").fetchall()
+        assert [(row[0], NOW - row[1]) for row in kept] == [
+            (minute, 59 * minute), (minute, 0), (day, day), (day, day // 2)]
     finally:
         state.close()

@@ -18,7 +18,8 @@ def rotate_key(keep_old: int, data_dir: str | None) -> None:
     """Seal every secret under a new master key, then remove the old keys.
 
     With FLASHBACK_MASTER_KEY set, list the new key first (NEW,OLD): everything is re-sealed
-    under it, and you then drop OLD from the variable.
+    under it, and you then drop OLD from the variable. Replicas of one database keep
+    serving while this runs, once each of them lists NEW,OLD too (a rolling restart).
     """
     from flashback_tui.server import maintenance
 
@@ -29,6 +30,9 @@ def rotate_key(keep_old: int, data_dir: str | None) -> None:
                    "copies of older ciphertexts can no longer be opened", err=True)
     if done.kept:
         click.echo(f"kept {len(done.kept)} old key(s): {', '.join(done.kept)}", err=True)
+    if done.unused_env:
+        click.echo(f"the other key(s) of FLASHBACK_MASTER_KEY ({', '.join(done.unused_env)})"
+                   " now seal nothing: drop them from it, on every replica", err=True)
 
 
 @click.group("key")

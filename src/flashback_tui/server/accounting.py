@@ -18,16 +18,22 @@ Conversations
     system message and of the first user message): every later turn of the same chat repeats
     them. A call's ``conversationUuid`` is that digest written as a UUID. Buckets are per
     conversation, so ``activeConversations`` is 1 on the bucket where a conversation was first
-    seen in a minute (for its configuration, repository and key) and 0 on its others: a
-    minute's buckets add up to its distinct conversations. Two chats that open with the same
-    words through the same key count as one; a server restart within a minute may count a
-    conversation twice in it.
+    written in a minute (for its configuration, repository and key) and 0 on its others: a
+    minute's buckets add up to its distinct conversations, and a day's likewise. The database
+    decides which write is the first (see :mod:`flashback_tui.server.store.usage_buckets`),
+    so a conversation whose calls reach several replicas, or a restarted one, counts once.
+    Two chats that open with the same words through the same key count as one.
 
 Recording
-    Each call's counts are added to an in-memory :class:`UsageAccumulator` (no I/O on the
-    request path). A background task writes the pending buckets to SQLite every second in
-    one transaction; the server also writes them before answering the usage reads
-    (``/ai/llm/stats``, ``/aistats/*``) and at shutdown. When a batch fails, each bucket is
+    Each call's counts are added to an in-memory :class:`UsageAccumulator`. A background
+    task writes the pending buckets every second in one transaction; the server also writes
+    them before answering the usage reads (``/ai/llm/stats``, ``/aistats/*``) and at
+    shutdown. With durable usage (the default on PostgreSQL, where replicas may be killed
+    and restarted at any time), a call's answer also waits until its counts are written
+    (:meth:`UsageAccumulator.flush` ``through`` the call): the calls that finish meanwhile
+    are written together, one transaction for all of them (a group commit), so a call a
+    client saw complete is counted even if the process dies the next instant. When a batch
+    fails, each bucket is
     written alone and only those that fail again stay pending, so no count is lost and no
     bad bucket holds up the others. Provider counts are checked where they enter
     (:func:`is_token_count`). Latency is the time from the request's arrival to the provider's
@@ -47,8 +53,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flashback_tui.server.store import base as store_base
-from flashback_tui.server.store import usage as usage_store
-from flashback_tui.server.store.usage import BucketCounts, BucketKey, write_buckets
+from flashback_tui.server.store.usage_buckets import (
+    MINUTE_MS,
+    BucketCounts,
+    BucketKey,
+    write_buckets,
+)
 
 logger = logging.getLogger("flashback_tui.server.accounting")
 
@@ -56,9 +66,6 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 #: Seconds between background writes of pending usage.
 FLUSH_INTERVAL = 1.0
-#: How far back (ms) the conversations seen per bucket are remembered; calls are counted in
-#: the minute they finish, so only the last minute or two can still receive calls.
-CONVERSATION_MEMORY_MS = 3 * 60_000
 
 
 def count_tokens(text: str) -> int:
@@ -204,9 +211,10 @@ class CallUsage:
 class UsageAccumulator:
     """Pending usage per bucket, in memory, written to the database in batches.
 
-    ``add`` is cheap and thread-safe; ``flush`` writes everything pending in one
-    transaction (in a worker thread) and is serialized, so when it returns every count added
-    before the call is in the database.
+    ``add`` is cheap and thread-safe and returns the call's number in the order of adds;
+    ``flush`` writes everything pending in one transaction (in a worker thread) and is
+    serialized, so when it returns every count added before the call is in the database
+    (unless a write failed: then :attr:`written` stays behind).
     """
 
     def __init__(self, writer: Callable[[dict[BucketKey, BucketCounts]], None]) -> None:
@@ -214,49 +222,34 @@ class UsageAccumulator:
         self._pending: dict[BucketKey, BucketCounts] = {}
         self._lock = threading.Lock()
         self._flush_lock: asyncio.Lock | None = None
-        #: Conversations already counted per (minute, configuration, repository, key), for
-        #: the last few minutes only.
-        self._conversations: dict[tuple[int, str, str, str], set[bytes]] = {}
+        self._added = 0
+        #: Every call numbered up to this one is in the database.
+        self.written = 0
 
     @classmethod
     def for_database(cls, conn_of_thread: Callable[[], Any]) -> UsageAccumulator:
         """An accumulator that writes through ``conn_of_thread()`` (a per-thread connection)."""
         return cls(lambda batch: write_buckets(conn_of_thread(), batch))
 
-    def add(self, usage: CallUsage, at_ms: int | None = None) -> None:
-        """Count one call in the bucket of the minute it finished in."""
+    def add(self, usage: CallUsage, at_ms: int | None = None) -> int:
+        """Count one call in the bucket of the minute it finished in; the call's number."""
         at = store_base.now_ms() if at_ms is None else at_ms
-        minute = at - at % usage_store.MINUTE_MS
+        minute = at - at % MINUTE_MS
         key = BucketKey(minute=minute, ai_llm_id=usage.ai_llm_id, repo_id=usage.repo_id,
                         repo_ai_api_key_id=usage.repo_ai_api_key_id,
                         llm_model=usage.llm_model or "", host=usage.host or "",
                         user_uuid=usage.user_uuid or "",
                         conversation_uuid=conversation_uuid(usage.conversation))
         counts = usage.bucket()
-        scope = (minute, usage.ai_llm_id, usage.repo_id, usage.repo_ai_api_key_id)
+        counts.conversation = usage.conversation is not None
         with self._lock:
-            if usage.conversation is not None and self._first_in_minute(scope,
-                                                                        usage.conversation):
-                counts.counters["active_conversations"] = 1
             existing = self._pending.get(key)
             if existing is None:
                 self._pending[key] = counts
             else:
                 existing.merge(counts)
-
-    def _first_in_minute(self, scope: tuple[int, str, str, str], conversation: bytes) -> bool:
-        """Whether ``conversation`` is new in its minute for its configuration, repository
-        and key (remembering it if so)."""
-        seen = self._conversations.get(scope)
-        if seen is None:
-            horizon = scope[0] - CONVERSATION_MEMORY_MS
-            for old in [k for k in self._conversations if k[0] < horizon]:
-                del self._conversations[old]
-            seen = self._conversations[scope] = set()
-        if conversation in seen:
-            return False
-        seen.add(conversation)
-        return True
+            self._added += 1
+            return self._added
 
     @property
     def pending(self) -> int:
@@ -264,10 +257,11 @@ class UsageAccumulator:
         with self._lock:
             return len(self._pending)
 
-    def _take(self) -> dict[BucketKey, BucketCounts]:
+    def _take(self) -> tuple[dict[BucketKey, BucketCounts], int]:
+        """Everything pending, and the number of the last call it holds."""
         with self._lock:
             batch, self._pending = self._pending, {}
-        return batch
+            return batch, self._added
 
     def _put_back(self, batch: dict[BucketKey, BucketCounts]) -> None:
         with self._lock:
@@ -302,13 +296,19 @@ class UsageAccumulator:
                              key.ai_llm_id, type(exc).__name__)
         return failed
 
-    async def flush(self) -> None:
-        """Write everything pending (in a thread); what fails stays pending, retried alone."""
+    async def flush(self, *, through: int = 0) -> None:
+        """Write everything pending (in a thread); what fails stays pending, retried alone.
+
+        ``through`` a call's number: nothing to do if a flush that ended meanwhile wrote it.
+        """
         if self._flush_lock is None:
             self._flush_lock = asyncio.Lock()
         async with self._flush_lock:
-            batch = self._take()
-            if not batch:
+            if through and self.written >= through:
+                return
+            batch, last = self._take()
+            if not batch:  # no flush runs but this one: everything added is written
+                self.written = max(self.written, last)
                 return
             write = asyncio.ensure_future(asyncio.to_thread(self._write, batch))
             try:
@@ -324,11 +324,14 @@ class UsageAccumulator:
             except Exception:
                 self._put_back(batch)
                 raise
-            self._put_back(failed)
+            if failed:
+                self._put_back(failed)
+            else:
+                self.written = max(self.written, last)
 
     def flush_sync(self) -> None:
         """Write everything pending from the calling thread (last resort at shutdown)."""
-        batch = self._take()
+        batch, _ = self._take()
         if batch:
             self._put_back(self._write(batch))
 

@@ -183,7 +183,8 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
     from flashback_tui.server.gateway.core import UpstreamTimeouts
     from flashback_tui.server.routes import all_routers
 
-    gateway = Gateway(UpstreamTimeouts.from_settings(settings))
+    gateway = Gateway(UpstreamTimeouts.from_settings(settings),
+                      durable_usage=settings.durable_usage)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -195,9 +196,10 @@ def create_app(settings: ServerSettings, *, state: PlatformState | None = None,
         app.state.answer_cache = AnswerCache()
         app.state.item_cache = ItemJsonCache()
         previous_clock = store_base.use_clock(clock) if clock is not None else None
-        app.state.login_throttle = LoginThrottle(settings.login_max_failures,
+        wall = clock or SYSTEM
+        app.state.login_throttle = LoginThrottle(platform.db.conn, settings.login_max_failures,
                                                  settings.login_lockout,
-                                                 clock=(clock or SYSTEM).monotonic)
+                                                 clock=lambda: wall.now().timestamp())
         warm_up = asyncio.get_running_loop().call_later(WARM_UP_DELAY, _warm_up_in_background)
         await gateway.start(platform)
         retention = asyncio.create_task(run_periodically(platform.db.conn, RetentionPolicy(

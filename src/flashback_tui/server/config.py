@@ -60,6 +60,12 @@ class ServerSettings(BaseSettings):
         default=30.0, gt=0,
         description="Seconds the gateway waits between two chunks of a provider's stream; "
                     "then it ends the stream with an error event.")
+    durable_usage: bool | None = Field(
+        default=None,
+        description="Hold each gateway call's answer until its usage (and its policy "
+                    "violations) is written, so a crash loses no count of a call its client saw "
+                    "complete; calls that finish together share one write. Default: on with a "
+                    "PostgreSQL database (replicas), off with SQLite (written every second).")
     strict_wire: bool = Field(
         default=False,
         description="Answer with only the fields the hosted platform's client declares "
@@ -81,3 +87,9 @@ class ServerSettings(BaseSettings):
     def _blank_is_off(cls, value: object) -> object:
         """An empty ``FLASHBACK_STRICT_WIRE`` means off, as an unset one does."""
         return False if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("durable_usage", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        """An empty ``FLASHBACK_DURABLE_USAGE`` means the default, as an unset one does."""
+        return None if isinstance(value, str) and not value.strip() else value

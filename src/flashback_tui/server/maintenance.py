@@ -14,6 +14,7 @@ Backup and restore are SQLite's; on PostgreSQL, ``pg_dump`` (or ``admin copy`` i
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ class Rotation:
     resealed: int
     retired: list[str]
     kept: list[str]
+    #: Keys of ``FLASHBACK_MASTER_KEY`` besides the first, which now seal nothing: the
+    #: operator drops them from the variable.
+    unused_env: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ def rotate_key(data_dir: Path, *, keep_old: int = 0, env: dict[str, str] | None 
     With the key file, a fresh key is added and made current. With ``FLASHBACK_MASTER_KEY``
     the first key listed is the new one: everything is re-sealed under it, and the key file's
     keys are retired (the operator then drops old keys from the variable).
+
+    Replicas of one PostgreSQL database keep serving throughout: the re-seal is one write
+    transaction, they read the old ciphertexts until it commits and the new ones after (the
+    data version it bumps makes their gateways read the secrets again). For that, every
+    replica must already hold the new key: the operator lists ``NEW,OLD`` in
+    ``FLASHBACK_MASTER_KEY`` on every replica (a rolling restart), runs this, then lists
+    ``NEW`` alone (another rolling restart). A replica restarted with ``NEW,OLD`` seals the
+    secrets it writes under NEW at once; when secrets may be written while the restart rolls,
+    list ``OLD,NEW`` first (every replica learns NEW and still seals under OLD), then
+    ``NEW,OLD``, so no replica ever meets a key it lacks.
     """
     if keep_old < 0:
         raise MaintenanceError("--keep-old must be 0 or more")
@@ -89,8 +103,9 @@ def rotate_key(data_dir: Path, *, keep_old: int = 0, env: dict[str, str] | None 
         old = [k.kid for k in keyring.keys() if not k.current and k.source == "file"]
         kept = old[:keep_old]
         retired = _retire(conn, keyring, keep=set(kept))
+        unused_env = [k.kid for k in keyring.keys() if not k.current and k.source == "env"]
         return Rotation(new_kid=keyring.current_kid, resealed=resealed, retired=retired,
-                        kept=kept)
+                        kept=kept, unused_env=unused_env)
 
 
 def _retire(conn: Conn, keyring: Keyring, keep: set[str]) -> list[str]:

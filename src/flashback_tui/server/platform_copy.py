@@ -51,7 +51,7 @@ TABLES = (
     "orgs", "users", "workspaces", "memberships", "tokens", "ai_llms", "repos",
     "repo_ai_llms", "usage_totals", "repo_ai_api_keys", "policies", "policy_violations",
     "policy_alerts", "ai_llm_models", "usage_minute", "usage_daily", "system_events",
-    "system_event_reads",
+    "system_event_reads", "usage_conversations", "login_failures",
 )
 #: The tables the store reads in insertion order: their ``rowid`` is copied too.
 ORDERED = frozenset({

@@ -1,7 +1,8 @@
 """Retention: per-minute usage, violations, alerts and system events are kept for a while.
 
 Defaults: 14 days of per-minute usage, 90 days of violations, alerts and events; daily usage
-and the totals per configuration are kept for ever. A background task prunes what is older,
+and the totals per configuration are kept for ever; the conversations counted per minute
+and per day are remembered for an hour and two days. A background task prunes what is older,
 in small batches, each its own short transaction in a worker thread, so the gateway (which
 writes usage from the event loop's side) never waits on it for long.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from flashback_tui.api.models import format_timestamp
 from flashback_tui.server.store import events as event_store
 from flashback_tui.server.store import usage as usage_store
+from flashback_tui.server.store import usage_buckets
 from flashback_tui.server.store import violations as violation_store
 from flashback_tui.server.store.base import now_ms
 
@@ -44,6 +46,8 @@ class Pruned:
     minutes: int
     violations: int
     events: int
+    #: Conversations no pending count can still need (see ``usage_buckets.prune_conversations``).
+    conversations: int = 0
 
 
 def _iso(ms: int) -> str:
@@ -77,6 +81,10 @@ def prune_once(conn_of_thread: Callable[[], object], policy: RetentionPolicy,
                           policy.batch),
         events=_drain(lambda: event_store.prune(conn, event_cutoff, policy.batch),
                       policy.batch),
+        conversations=sum(
+            _drain(lambda span=span, memory=memory: usage_buckets.prune_conversations(
+                conn, span, now - memory, policy.batch), policy.batch)
+            for span, memory in usage_buckets.CONVERSATION_MEMORY_MS.items()),
     )
 
 

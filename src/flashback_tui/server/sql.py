@@ -199,12 +199,18 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 @contextmanager
-def transaction(conn: Conn, *, immediate: bool = True) -> Iterator[Conn]:
+def transaction(conn: Conn, *, immediate: bool = True, serialized: bool = True
+                ) -> Iterator[Conn]:
     """BEGIN ... COMMIT, or ROLLBACK on any exception.
 
     A write transaction (``immediate``, the default) waits for the other writers first:
     ``BEGIN IMMEDIATE`` on SQLite, the advisory :data:`WRITE_LOCK` on PostgreSQL. A read
     transaction sees one snapshot throughout (REPEATABLE READ on PostgreSQL).
+
+    ``serialized=False`` is for writes that are atomic row by row and check nothing before
+    they write (the usage upserts): on PostgreSQL such a transaction (READ COMMITTED) skips
+    the advisory lock and runs beside the other writers, its rows locked one by one as it
+    writes them; on SQLite nothing changes (one writer at a time).
     """
     postgres = conn.dialect == POSTGRESQL
     if postgres:
@@ -213,7 +219,7 @@ def transaction(conn: Conn, *, immediate: bool = True) -> Iterator[Conn]:
         conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     conn.in_transaction = True
     try:
-        if postgres and immediate:
+        if postgres and immediate and serialized:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
         yield conn
     except BaseException:

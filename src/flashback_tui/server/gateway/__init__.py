@@ -8,9 +8,9 @@ applies (:mod:`.enforcement`): a blocking match answers 403 and is never forward
 are relayed event by event (:mod:`.relay`). Errors are OpenAI-style bodies (:mod:`.errors`).
 Every chat call is counted (:mod:`flashback_tui.server.accounting`); model listings are not.
 
-Modules, each depending only on those before it: ``errors`` -> ``routing`` -> ``relay`` ->
-``enforcement`` -> ``core`` (the :class:`Gateway`) -> ``hooks`` (routes, middleware and
-:data:`router`).
+Modules, each depending only on those before it: ``errors`` -> ``routing`` -> ``version``
+(the data version the caches follow) -> ``relay`` -> ``enforcement`` -> ``core`` (the
+:class:`Gateway`) -> ``hooks`` (routes, middleware and :data:`router`).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Hot path: key routes (key digest -> configuration, its opened secret and the names a
 violation records) and each org's compiled policies are cached in memory; an entry holds only
-while the database's data version (:func:`store_base.data_version`) is the one it was read
-at, and at most ``CACHE_TTL`` seconds, so a revoked key or an edited policy applies from the
-next request on. Usage and violations are written to SQLite off the request path. One pooled
+while the database's data version (:func:`store_base.data_version`, as :mod:`.version`
+follows it) is the one it was read at, and at most ``CACHE_TTL`` seconds, so a revoked key or
+an edited policy applies from the next request on (through another replica of a PostgreSQL
+database: within a second). Usage and violations are written off the request path. One pooled
 transport (:class:`~flashback_tui.server.upstream.UpstreamTransport`) serves every upstream
 call: the gateway sends through it rather than an ``httpx.AsyncClient``, whose cookie, auth,
 redirect and hook layers it does not need; proxies come from the environment.
@@ -47,7 +48,9 @@ from flashback_tui.server.gateway.errors import (
 )
 from flashback_tui.server.gateway.relay import RelayResponse, StreamRelay
 from flashback_tui.server.gateway.routing import Upstream, VersionedCache, upstream_for
+from flashback_tui.server.gateway.version import DataVersionWatch
 from flashback_tui.server.policies import CompiledPolicy
+from flashback_tui.server.sql import POSTGRESQL, DBAPIError
 from flashback_tui.server.store import base as store_base
 from flashback_tui.server.store import policies as policy_store
 from flashback_tui.server.store import repos as repo_store
@@ -92,14 +95,18 @@ SHUTDOWN_GRACE = 5.0
 class Gateway:
     """The gateway of one app: caches, the upstream client, the usage accumulator."""
 
-    def __init__(self, timeouts: UpstreamTimeouts | None = None) -> None:
+    def __init__(self, timeouts: UpstreamTimeouts | None = None, *,
+                 durable_usage: bool | None = None) -> None:
         self.timeouts = timeouts or UpstreamTimeouts()
+        #: Answers wait for their usage to be written (None: on PostgreSQL only).
+        self.durable_usage = durable_usage
         self.routes = VersionedCache(CACHE_TTL)
         self.policies = VersionedCache(CACHE_TTL)
         self.state: PlatformState | None = None
         self.transport: httpx.AsyncBaseTransport | None = None
         self.accumulator: UsageAccumulator | None = None
         self.violations: ViolationLog | None = None
+        self.version: DataVersionWatch | None = None
         self._relays: set[asyncio.Task[None]] = set()
         self._flusher: asyncio.Task[None] | None = None
         self._violation_flusher: asyncio.Task[None] | None = None
@@ -109,6 +116,12 @@ class Gateway:
     async def start(self, state: PlatformState) -> None:
         """Start writing usage in the background (the upstream pool opens on first use)."""
         self.state = state
+        db = state.db
+        self.version = DataVersionWatch(lambda: store_base.data_version(db.conn()),
+                                        poll=db.dialect == POSTGRESQL)
+        if self.durable_usage is None:
+            self.durable_usage = db.dialect == POSTGRESQL
+        await self.version.start()
         self.accumulator = UsageAccumulator.for_database(state.db.conn)
         self._flusher = asyncio.create_task(self.accumulator.run_periodic())
         self.violations = ViolationLog.for_database(state.db.conn)
@@ -137,6 +150,8 @@ class Gateway:
             if flusher is not None:
                 flusher.cancel()
                 await asyncio.gather(flusher, return_exceptions=True)
+        if self.version is not None:
+            await self.version.stop()
         try:
             await self.flush_usage()
         except Exception as exc:
@@ -180,9 +195,9 @@ class Gateway:
         if self.violations is not None:
             await self.violations.flush()
 
-    def _version(self) -> tuple[int, ...]:
-        assert self.state is not None
-        return store_base.data_version(self.state.db.conn())
+    async def _version(self) -> tuple[int, ...]:
+        assert self.version is not None
+        return await self.version.current()
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -195,7 +210,12 @@ class Gateway:
                                 " key as 'Authorization: Bearer <secret>'.",
                                 "invalid_request_error", "invalid_api_key")
         digest = repo_store.secret_digest(token)
-        version = self._version()
+        try:
+            version = await self._version()
+        except DBAPIError as exc:
+            logger.error("cannot read the data version for the gateway: %s", type(exc).__name__)
+            return openai_error(503, "The platform's database cannot be reached; try again.",
+                                "server_error", "database_unavailable")
         cached = self.routes.get(digest, version)
         if cached is not None:
             return cached
@@ -222,7 +242,7 @@ class Gateway:
 
     async def org_policies(self, org_id: str) -> list[CompiledPolicy]:
         """The org's enforced policies, compiled (cached for the current data version)."""
-        version = self._version()
+        version = await self._version()
         cached = self.policies.get(org_id, version)
         if cached is not None:
             return cached
@@ -235,10 +255,21 @@ class Gateway:
 
     # -- accounting -----------------------------------------------------------------------------
 
-    def _record(self, usage: CallUsage, started: float) -> None:
+    async def _record(self, usage: CallUsage, started: float) -> None:
+        """Count the call; with durable usage, return once its counts are written."""
         usage.latency_ms = (time.perf_counter() - started) * 1000
-        if self.accumulator is not None:
-            self.accumulator.add(usage)
+        if self.accumulator is None:
+            return
+        number = self.accumulator.add(usage)
+        if not self.durable_usage:
+            return
+        try:
+            if usage.policy_violations and self.violations is not None:
+                await self.violations.flush()
+            await self.accumulator.flush(through=number)
+        except Exception as exc:  # kept pending: the background writer tries again
+            logger.error("cannot write a gateway call's usage before its answer: %s",
+                         type(exc).__name__)
 
     # -- endpoints ------------------------------------------------------------------------------
 
@@ -272,7 +303,7 @@ class Gateway:
             if records and self.violations is not None:
                 self.violations.add(records)
             if refusal is not None:
-                self._record(usage, started)
+                await self._record(usage, started)
                 return refusal
         if payload.get("stream") is True:
             return await self._stream(upstream, payload, usage, started)
@@ -301,7 +332,7 @@ class Gateway:
                             media_type=response.headers.get("content-type",
                                                             "application/json"))
         finally:
-            self._record(usage, started)
+            await self._record(usage, started)
 
     async def _stream(self, upstream: Upstream, payload: dict[str, Any], usage: CallUsage,
                       started: float) -> Response:
@@ -315,7 +346,7 @@ class Gateway:
             response = await self.send("POST", upstream.chat_url, upstream.headers(),
                                        json.dumps(payload).encode(), stream=True)
         except httpx.HTTPError as exc:
-            self._record(usage, started)
+            await self._record(usage, started)
             return unreachable(exc, upstream)
         if not 200 <= response.status_code < 300:
             try:
@@ -324,7 +355,7 @@ class Gateway:
                 body = b""
             finally:
                 await response.aclose()
-                self._record(usage, started)
+                await self._record(usage, started)
             return provider_error(response.status_code, body, upstream)
         relay = StreamRelay(response, usage, include_usage=include_usage,
                             finish=lambda u: self._record(u, started),

@@ -5,7 +5,9 @@ ahead of the framework's router: the hot path skips route scanning and dependenc
 (about 0.3 ms per call). The router's entries for them call the same handlers and describe
 them in the OpenAPI schema. The hooks also write pending usage before usage reads and pending
 violations before violation and alert reads, so those reads see every finished call. Caches
-need no clearing on changes: they follow the data version (see :mod:`.core`).
+need no clearing on changes: they follow the data version (see :mod:`.core`), which the hooks
+read again after every change made through this server's API, before its answer goes out
+(see :mod:`.version`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flashback_tui.server.gateway.core import Gateway
 
@@ -32,6 +34,9 @@ def is_violation_read(path: str) -> bool:
     parts = path.rstrip("/").split("/")
     return len(parts) in (3, 4) and parts[-1] in ("violations", "alerts")
 
+
+#: Methods that change nothing (every other may, so the data version is read after it).
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 router = APIRouter(prefix="/v1", tags=["Gateway (OpenAI-compatible)"])
 
@@ -71,9 +76,23 @@ class GatewayHooks:
             response = await endpoint(Request(scope, receive))
             await response(scope, receive, send)
             return
-        if method == "GET":
-            await self._flush_before(path)
-        await self.app(scope, receive, send)
+        if method in _READS:
+            if method == "GET":
+                await self._flush_before(path)
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, self._after_change(send))
+
+    def _after_change(self, send: Send) -> Send:
+        """``send``, first taking in the change a request made before its answer starts."""
+        version = self.gateway.version
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and version is not None:
+                await version.after_local_change()
+            await send(message)
+
+        return sending
 
     async def _flush_before(self, path: str) -> None:
         """Write what a read of ``path`` must see (failures: serve what is stored)."""

@@ -4,7 +4,9 @@ The gateway always asks the provider for usage (``stream_options.include_usage``
 that extra chunk when the caller did not ask for it. Because the reader task owns the
 upstream stream, a client that disconnects mid-stream does not stop the accounting: the
 reader drains the provider's answer (for at most ``DRAIN_SECONDS``) and records the call
-with the provider's usage.
+with the provider's usage. The stream's closing ``data: [DONE]`` event is passed on only
+once the call is recorded (with durable usage: written), so a client that saw its stream
+complete saw a counted call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.responses import StreamingResponse
@@ -45,7 +47,7 @@ class StreamRelay:
     """
 
     def __init__(self, response: httpx.Response, usage: CallUsage, *, include_usage: bool,
-                 finish: Callable[[CallUsage], None], chunk_timeout: float = 30.0,
+                 finish: Callable[[CallUsage], Awaitable[None]], chunk_timeout: float = 30.0,
                  host: str = "the provider") -> None:
         self.response = response
         self.chunk_timeout = chunk_timeout
@@ -61,6 +63,8 @@ class StreamRelay:
         self.finished = False
         self.task: asyncio.Task[None] | None = None
         self._texts: list[str] = []
+        #: The closing ``[DONE]`` event, held until the call is recorded.
+        self._closing: bytes | None = None
 
     async def pump(self) -> None:
         """Read the upstream stream to its end, relaying and counting each event."""
@@ -88,12 +92,16 @@ class StreamRelay:
         finally:
             if broken is not None:
                 self._refuse(broken)
-            self.finished = True
-            self.queue.put_nowait(None)
             self.usage.tokens_out = count_tokens("".join(self._texts))
-            self.finish(self.usage)
             with contextlib.suppress(BaseException):
                 await self.response.aclose()
+            try:
+                await self.finish(self.usage)
+            finally:
+                if self._closing is not None and not self.client_gone and not self.refused:
+                    self.queue.put_nowait(self._closing)
+                self.finished = True
+                self.queue.put_nowait(None)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         """The upstream body, chunk by chunk; TimeoutError after ``chunk_timeout`` idle."""
@@ -112,12 +120,13 @@ class StreamRelay:
             self._not_an_event(event)
             return
         forward = True
+        closing = False
         for line in event.split(b"\n"):
             if not line.startswith(b"data:"):
                 continue
             data = line[5:].strip()
             if data == b"[DONE]":
-                self.done = True
+                self.done = closing = True
                 continue
             try:
                 chunk = json.loads(data)
@@ -133,7 +142,9 @@ class StreamRelay:
             if isinstance(chunk.get("model"), str):
                 self.usage.llm_model = chunk["model"]
             self._texts.extend(choice_texts(chunk.get("choices"), "delta"))
-        if forward and not self.client_gone and not self.refused:
+        if closing:  # passed on when the call is recorded (a repeated one: never)
+            self._closing = self._closing or event + b"\n\n"
+        elif forward and not self.client_gone and not self.refused:
             self.queue.put_nowait(event + b"\n\n")
 
     def _not_an_event(self, text: bytes) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from flashback_tui.server.sql import Conn, table_exists, transaction
 
 #: The newest revision this program knows (tests check it is Alembic's head).
-HEAD = "0007"
+HEAD = "0008"
 #: Where Alembic finds ``env.py`` and ``versions/``.
 SCRIPT_LOCATION = Path(__file__).parent / "alembic"
 

@@ -1,174 +1,35 @@
-"""Usage counters: per-minute buckets, totals per configuration, and the time series.
+"""Usage counters: reading the totals per configuration and the time series, and pruning.
 
-A ``usage_minute`` row is one minute of one configuration's calls through one repository
-key, for one model, host, end user (the chat request's ``user``) and conversation. Its
-``active_conversations`` is 1 on the row where the conversation was first seen in that
-minute for that configuration, repository and key, and 0 on its other rows, so the rows of
-a minute add up to the distinct conversations in it.
-
-The daily series groups the same key per day: a daily row is one conversation's use of one
-model through one host by one end user, and its ``activeConversations`` is 1 when that
-conversation was active that day (the day's rows add up to the conversations of the day,
-counting a conversation once per model and host it used).
+Buckets are written by :mod:`.usage_buckets` (its names used across the package are also
+importable from here): a ``usage_minute`` row per minute, configuration, repository key,
+model, host, end user and conversation, a ``usage_daily`` row per day likewise (kept for
+ever), and ``usage_totals`` per configuration. A minute's (or a day's) rows add up to its
+distinct conversations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from flashback_tui.server.sql import Conn, marks, transaction
-from flashback_tui.server.store.base import now_ms
-
-#: Counters of a usage_minute row (AiStatsPoint field names).
-MINUTE_COUNTERS = (
-    "tokens_in", "tokens_out", "llm_tokens_in", "llm_tokens_out", "active_conversations",
-    "api_calls", "policy_violations", "num_alerts", "num_blocks", "num_severity_low",
-    "num_severity_medium", "num_severity_high",
+from flashback_tui.server.store.usage_buckets import (
+    BUCKET_LABELS,
+    DAY_MS,
+    MINUTE_COUNTERS,
+    MINUTE_MS,
+    BucketCounts,
+    BucketKey,
+    record_usage,
+    write_buckets,
 )
 
-#: The labels that, with the minute, key a usage_minute row.
-BUCKET_LABELS = ("ai_llm_id", "repo_id", "repo_ai_api_key_id", "llm_model", "host", "user_uuid",
-                 "conversation_uuid")
-
-#: usage_totals column -> the usage_minute counter that feeds it.
-TOTALS_FROM_MINUTE = {
-    "api_calls": "api_calls", "tokens_in": "tokens_in", "tokens_out": "tokens_out",
-    "llm_tokens_in": "llm_tokens_in", "llm_tokens_out": "llm_tokens_out",
-    "policy_violations": "policy_violations", "alerts": "num_alerts", "blocks": "num_blocks",
-}
-
-def _bucket_upsert(table: str, time_column: str, *, conversations: str) -> str:
-    """Adds counters to one bucket of ``table``; ``conversations`` merges that counter.
-
-    Parameters: the time, the BUCKET_LABELS, the MINUTE_COUNTERS in order, latency_ms_total,
-    llm_type. The stored row is named by its table (PostgreSQL requires it).
-    """
-    added = [c for c in MINUTE_COUNTERS if c != "active_conversations"]
-    return (
-        f"INSERT INTO {table}"  # noqa: S608 - fixed column names only
-        f" ({time_column}, {', '.join(BUCKET_LABELS)}, {', '.join(MINUTE_COUNTERS)},"
-        " latency_ms_total, llm_type)"
-        f" VALUES (?, {', '.join('?' for _ in BUCKET_LABELS)},"
-        f" {', '.join('?' for _ in MINUTE_COUNTERS)}, ?, ?)"
-        f" ON CONFLICT (ai_llm_id, {time_column}, repo_id, repo_ai_api_key_id, llm_model, host,"
-        " user_uuid, conversation_uuid) DO UPDATE SET "
-        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in added)
-        + f", active_conversations = {conversations.format(table=table)},"
-        f" latency_ms_total = {table}.latency_ms_total + excluded.latency_ms_total,"
-        " llm_type = CASE WHEN excluded.llm_type != '' THEN excluded.llm_type"
-        f" ELSE {table}.llm_type END"
-    )
-
-
-#: Adds counters to a minute bucket (see :func:`_bucket_upsert`).
-USAGE_MINUTE_UPSERT = _bucket_upsert(
-    "usage_minute", "minute",
-    conversations="{table}.active_conversations + excluded.active_conversations")
-#: Adds counters to a day bucket (``usage_daily``, kept for ever), the day in place of the
-#: minute. A conversation counts once a day.
-USAGE_DAILY_UPSERT = _bucket_upsert(
-    "usage_daily", "day",
-    conversations="CASE WHEN excluded.active_conversations > {table}.active_conversations"
-                  " THEN excluded.active_conversations ELSE {table}.active_conversations END")
-
-#: Adds the same counters to a configuration's totals. Parameters: ai_llm_id, then the
-#: minute counters named by TOTALS_FROM_MINUTE's values, in its order.
-USAGE_TOTALS_UPSERT = (
-    f"INSERT INTO usage_totals (ai_llm_id, {', '.join(TOTALS_FROM_MINUTE)})"  # noqa: S608
-    f" VALUES (?, {', '.join('?' for _ in TOTALS_FROM_MINUTE)}) ON CONFLICT (ai_llm_id)"
-    " DO UPDATE SET " + ", ".join(f"{c} = usage_totals.{c} + excluded.{c}"
-                                  for c in TOTALS_FROM_MINUTE)
-)
-
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
-
-
-@dataclass(frozen=True)
-class BucketKey:
-    """One per-minute bucket: minute start (Unix ms) and the labels of ``BUCKET_LABELS``."""
-
-    minute: int
-    ai_llm_id: str
-    repo_id: str = ""
-    repo_ai_api_key_id: str = ""
-    llm_model: str = ""
-    host: str = ""
-    user_uuid: str = ""
-    conversation_uuid: str = ""
-
-    def labels(self) -> tuple[str, ...]:
-        """The values of ``BUCKET_LABELS``, in order."""
-        return (self.ai_llm_id, self.repo_id, self.repo_ai_api_key_id, self.llm_model,
-                self.host, self.user_uuid, self.conversation_uuid)
-
-
-@dataclass
-class BucketCounts:
-    """The counters of one bucket (names of ``MINUTE_COUNTERS``), latency and provider type."""
-
-    counters: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(MINUTE_COUNTERS, 0))
-    latency_ms_total: float = 0.0
-    llm_type: str = ""
-
-    def merge(self, other: BucketCounts) -> None:
-        """Add ``other`` into this bucket (the newest non-empty provider type wins)."""
-        for name, value in other.counters.items():
-            self.counters[name] += value
-        self.latency_ms_total += other.latency_ms_total
-        self.llm_type = other.llm_type or self.llm_type
-
-
-def record_usage(
-    conn: Conn,
-    ai_llm_id: str,
-    *,
-    at_ms: int | None = None,
-    repo_id: str | None = None,
-    repo_ai_api_key_id: str | None = None,
-    latency_ms: float = 0.0,
-    llm_type: str | None = None,
-    llm_model: str | None = None,
-    host: str | None = None,
-    user_uuid: str | None = None,
-    conversation_uuid: str | None = None,
-    **counters: int,
-) -> None:
-    """Add one call's (or a batch's) counters to its minute bucket and to the totals."""
-    unknown = set(counters) - set(MINUTE_COUNTERS)
-    if unknown:
-        raise ValueError(f"unknown usage counters: {sorted(unknown)}")
-    at = now_ms() if at_ms is None else at_ms
-    key = BucketKey(at - at % MINUTE_MS, ai_llm_id, repo_id or "", repo_ai_api_key_id or "",
-                    llm_model or "", host or "", user_uuid or "", conversation_uuid or "")
-    counts = BucketCounts(latency_ms_total=latency_ms, llm_type=llm_type or "")
-    for name in MINUTE_COUNTERS:
-        counts.counters[name] = int(counters.get(name, 0))
-    write_buckets(conn, {key: counts})
-
-
-def write_buckets(conn: Conn, buckets: Mapping[BucketKey, BucketCounts]) -> None:
-    """Upsert every bucket and bump the configurations' totals, in one transaction."""
-    if not buckets:
-        return
-    with transaction(conn):
-        ids = sorted({key.ai_llm_id for key in buckets})
-        live = {r[0] for r in conn.execute(
-            f"SELECT id FROM ai_llms WHERE id IN ({', '.join('?' for _ in ids)})",  # noqa: S608
-            ids)}
-        for key, counts in buckets.items():
-            if key.ai_llm_id not in live:  # deleted meanwhile: nothing left to count it on
-                continue
-            values = (*key.labels(), *(counts.counters[c] for c in MINUTE_COUNTERS),
-                      counts.latency_ms_total, counts.llm_type)
-            conn.execute(USAGE_MINUTE_UPSERT, (key.minute, *values))
-            conn.execute(USAGE_DAILY_UPSERT, (key.minute - key.minute % DAY_MS, *values))
-            conn.execute(USAGE_TOTALS_UPSERT, (
-                key.ai_llm_id, *(counts.counters[src] for src in TOTALS_FROM_MINUTE.values()),
-            ))
+__all__ = [
+    "BUCKET_LABELS", "DAY_MS", "MINUTE_COUNTERS", "MINUTE_MS", "BucketCounts", "BucketKey",
+    "StatsTotals", "UsageFilter", "UsagePoint", "prune_minutes", "record_usage",
+    "stats_totals", "usage_points", "write_buckets",
+]
 
 
 class StatsTotals(NamedTuple):
