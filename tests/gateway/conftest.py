@@ -8,7 +8,9 @@ import pytest
 
 from tests.conftest import PlatformHandle, World
 from tests.gateway.helpers import Linked, make_linked
-from tests.support.backends import database_for_the_test, parametrize_backends
+
+# Every test here runs on SQLite and on PostgreSQL (see tests.support.backends).
+from tests.support.backends import database_for_the_test, pytest_generate_tests  # noqa: F401
 from tests.support.fake_provider import FakeProvider
 
 
@@ -24,13 +26,3 @@ def linked(platform: PlatformHandle, world: World, provider: FakeProvider) -> Li
     """An OPENAI configuration on the provider's ``ok`` scenario, its repository and key."""
     return make_linked(platform, world, provider.endpoint("ok"))
 
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test here runs on SQLite and on PostgreSQL (see tests.support.backends)."""
-    parametrize_backends(metafunc)
-
-
-@pytest.fixture(autouse=True)
-def _database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
-                           monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from database_for_the_test(request, db_backend, monkeypatch)

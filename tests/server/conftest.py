@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from flashback_tui.server.state import PlatformState
-from tests.support.backends import database_for_the_test, parametrize_backends
+
+# Every test here runs on SQLite and on PostgreSQL (see tests.support.backends).
+from tests.support.backends import database_for_the_test, pytest_generate_tests  # noqa: F401
 
 #: Seconds a probe that should get an answer may take: sized for a busy machine (a probe
 #: that gets its answer ends at once, so a generous bound costs nothing).
@@ -19,17 +21,6 @@ BUSY_MACHINE_PROBE_TIMEOUT = 10.0
 def probe_timeout() -> float:
     """The timeout of a probe expected to reach its provider's answer."""
     return BUSY_MACHINE_PROBE_TIMEOUT
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test here runs on SQLite and on PostgreSQL (see tests.support.backends)."""
-    parametrize_backends(metafunc)
-
-
-@pytest.fixture(autouse=True)
-def _database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
-                           monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from database_for_the_test(request, db_backend, monkeypatch)
 
 
 @pytest.fixture

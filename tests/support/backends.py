@@ -43,9 +43,12 @@ def database_env() -> dict[str, str]:
     return {DATABASE_URL_ENV: url} if url else {}
 
 
-def parametrize_backends(metafunc: pytest.Metafunc) -> None:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a test on both backends, on one alone when it is marked ``sqlite_only`` or
-    ``postgres_only``, or once when it is marked ``no_database``."""
+    ``postgres_only``, or once when it is marked ``no_database``.
+
+    A suite's conftest imports this hook and :func:`database_for_the_test` to run on both.
+    """
     if "db_backend" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker
@@ -56,6 +59,7 @@ def parametrize_backends(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("db_backend", backends, indirect=True, scope="session")
 
 
+@pytest.fixture(autouse=True)
 def database_for_the_test(request: pytest.FixtureRequest, db_backend: str,
                           monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the test's own platform state at its database (nothing to do on SQLite)."""

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from flashback_tui.server.data_dir import DB_FILENAME, db_path, ensure_data_dir
+from flashback_tui.server.migrations import upgrade
 from flashback_tui.server.sql import BUSY_TIMEOUT_MS, POSTGRESQL, SQLITE, Conn
 
 if TYPE_CHECKING:
@@ -228,8 +229,6 @@ class Database:
 
     def migrate(self) -> str:
         """Bring the schema up to date; the revision it is at."""
-        from flashback_tui.server.migrations import upgrade
-
         return upgrade(self.conn())
 
     def checkpoint(self) -> None:

@@ -91,7 +91,7 @@ class Cursor:
 
 def _is_retryable(sql: str) -> bool:
     """A plain read or the start of a transaction: safe to send again."""
-    return sql.lstrip()[:6].upper() in {"SELECT", "BEGIN", "BEGIN "}
+    return sql.split(None, 1)[0].upper() in {"SELECT", "BEGIN"}
 
 
 @lru_cache(maxsize=2048)
@@ -240,8 +240,8 @@ def _rollback(conn: Conn) -> None:
     except DBAPIError:
         if not conn.sa.invalidated:
             raise
-    raw = conn.sa.connection.driver_connection if not conn.sa.invalidated else None
-    if raw is not None and hasattr(raw, "shred_pending"):
+    raw = None if conn.sa.invalidated else conn.raw
+    if hasattr(raw, "shred_pending"):
         raw.shred_pending = False
 
 
