@@ -181,6 +181,22 @@ def test_serve_explains_a_bad_or_unreachable_database(run_process: Run, tmp_path
     assert_plain(result, code, words)
 
 
+@pytest.mark.parametrize(("env", "words"), [
+    ({"FLASHBACK_WORKER_THREADS": "abc"},
+     "FLASHBACK_WORKER_THREADS must be a whole number. Unset it to use its default."),
+    ({"FLASHBACK_WORKER_THREADS": "0"}, "FLASHBACK_WORKER_THREADS must be at least 1."),
+    ({"FLASHBACK_PROBE_TIMEOUT": "-1", "FLASHBACK_STRICT_WIRE": "maybe"},
+     "FLASHBACK_PROBE_TIMEOUT must be more than 0; FLASHBACK_STRICT_WIRE must be on or off"),
+])
+def test_serve_names_a_bad_setting_in_plain_words_and_opens_nothing(
+        run_process: Run, tmp_path: Path, env: dict[str, str], words: str) -> None:
+    result = run_process("serve", "--port", "0", "--data-dir", str(tmp_path / "d"),
+                         FLASHBACK_DATABASE_URL=UNREACHABLE, **env)
+    assert_plain(result, ExitCode.USAGE, words)
+    assert "pydantic" not in result.stderr and "abc" not in result.stderr
+    assert not (tmp_path / "d").exists()  # refused before the data dir was made
+
+
 def test_serve_on_postgresql_asks_for_the_master_key(run_process: Run, pg_url: str,
                                                      tmp_path: Path) -> None:
     result = run_process("serve", "--port", "0", "--data-dir", str(tmp_path / "d"),

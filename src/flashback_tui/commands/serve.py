@@ -27,8 +27,10 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None,
     Its data lives in the data dir's SQLite file, or in the PostgreSQL database that
     --database-url or FLASHBACK_DATABASE_URL names (several replicas can serve one).
     """
+    from flashback_tui.commands.common import CliError, ExitCode
     from flashback_tui.net import is_loopback
     from flashback_tui.paths import data_dir as resolve_data_dir
+    from flashback_tui.server.config import SettingsProblem
 
     parent = (ctx.obj or {}).get("data_dir") if ctx.obj else None
     directory = resolve_data_dir(data_dir or parent)
@@ -53,6 +55,8 @@ def serve(ctx: click.Context, host: str, port: int, data_dir: str | None,
                 from flashback_tui.server.runner import run_foreground
 
                 run_foreground(directory, host, port, database_url=url)
+    except SettingsProblem as exc:
+        raise CliError(str(exc), exit_code=ExitCode.USAGE) from None
     except OSError as exc:
         if exc.filename:  # the data dir or the database file
             raise click.ClickException(f"cannot use {exc.filename}: {exc.strerror}") from None

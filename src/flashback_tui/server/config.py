@@ -8,9 +8,14 @@ built in code (tests, the embedded runner).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsProblem(ValueError):
+    """A ``FLASHBACK_*`` value the server cannot use, said in one sentence (never the value)."""
 
 
 class ServerSettings(BaseSettings):
@@ -93,3 +98,41 @@ class ServerSettings(BaseSettings):
     def _blank_is_default(cls, value: object) -> object:
         """An empty ``FLASHBACK_DURABLE_USAGE`` means the default, as an unset one does."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def read(cls, **values: Any) -> ServerSettings:
+        """The settings from ``values`` and the environment; a bad one is a SettingsProblem."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsProblem(_describe(exc, set(values))) from None
+
+
+def _describe(exc: ValidationError, given: set[str]) -> str:
+    """``FLASHBACK_WORKER_THREADS must be a whole number``: each problem, naming the variable.
+
+    Only each error's location and message are used: the input may be a secret (a database
+    URL holds a password).
+    """
+    from flashback_tui.api.errors import plain_words
+
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = field if field in given else f"FLASHBACK_{field.upper()}"
+        problems.append(plain_words(f"{name}: {_reason(error)}"))
+    unset = "Unset it to use its default." if len(problems) == 1 else \
+        "Unset them to use their defaults."
+    return f"{'; '.join(problems)}. {unset}"
+
+
+def _reason(error: Any) -> str:
+    """pydantic's message, with the parse failures in words a shell user knows."""
+    kind = error.get("type", "")
+    if kind == "int_parsing":
+        return "must be a whole number"
+    if kind == "float_parsing":
+        return "must be a number"
+    if kind == "bool_parsing":
+        return "must be on or off: 1, 0, true, false, yes or no"
+    return str(error["msg"])

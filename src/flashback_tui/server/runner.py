@@ -87,12 +87,15 @@ async def _serve_until_done(server: Any, sock: socket.socket, on_ready: Any) -> 
 
 
 def _settings(data_dir: Path, database_url: str | None) -> Any:
-    """The server's settings; ``database_url`` (``serve --database-url``) beats the variable."""
+    """The server's settings; ``database_url`` (``serve --database-url``) beats the variable.
+
+    A bad ``FLASHBACK_*`` value raises :class:`SettingsProblem` before anything is opened.
+    """
     from flashback_tui.server.config import ServerSettings
 
     if database_url:
-        return ServerSettings(data_dir=data_dir, database_url=database_url)
-    return ServerSettings(data_dir=data_dir)
+        return ServerSettings.read(data_dir=data_dir, database_url=database_url)
+    return ServerSettings.read(data_dir=data_dir)
 
 
 def run_foreground(data_dir: Path, host: str, port: int, *,
@@ -104,6 +107,7 @@ def run_foreground(data_dir: Path, host: str, port: int, *,
     from flashback_tui.server.state import PlatformState
 
     _configure_logging()
+    settings = _settings(data_dir, database_url)
     state = PlatformState.open(data_dir, database_url=database_url)
     try:
         sock = bind_socket(host, port)
@@ -111,7 +115,7 @@ def run_foreground(data_dir: Path, host: str, port: int, *,
         state.close()
         raise
     actual_port = sock.getsockname()[1]
-    server = _uvicorn_server(create_app(_settings(data_dir, database_url), state=state))
+    server = _uvicorn_server(create_app(settings, state=state))
 
     def ready() -> None:
         click.echo(f"Flashback local platform listening on {base_url(host, actual_port)}")
@@ -143,6 +147,7 @@ def run_embedded(data_dir: Path, host: str, port: int, *,
     from flashback_tui.server.store import users as user_store
 
     _configure_logging()
+    settings = _settings(data_dir, database_url)
     state = PlatformState.open(data_dir, database_url=database_url)
     conn = state.db.conn()
     admin_id = user_store.require_user(conn, store_base.LOCAL_ADMIN_EMAIL)["id"]
@@ -159,7 +164,7 @@ def run_embedded(data_dir: Path, host: str, port: int, *,
 
     from flashback_tui.server.app import create_app
 
-    server = _uvicorn_server(create_app(_settings(data_dir, database_url), state=state))
+    server = _uvicorn_server(create_app(settings, state=state))
 
     def ready() -> None:
         _announce({"serving": True})
