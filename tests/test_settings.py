@@ -117,10 +117,15 @@ def test_the_file_is_read_at_load_time_not_import_time(
     ("text", "expected"),
     [
         ("default_profile = [", "not valid TOML"),
-        ('[profiles.x]\nurl = "ftp://x"\n', "profiles.x.url"),
-        ('[profiles.x]\nrefresh_interval = 0.01\n', "profiles.x.refresh_interval"),
+        ('[profiles.x]\nurl = "ftp://x"\n',
+         "profiles.x.url must be an http:// or https:// URL"),
+        ('[profiles.x]\nrefresh_interval = 0.01\n', "profiles.x.refresh_interval must be at"),
+        ('[profiles.x]\nrefresh_interval = "soon"\n',
+         "profiles.x.refresh_interval must be a number"),
+        ('[profiles.x]\nvalidation_concurrency = "many"\n',
+         "profiles.x.validation_concurrency must be a whole number"),
         ('[profiles.x]\nvalidation_concurrency = 1000\n', "profiles.x.validation_concurrency"),
-        ('[profiles.x]\ncolour = "red"\n', "profiles.x.colour"),
+        ('[profiles.x]\ncolour = "red"\n', "profiles.x.colour is not accepted here"),
         ('[profiles.local]\nurl = "https://l.test"\n', "local"),
         ('[profiles."bad name"]\n', "profiles.bad name.name"),
         ("surprise = 1\n", "surprise"),
@@ -135,6 +140,7 @@ def test_a_broken_file_is_a_clear_error_naming_the_file(
     message = str(caught.value)
     assert str(path) in message and expected in message
     assert "Traceback" not in message
+    assert "Input should" not in message and "String should" not in message
 
 
 def test_error_messages_never_echo_values(config_dir: Path) -> None:

@@ -211,10 +211,12 @@ def load_settings() -> Settings:
 
 def _describe_validation_error(exc: ValidationError) -> str:
     """One line per problem, naming the setting (never echoing values: they may be tokens)."""
+    from flashback_tui.domain.fields import named_problem
+
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "file"
-        problems.append(f"{where}: {error['msg']}")
+        problems.append(named_problem(where, error))
     return "; ".join(problems)
 
 

@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from flashback_tui.commands.admin_common import data_dir_option, friendly_errors, resolve_data_dir
-from flashback_tui.commands.database import chosen_url, database_url_option
+from flashback_tui.commands.database import (
+    chosen_url,
+    database_url_option,
+    warn_of_argv_password,
+)
 from flashback_tui.server.crypto import MASTER_KEY_ENV
 
 
@@ -69,6 +73,8 @@ def copy(source: str, destination: str, from_key_file: str | None, from_key_env:
     from flashback_tui.server.copy_keys import KeySource
     from flashback_tui.server.platform_copy import copy_platform
 
+    warn_of_argv_password(source, "--from")
+    warn_of_argv_password(destination, "--to")
     report = copy_platform(
         source, destination,
         source_keys=KeySource(env_name=from_key_env or None,

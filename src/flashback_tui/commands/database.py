@@ -20,12 +20,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 def database_url_option(func: F) -> F:
     """The ``--database-url`` option (else ``FLASHBACK_DATABASE_URL``; the option wins)."""
     return click.option(
-        "--database-url", metavar="URL", default=None,
+        "--database-url", metavar="URL", default=None, callback=_warned_of,
         help="PostgreSQL database to use (postgresql://user@host:5432/dbname) instead of the"
              " data dir's SQLite file [default: $FLASHBACK_DATABASE_URL]. Prefer the variable,"
              " or a password in ~/.pgpass: other users of this machine can read a command's"
              " arguments.",
     )(func)
+
+
+def _warned_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        warn_of_argv_password(value, "--database-url")
+    return value
 
 
 def chosen_url(flag: str | None) -> str | None:
@@ -34,6 +40,20 @@ def chosen_url(flag: str | None) -> str | None:
 
     text = (flag or os.environ.get(DATABASE_URL_ENV, "")).strip()
     return text or None
+
+
+def warn_of_argv_password(url_text: str, option: str) -> None:
+    """Warn on stderr when a URL given as an argument holds a password (``ps`` shows it)."""
+    from flashback_tui.server.db import DatabaseUrlError, parse_database_url
+
+    try:
+        password = parse_database_url(url_text).password
+    except DatabaseUrlError:
+        return  # the command says what is wrong with it
+    if password:
+        click.echo(f"Warning: the password in {option} can be read by other users of this "
+                   "machine (in the process list); put it in ~/.pgpass or PGPASSWORD, or the "
+                   "whole URL in FLASHBACK_DATABASE_URL.", err=True)
 
 
 @contextmanager

@@ -80,7 +80,28 @@ def plain_reason(error: Mapping[str, Any]) -> str:
         return f"must be one of {expected}" if expected else "not one of the allowed values"
     if kind in ("string_type", "int_type", "bool_type", "float_type"):
         return "has the wrong type"
+    if kind == "int_parsing":
+        return "must be a whole number"
+    if kind == "float_parsing":
+        return "must be a number"
+    if kind == "bool_parsing":
+        return "must be on or off: 1, 0, true, false, yes or no"
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+def named_problem(name: str, error: Mapping[str, Any]) -> str:
+    """``FLASHBACK_WORKER_THREADS must be a whole number``: one error, naming what is wrong.
+
+    Reads only the error's kind, context and message, never its input (it may be a secret).
+    """
+    from flashback_tui.api.errors import plain_words
+
+    reason = plain_reason(error)
+    if _adjective(reason):
+        return f"{name} is {reason}"
+    if reason.startswith(("must ", "has ", "contains ", "not ")):
+        return f"{name} {'is ' if reason.startswith('not ') else ''}{reason}"
+    return plain_words(f"{name}: {reason}")
 
 
 def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, str]]:

@@ -114,25 +114,13 @@ def _describe(exc: ValidationError, given: set[str]) -> str:
     Only each error's location and message are used: the input may be a secret (a database
     URL holds a password).
     """
-    from flashback_tui.api.errors import plain_words
+    from flashback_tui.domain.fields import named_problem
 
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         field = str(error["loc"][0]) if error["loc"] else ""
         name = field if field in given else f"FLASHBACK_{field.upper()}"
-        problems.append(plain_words(f"{name}: {_reason(error)}"))
+        problems.append(named_problem(name, error))
     unset = "Unset it to use its default." if len(problems) == 1 else \
         "Unset them to use their defaults."
     return f"{'; '.join(problems)}. {unset}"
-
-
-def _reason(error: Any) -> str:
-    """pydantic's message, with the parse failures in words a shell user knows."""
-    kind = error.get("type", "")
-    if kind == "int_parsing":
-        return "must be a whole number"
-    if kind == "float_parsing":
-        return "must be a number"
-    if kind == "bool_parsing":
-        return "must be on or off: 1, 0, true, false, yes or no"
-    return str(error["msg"])
