@@ -130,6 +130,18 @@ def test_a_start_failure_reports_the_server_log(tmp_path: Path) -> None:
     assert not clash.running
 
 
+@pytest.mark.no_database
+def test_a_bad_setting_is_said_once_per_start_in_plain_words(tmp_path: Path) -> None:
+    server = LocalServer(tmp_path / "data", env={"FLASHBACK_WORKER_THREADS": "abc"})
+    for _ in range(2):  # the log keeps both starts; the message names only the latest
+        with pytest.raises(LocalServerError) as caught:
+            server.start(timeout=20)
+        assert str(caught.value) == (
+            "the local server failed to start:\n"
+            "FLASHBACK_WORKER_THREADS must be a whole number. Unset it to use its default.")
+    assert server.log_path.read_text().count("FLASHBACK_WORKER_THREADS") == 2
+
+
 def test_serve_runs_in_the_foreground_until_interrupted(tmp_path: Path) -> None:
     import signal
 

@@ -231,6 +231,7 @@ class LocalServer:
         self.port = port
         self.env = dict(env or {})
         self.log_path = Path(log_path) if log_path else self.data_dir / LOG_FILENAME
+        self._log_start = 0
         self.url = ""
         self._tokens: tuple[str, str] = ("", "")
         self.pid: int | None = None
@@ -283,6 +284,7 @@ class LocalServer:
         _close_streams(self._proc)  # a child that died by itself leaves its pipes open
         with open(self.log_path, "ab") as log:
             os.chmod(self.log_path, 0o600)
+            self._log_start = log.seek(0, os.SEEK_END)  # this start's lines begin here
             proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True, close_fds=True,
@@ -390,10 +392,16 @@ class LocalServer:
         return ready
 
     def _log_tail(self, limit: int = 2000) -> str:
+        """The last lines the child of the latest start wrote to the log (not earlier ones)."""
         try:
-            text = self.log_path.read_bytes()[-limit:].decode(errors="replace").strip()
+            with open(self.log_path, "rb") as log:
+                end = log.seek(0, os.SEEK_END)
+                log.seek(max(self._log_start, end - limit))
+                text = log.read().decode(errors="replace").strip()
         except OSError:
             return ""
+        # The child's own "Error: " prefix would read twice after "failed to start:".
+        text = "\n".join(line.removeprefix("Error: ") for line in text.splitlines())
         return f":\n{text}" if text else ""
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -54,5 +54,6 @@ def describe_error(error: BaseException, backend: str = "the backend") -> ErrorR
         return ErrorReport("Cannot sign in", message, hint)
     if kind == "LocalServerError":
         return ErrorReport("Local platform did not start", message,
-                           "Check the data directory (--data-dir) and try again with r.")
+                           "Fix what it names (the data directory, --data-dir, or a "
+                           "FLASHBACK_* variable), then press r.")
     return ErrorReport("Unexpected error", f"{type(error).__name__}: {message}", hint)
