@@ -11,6 +11,7 @@ Only fixed SQL written in this package reaches ``execute``: values are always bo
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from functools import lru_cache
@@ -128,6 +129,23 @@ class Conn:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
         """Run one statement with ``?`` placeholders bound to ``params``."""
         return self._run(sql, tuple(params) if params else None)
+
+    def one_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row of a small query, as a plain tuple (None: no row).
+
+        On SQLite it goes straight to the driver: the gateway reads the data version on every
+        call, and SQLAlchemy's own work would be most of that read's cost. A driver error is
+        sent again the usual way, so it is raised as SQLAlchemy's errors are.
+        """
+        if self.dialect == SQLITE:
+            try:
+                row = self.raw.execute(sql, tuple(params)).fetchone()
+            except sqlite3.Error:
+                pass
+            else:
+                return tuple(row) if row is not None else None
+        row = self._send(sql, tuple(params) or None).fetchone()
+        return tuple(row) if row is not None else None
 
     def tuples(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Every row of a query as a plain tuple (cheaper than :class:`Record` for big reads)."""

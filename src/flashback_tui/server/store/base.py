@@ -89,7 +89,10 @@ def data_version(conn: Conn, *, usage: bool = False) -> tuple[int, ...]:
     have their own, which only answers that show usage (``usage=True``) depend on.
     """
     if usage:
-        row = conn.execute("SELECT (SELECT value FROM change_counter WHERE id = 1),"
-                           " (SELECT value FROM usage_counter WHERE id = 1)").fetchone()
+        row = conn.one_row("SELECT (SELECT value FROM change_counter WHERE id = 1),"
+                           " (SELECT value FROM usage_counter WHERE id = 1)")
+        assert row is not None
         return (row[0], row[1])
-    return (conn.execute("SELECT value FROM change_counter WHERE id = 1").fetchone()[0],)
+    row = conn.one_row("SELECT value FROM change_counter WHERE id = 1")
+    assert row is not None, "the change counter's row is made by the schema"
+    return (row[0],)
