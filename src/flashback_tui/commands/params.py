@@ -102,17 +102,17 @@ class TimeParam(click.ParamType):
         from datetime import UTC, datetime, timedelta
 
         from flashback_tui.api.models import format_timestamp
+        from flashback_tui.domain.moments import parse_moment
 
         text = str(value).strip()
         unit = self._UNITS.get(text[-1:].lower())
         if unit is not None and text[:-1].isdigit():
             return format_timestamp(datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * unit))
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return format_timestamp(parse_moment(text))
         except ValueError:
             self.fail(f"{text!r} is not a time: give ISO 8601 (2024-01-15T10:30:00Z) or an "
                       "age such as 30m, 2h or 7d", param, ctx)
-        return format_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 TIME = TimeParam()
