@@ -34,3 +34,11 @@ def test_a_bare_date_ends_at_its_last_millisecond() -> None:
 def test_what_is_no_moment_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_moment(text)
+
+
+def test_the_cli_reads_a_bare_date_as_the_start_or_the_end_of_its_day() -> None:
+    from flashback_tui.commands.params import TIME, TIME_UNTIL
+
+    assert TIME.convert("2026-01-31", None, None) == "2026-01-31T00:00:00.000Z"
+    assert TIME_UNTIL.convert("2026-01-31", None, None) == "2026-01-31T23:59:59.999Z"
+    assert TIME_UNTIL.convert("2026-01-31T08:00:00Z", None, None) == "2026-01-31T08:00:00.000Z"
