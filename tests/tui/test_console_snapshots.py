@@ -15,9 +15,11 @@ from flashback_tui.api.models import (
     SystemEvent,
     UserInfo,
     Violation,
+    ViolationFilters,
     Workspace,
     WorkspaceUser,
 )
+from flashback_tui.tui.policy_scope import Scope, filter_choices
 from flashback_tui.tui.screens.events import EventListScreen, EventsLoaded
 from flashback_tui.tui.screens.key_secret_dialog import KeySecretDialog
 from flashback_tui.tui.screens.keys import KeyListScreen, KeysLoaded
@@ -26,7 +28,11 @@ from flashback_tui.tui.screens.policies import PoliciesLoaded, PolicyListScreen
 from flashback_tui.tui.screens.policy_form import PolicyFormScreen, validation_text
 from flashback_tui.tui.screens.repo_form import RepoFormScreen, picker_choices
 from flashback_tui.tui.screens.repos import RepoListScreen, ReposLoaded
-from flashback_tui.tui.screens.violations import PageLoaded, ViolationListScreen
+from flashback_tui.tui.screens.violations import (
+    ChoicesLoaded,
+    PageLoaded,
+    ViolationListScreen,
+)
 from tests.tui.fixed_data import CONFIGS, fixed_app
 from tests.tui.test_snapshots import steady_cursors
 
@@ -83,8 +89,9 @@ async def show_keys(pilot) -> KeyListScreen:
     return screen
 
 
-async def show_violations(pilot) -> ViolationListScreen:
-    screen = ViolationListScreen(pilot.app.state, "ws-prod", "Production")
+async def show_violations(pilot, filters: ViolationFilters | None = None
+                          ) -> ViolationListScreen:
+    screen = ViolationListScreen(pilot.app.state, "ws-prod", "Production", filters=filters)
     await pilot.app.push_screen(screen)
     screen.post_message(PageLoaded(list(VIOLATIONS), 3))
     await pilot.pause()
@@ -137,9 +144,27 @@ def test_violation_detail(snap_compare) -> None:
 
 
 def test_violation_filters(snap_compare) -> None:
+    """Repository and policy picked by name; the line in force names the policy."""
     async def run_before(pilot) -> None:
-        await show_violations(pilot)
+        screen = await show_violations(pilot, ViolationFilters(policy_id="p-2"))
+        scope = Scope("org", list(REPOS), list(POLICIES))
+        screen.post_message(ChoicesLoaded(filter_choices(scope, pilot.app.state.workspace_name)))
+        await pilot.pause()
         await pilot.press("f")
+        await pilot.pause()
+        steady_cursors(pilot)
+
+    assert snap_compare(fixed_app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_violation_filters_refused(snap_compare) -> None:
+    """No choices (no platform): said beside them; a bad From said under it, kept as typed."""
+    async def run_before(pilot) -> None:
+        await show_violations(pilot, ViolationFilters(repo_id="repo-1", policy_id="p-gone"))
+        await pilot.press("f")
+        await pilot.pause()
+        pilot.app.screen.query_one("#f-from_").focus()
+        await pilot.press(*"31.01.2026", "ctrl+s")
         await pilot.pause()
         steady_cursors(pilot)
 

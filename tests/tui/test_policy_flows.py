@@ -68,7 +68,8 @@ async def test_a_block_policy_made_here_blocks_and_lists_its_violation(
         listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
                                 and app.screen.loaded and app.screen.items and app.screen, pilot)
         assert [r[1] for r in rows(listed)] == ["no secrets"]
-        assert "policy" in screen_text(app)
+        await wait_for(lambda: "policy no secrets" in screen_text(app), pilot)  # by name
+        assert listed.filters.policy_id not in screen_text(app)
         await pilot.press("escape")
         await wait_for(lambda: app.screen is policies, pilot)
         await pilot.press("d")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
+from textual.widgets import Input, Select
 
 from flashback_tui.tui.messages import OpenViolations
 from flashback_tui.tui.screens.config_list import ConfigListScreen
@@ -15,11 +16,11 @@ from flashback_tui.tui.screens.violation_filters import (
     ViolationDetailDialog,
     ViolationFiltersDialog,
 )
-from flashback_tui.tui.screens.violations import ViolationListScreen
+from flashback_tui.tui.screens.violations import PageLoaded, ViolationListScreen
 from tests.gateway.helpers import make_linked, org_of
 from tests.gateway.test_policies import add_policy
 from tests.support.fake_provider import DEFAULT_VALID_KEY, FakeProvider
-from tests.tui.harness import make_app, screen_text, wait_for
+from tests.tui.harness import make_app, screen_lines, screen_text, wait_for
 
 SIZE = (80, 24)
 
@@ -105,3 +106,95 @@ async def test_filters_narrow_the_list_and_say_so(platform, world, blocked) -> N
         await wait_for(lambda: isinstance(app.screen, ViolationFiltersDialog), pilot)
         await pilot.press("ctrl+r")
         await wait_for(lambda: len(policies_shown(listed)) == 2, pilot)
+
+
+def words(text: str) -> str:
+    """``text`` with every run of spaces as one space (a label and its field: one space)."""
+    return " ".join(text.split())
+
+
+async def open_filters(app, pilot) -> tuple[ViolationListScreen, ViolationFiltersDialog]:
+    """The workspace's violation list (both rows shown), then its filters, choices loaded."""
+    await wait_for(lambda: isinstance(app.screen, ConfigListScreen) and app.screen.loaded,
+                   pilot)
+    await pilot.press("x")
+    listed = await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
+                            and app.screen.loaded and len(policies_shown(app.screen)) == 2
+                            and app.screen, pilot)
+    await pilot.press("f")
+    dialog = await wait_for(lambda: isinstance(app.screen, ViolationFiltersDialog)
+                            and app.screen.choices is not None and app.screen, pilot)
+    return listed, dialog
+
+
+async def test_a_policy_picked_by_name_narrows_the_list_and_is_named(
+        platform, world, blocked) -> None:
+    app = make_app(platform.url, world.tokens["READ"], email=world.emails["READ"])
+    async with app.run_test(size=SIZE) as pilot:
+        listed, dialog = await open_filters(app, pilot)
+        text = screen_text(app)
+        assert "repository id" not in text and "policy id" not in text
+        dialog.query_one("#f-repo_id", Select).focus()
+        await pilot.press("enter")
+        await wait_for(lambda: "docs-bot" in screen_text(app), pilot)  # offered by name
+        await pilot.press("escape")
+        dialog.query_one("#f-policy_id", Select).focus()
+        await pilot.press("enter", *"mind names", "enter")
+        await wait_for(lambda: "mind names" in screen_text(app)
+                       and dialog.query_one("#f-policy_id", Select).selection, pilot)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: app.screen is listed and policies_shown(listed) == ["mind names"],
+                       pilot)
+        assert "1-1 of 1 violations" in screen_text(app)
+        assert "policy mind names" in screen_text(app)
+        await pilot.press("f")  # the choice is still made when the dialog opens again
+        again = await wait_for(lambda: isinstance(app.screen, ViolationFiltersDialog)
+                               and app.screen, pilot)
+        await wait_for(lambda: "Policy mind names" in words(screen_lines(app)), pilot)
+        assert again.query_one("#f-policy_id", Select).selection
+
+
+@pytest.mark.parametrize(("field", "typed", "error"), [
+    ("from_", "yesterday", "From must be a date such as 2026-01-31 or a time such as"),
+    ("severity", "high, critical", "Severity must be LOW, MEDIUM or HIGH (several with"),
+    ("to", "2026-01-31", "From must not be after To."),
+])
+async def test_bad_filters_are_refused_in_the_dialog(platform, world, blocked, field, typed,
+                                                     error) -> None:
+    posted: list = []
+    app = make_app(platform.url, world.tokens["READ"], email=world.emails["READ"],
+                   refresh_interval=3600)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        listed, dialog = await open_filters(app, pilot)
+        if field == "to":
+            dialog.query_one("#f-from_", Input).focus()
+            await pilot.press(*"2026-02-01T08:00:00+01:00")
+        dialog.query_one(f"#f-{field}", Input).focus()
+        await pilot.press(*typed)
+        pages = sum(isinstance(m, PageLoaded) for m in posted)
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: error in words(screen_lines(app)), pilot)
+        await pilot.pause(0.2)
+        assert app.screen is dialog
+        assert dialog.query_one(f"#f-{field}", Input).value == typed
+        assert sum(isinstance(m, PageLoaded) for m in posted) == pages  # nothing loaded
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is listed, pilot)
+        assert len(policies_shown(listed)) == 2
+
+
+async def test_a_policy_without_violations_is_named_in_force(platform, world, blocked) -> None:
+    org = org_of(platform, world.workspace_id)
+    quiet = add_policy(blocked.api, org, "quiet one", "zebra", "LOW", 0,
+                       workspaceId=world.workspace_id)
+    app = make_app(platform.url, world.tokens["READ"], email=world.emails["READ"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: isinstance(app.screen, ConfigListScreen) and app.screen.loaded,
+                       pilot)
+        app.post_message(OpenViolations(world.workspace_id, world.workspace_name,
+                                        policy_id=quiet))
+        await wait_for(lambda: isinstance(app.screen, ViolationListScreen)
+                       and app.screen.loaded, pilot)
+        await wait_for(lambda: "No violations with policy quiet one." in screen_text(app),
+                       pilot)
+        assert quiet not in screen_text(app)

@@ -14,7 +14,7 @@ import click
 from flashback_tui.commands import output
 from flashback_tui.commands.common import SecretSafeGroup, connection_options, run_with_session
 from flashback_tui.commands.lookup import resolve_workspace
-from flashback_tui.commands.params import EVENT_ID, TIME
+from flashback_tui.commands.params import EVENT_ID, TIME, TIME_UNTIL
 
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
@@ -103,7 +103,8 @@ def _print(rows: list[SystemEvent], total: int, as_json: bool) -> None:
 @click.option("--user", metavar="EMAIL_OR_ID", help="Only changes made by this user.")
 @click.option("--workspace", metavar="NAME_OR_ID", help="Only changes in this workspace.")
 @click.option("--since", type=TIME, help="Not before (ISO 8601, or an age: 30m, 2h, 7d).")
-@click.option("--until", type=TIME, help="Not after (ISO 8601, or an age).")
+@click.option("--until", type=TIME_UNTIL,
+              help="Not after (ISO 8601, or an age; a date includes its day).")
 @click.option("--unread", is_flag=True, help="Only events you have not marked read.")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True,
               help="At most this many events.")

@@ -89,11 +89,16 @@ ROLE = click.Choice(["READ", "WRITE", "ADMIN"], case_sensitive=False)
 class TimeParam(click.ParamType):
     """A moment: ISO 8601 (``2024-01-15T10:30:00Z``) or an age (``30m``, ``2h``, ``7d``).
 
-    Converted to ISO 8601 UTC with milliseconds, as the platform writes times.
+    Converted to ISO 8601 UTC with milliseconds, as the platform writes times. An upper
+    bound (``end_of_day``) reads a bare date as that day's last millisecond, so ``--to
+    2026-01-31`` includes the 31st, as the TUI's filters do.
     """
 
     name = "time"
     _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def __init__(self, *, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "TIME"
@@ -102,17 +107,19 @@ class TimeParam(click.ParamType):
         from datetime import UTC, datetime, timedelta
 
         from flashback_tui.api.models import format_timestamp
+        from flashback_tui.domain.moments import parse_moment
 
         text = str(value).strip()
         unit = self._UNITS.get(text[-1:].lower())
         if unit is not None and text[:-1].isdigit():
             return format_timestamp(datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * unit))
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return format_timestamp(parse_moment(text, end_of_day=self.end_of_day))
         except ValueError:
             self.fail(f"{text!r} is not a time: give ISO 8601 (2024-01-15T10:30:00Z) or an "
                       "age such as 30m, 2h or 7d", param, ctx)
-        return format_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 TIME = TimeParam()
+#: The upper bound of a range (``--to``, ``--until``): a bare date includes its day.
+TIME_UNTIL = TimeParam(end_of_day=True)

@@ -16,7 +16,7 @@ import click
 from flashback_tui.commands import output
 from flashback_tui.commands.common import SecretSafeCommand, connection_options, run_with_session
 from flashback_tui.commands.lookup import resolve_policy, resolve_repo, resolve_workspace
-from flashback_tui.commands.params import RISK, TIME
+from flashback_tui.commands.params import RISK, TIME, TIME_UNTIL
 
 if TYPE_CHECKING:
     from flashback_tui.api.client import FlashbackClient
@@ -36,7 +36,8 @@ def filter_options(*, violations: bool) -> Callable[[Callable[..., Any]], Callab
             click.option("--repo", "repo_ref", metavar="REPO", help="Only this repository."),
             click.option("--policy", "policy_ref", metavar="POLICY", help="Only this policy."),
             click.option("--from", "from_", type=TIME, help="Not before (ISO 8601, or 2h, 7d)."),
-            click.option("--to", type=TIME, help="Not after (ISO 8601, or an age)."),
+            click.option("--to", type=TIME_UNTIL,
+                         help="Not after (ISO 8601, or an age; a date includes its day)."),
             click.option("--llm-type", multiple=True, metavar="TYPE",
                          help="Provider type, e.g. OPENAI (repeat for several)."),
             click.option("--model", multiple=True, metavar="MODEL", help="Model (repeatable)."),

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from flashback_tui.tui.messages import OpenViolations
+from flashback_tui.tui.policy_scope import load_scope
 from flashback_tui.tui.screens.list_screen import ListScreen
 from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
@@ -114,14 +115,8 @@ class PolicyListScreen(ListScreen):
         client = self.state.client
         if client is None:
             return
-        profile = await client.get_user_profile()
-        org_id = profile.data.org_id if profile.data is not None else ""
-        repos = list((await client.get_repos(self.workspace_id)).repos)
-        ids = {repo.id for repo in repos}
-        policies = [p for p in (await client.get_policies(org_id)).policies
-                    if p.scope == "org" or p.workspace_id == self.workspace_id
-                    or p.repo_id in ids]
-        self.post_message(PoliciesLoaded(policies, repos, org_id or ""))
+        scope = await load_scope(client, self.workspace_id)
+        self.post_message(PoliciesLoaded(scope.policies, scope.repos, scope.org_id))
 
     def on_policies_loaded(self, message: PoliciesLoaded) -> None:
         self.org_id = message.org_id

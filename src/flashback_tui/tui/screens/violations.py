@@ -4,6 +4,10 @@
 repository, policy, model, host, time range), ``t`` switches between violations and alerts,
 Enter opens a row's details. Opened from the dashboard's tiles already filtered, from a policy
 (its own violations), from the configuration list (``x``) and the command palette.
+
+The filters dialog picks a repository or policy by name: the screen loads the choices (the
+repositories and policies of its workspace, or of every workspace) in a worker each time the
+dialog opens, and hands them in when they come; the line in force names them too.
 """
 
 from __future__ import annotations
@@ -17,10 +21,21 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from flashback_tui.api.models import ViolationFilters
+from flashback_tui.tui.errors import describe_error
+from flashback_tui.tui.policy_scope import FilterChoices, filter_choices, load_scope
 from flashback_tui.tui.screens.list_screen import ListScreen
+from flashback_tui.tui.screens.violation_filters import (
+    UNKNOWN,
+    ViolationDetailDialog,
+    ViolationFiltersDialog,
+    describe_filters,
+    wire_filters,
+)
 from flashback_tui.tui.widgets.fast_table import TableColumn, TableRow
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from flashback_tui.api.models import Alert, Violation
     from flashback_tui.tui.session_state import SessionState
 
@@ -79,6 +94,13 @@ class PageLoaded(Message):
     total: int
 
 
+@dataclass
+class ChoicesLoaded(Message):
+    """The repositories and policies the filters can pick from."""
+
+    choices: FilterChoices
+
+
 class ViolationListScreen(ListScreen):
     """Violations or alerts of a workspace (None: every workspace), paged and filtered."""
 
@@ -105,6 +127,11 @@ class ViolationListScreen(ListScreen):
         self.page = 0
         self.total = 0
         self._items: dict[str, Any] = {}
+        #: What the filters can pick from (None until loaded), and why they did not load.
+        self.choices: FilterChoices | None = None
+        self.choices_problem = ""
+        self._choices_asked = False
+        self._dialog: ViolationFiltersDialog | None = None
 
     @property
     def alerts(self) -> bool:
@@ -128,7 +155,7 @@ class ViolationListScreen(ListScreen):
 
     def page_filters(self) -> ViolationFilters:
         """The filters with this screen's workspace and page."""
-        return self.filters.model_copy(update={
+        return wire_filters(self.filters).model_copy(update={
             "workspace_id": self.workspace_id, "take": PAGE_SIZE, "skip": self.page * PAGE_SIZE})
 
     @work(group="load", exclusive=True, exit_on_error=False)
@@ -153,6 +180,8 @@ class ViolationListScreen(ListScreen):
         self._items = {item.id: item for item in message.items}
         make = alert_row if self.alerts else violation_row
         self.show_rows(make(item) for item in message.items)
+        if (self.filters.repo_id or self.filters.policy_id) and not self._choices_asked:
+            self.ask_choices()  # the line in force names them
 
     @property
     def items(self) -> list[Any]:
@@ -165,10 +194,56 @@ class ViolationListScreen(ListScreen):
         return max(1, -(-self.total // PAGE_SIZE))
 
     def filter_summary(self) -> str:
-        """The filters in force, in a few words."""
-        from flashback_tui.tui.screens.violation_filters import describe_filters
+        """The filters in force, in a few words (repository and policy by name)."""
+        waiting = self.choices is None and not self.choices_problem
+        return describe_filters(self.filters, alerts=self.alerts, names=self.names(),
+                                unknown="…" if waiting else UNKNOWN)
 
-        return describe_filters(self.filters, alerts=self.alerts)
+    def names(self) -> dict[str, dict[str, str]]:
+        """Repository and policy names by id: the choices', else this page's rows'."""
+        names = {"repo_id": {i.repo_id: i.repo_name for i in self._items.values()},
+                 "policy_id": {i.policy_id: i.policy_name for i in self._items.values()}}
+        for field, known in (self.choices.names if self.choices else {}).items():
+            names.setdefault(field, {}).update(known)
+        return names
+
+    # -- the choices of the filters -------------------------------------------------------------
+
+    def ask_choices(self) -> None:
+        """Load the choices (they come in :class:`ChoicesLoaded`), or say why they cannot."""
+        self._choices_asked = True
+        if self.state.client is None:
+            self.choices_failed("Not connected to the platform yet.")
+        else:
+            self.load_choices()
+
+    @work(group="choices", exclusive=True, exit_on_error=False)
+    async def load_choices(self) -> None:
+        """Fetch the repositories and policies of this list's workspace (or of all)."""
+        client = self.state.client
+        if client is None:
+            return
+        scope = await load_scope(client, self.workspace_id)
+        self.post_message(ChoicesLoaded(filter_choices(scope, self.state.workspace_name)))
+
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        self.choices, self.choices_problem = message.choices, ""
+        if self._dialog is not None:
+            self._dialog.show_choices(message.choices)
+        self.show_state()
+
+    def choices_failed(self, reason: str) -> None:
+        """The choices did not load: the dialog says so beside them; the line says unknown."""
+        self.choices_problem = reason
+        if self._dialog is not None:
+            self._dialog.choices_failed(reason)
+        self.show_state()
+
+    def on_worker_failed(self, worker: Worker[Any], error: BaseException) -> None:
+        if worker.group == "choices":
+            self.choices_failed(describe_error(error, self.state.backend_label).message)
+            return
+        super().on_worker_failed(worker, error)
 
     def empty_text(self) -> str:
         summary = self.filter_summary()
@@ -205,18 +280,20 @@ class ViolationListScreen(ListScreen):
         self.load()
 
     def action_filters(self) -> None:
-        from flashback_tui.tui.screens.violation_filters import ViolationFiltersDialog
+        dialog = ViolationFiltersDialog(self.filters, alerts=self.alerts, choices=self.choices,
+                                        known=self.names())
 
         def chosen(filters: ViolationFilters | None) -> None:
+            self._dialog = None
             if filters is not None:
                 self.filters, self.page = filters, 0
                 self.load()
 
-        self.app.push_screen(ViolationFiltersDialog(self.filters, alerts=self.alerts), chosen)
+        self._dialog = dialog
+        self.app.push_screen(dialog, chosen)
+        self.ask_choices()  # fresh each time; the ones already here are shown meanwhile
 
     def open_row(self, key: str) -> None:
-        from flashback_tui.tui.screens.violation_filters import ViolationDetailDialog
-
         item = self._items.get(key)
         if item is not None:
             self.app.push_screen(ViolationDetailDialog(item))
