@@ -181,7 +181,8 @@ class ViolationFiltersDialog(ModalScreen[ViolationFilters | None]):
     def on_mount(self) -> None:
         for error in self.query(".field-error"):
             error.display = False
-        self.query_one("#choices-note").display = bool(self._note())
+        # Choices that came between compose and mount were not drawn: offer them now.
+        self._fill_choices()
 
     # -- the choices of repository and policy ---------------------------------------------------
 
@@ -214,8 +215,10 @@ class ViolationFiltersDialog(ModalScreen[ViolationFilters | None]):
             self._refill()
 
     def _refill(self) -> None:
-        if not self.is_mounted:
-            return  # compose reads the choices
+        if self.is_mounted:  # else compose reads the choices, or on_mount fills them in
+            self._fill_choices()
+
+    def _fill_choices(self) -> None:
         for field in PICKED:
             select = self.query_one(f"#f-{field}", Select)
             chosen = select.selection
