@@ -223,3 +223,4 @@ async def test_a_policy_without_violations_is_named_in_force(platform, world, bl
         await wait_for(lambda: "No violations with policy quiet one." in screen_text(app),
                        pilot)
         assert quiet not in screen_text(app)
+        assert "0 violations · page 1/1 · policy quiet one" in screen_text(app)

@@ -250,10 +250,11 @@ class ViolationListScreen(ListScreen):
         return f"No {self.kind}" + (f" with {summary}." if summary else " yet.")
 
     def detail_text(self, key: str | None) -> str:
-        first = self.page * PAGE_SIZE + 1 if self.total else 0
+        first = self.page * PAGE_SIZE + 1
         last = self.page * PAGE_SIZE + len(self._items)
-        parts = [f"{first}-{last} of {self.total} {self.kind}",
-                 f"page {self.page + 1}/{self.page_count}"]
+        shown = f"{first}-{last} of {self.total} {self.kind}" if self._items else \
+            f"{self.total} {self.kind}"
+        parts = [shown, f"page {self.page + 1}/{self.page_count}"]
         summary = self.filter_summary()
         if summary:
             parts.append(summary)
