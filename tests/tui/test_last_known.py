@@ -26,7 +26,12 @@ from flashback_tui.settings import Profile
 from flashback_tui.snapshot import SnapshotKey, SnapshotStore
 from flashback_tui.tui.app import FlashbackApp
 from flashback_tui.tui.last_known import WAIT_REASON
-from flashback_tui.tui.messages import ConfigsShown, PlatformGaveUp, PlatformStopped
+from flashback_tui.tui.messages import (
+    ConfigsLoaded,
+    ConfigsShown,
+    PlatformGaveUp,
+    PlatformStopped,
+)
 from flashback_tui.tui.screens.config_list import ConfigListScreen
 from tests.tui.harness import screen_text, wait_for
 from tests.tui.test_console import toasts
@@ -263,3 +268,32 @@ async def test_a_save_that_fails_in_a_restart_keeps_the_form(tmp_path: Path) -> 
         assert form.query_one("#name").value == "typed-name"
         assert form.query_one("#endpoint").value == "https://typed.example.test"
         assert "URL" not in screen_text(app)
+
+
+async def test_an_unchanged_refresh_keeps_nothing_new_and_a_change_is_kept(
+        platform, world, tmp_path: Path) -> None:
+    token, email = world.tokens["ADMIN"], world.emails["ADMIN"]
+    await seed(platform.url, token, world.workspace_id, {"steady-one": "https://x.test"})
+    store = SnapshotStore(tmp_path / "snapshots")
+    posted: list[Any] = []
+    profile = Profile(name="test", url=platform.url, email=email, refresh_interval=0.5)
+    app = FlashbackApp(opener=opener_for(platform.url, token, email), snapshots=store,
+                       profile=profile)
+    async with app.run_test(size=SIZE, message_hook=posted.append) as pilot:
+        await wait_for(lambda: live_rows(app), pilot)
+
+        def kept() -> list[ConfigsShown]:
+            return [m for m in posted if isinstance(m, ConfigsShown)]
+
+        def loads() -> int:
+            return sum(isinstance(m, ConfigsLoaded) for m in posted)
+
+        await wait_for(lambda: loads() >= 3, pilot)
+        before, seen = len(kept()), loads()
+        # Three more live refreshes of an unchanged list, each answered "not modified".
+        await wait_for(lambda: loads() >= seen + 3, pilot)
+        assert len(kept()) == before  # the same list is neither redrawn nor kept again
+        await seed(platform.url, token, world.workspace_id, {"steady-two": "https://x.test"})
+        await wait_for(lambda: "steady-two" in screen_text(app), pilot)
+        await wait_for(lambda: len(kept()) > before, pilot)
+        assert {llm.name for llm in kept()[-1].llms} >= {"steady-one", "steady-two"}

@@ -71,7 +71,9 @@ class SessionWatch:
         if key is not None:
             self._keep_snapshot(key, message)
 
-    @work(group="snapshot", exit_on_error=False)
+    # A description of its own: Textual's default is the repr of the arguments, which for a
+    # list of 10,000 configurations costs more than the save.
+    @work(group="snapshot", exit_on_error=False, description="keep the last-known list")
     async def _keep_snapshot(self, key: SnapshotKey, message: ConfigsShown) -> None:
         """Write the list off the event loop (statuses worked out there too)."""
         store = self.snapshots

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,3 +135,11 @@ _STYLES: dict[str | None, tuple[str | None, ...]] = {
     for style in (None, "valid", "invalid", "pending", "dim")
 }
 _WORKSPACE_STYLES = {style: (None, "dim", *cells[1:]) for style, cells in _STYLES.items()}
+
+
+def same_models(llms: Sequence[AiLlm], shown: Mapping[str, AiLlm], keys: list[str]) -> bool:
+    """Whether ``llms`` are the very models ``shown`` (by identity, in order) and the table
+    holds their rows (``keys``): what a refresh the platform answered with a 304 brings."""
+    return (len(llms) == len(shown) == len(keys)
+            and all(a is b for a, b in zip(llms, shown.values(), strict=True))
+            and keys == list(shown))

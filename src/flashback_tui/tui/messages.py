@@ -184,3 +184,17 @@ class PlatformGaveUp(Message, bubble=False):
     """The embedded platform keeps stopping; the supervisor stopped trying."""
 
     log_path: str
+
+
+@dataclass
+class ConfigsLoaded(Message):
+    """A configuration list's load finished: the configurations and, when fetched, the ids
+    of the available ones."""
+
+    llms: list[AiLlm]
+    available: set[str] | None
+
+
+@dataclass
+class ValidationRunEnded(Message):
+    """One validation worker of a configuration list answered everything it was given."""

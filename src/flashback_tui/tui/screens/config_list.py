@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import Label, ProgressBar
 from textual.worker import Worker
 
@@ -29,16 +27,24 @@ from flashback_tui.domain.validation import (
     outcome_kind,
     summarize,
 )
-from flashback_tui.tui.config_rows import Status, config_columns, config_row, status_of
+from flashback_tui.tui.config_rows import (
+    Status,
+    config_columns,
+    config_row,
+    same_models,
+    status_of,
+)
 from flashback_tui.tui.errors import describe_error
 from flashback_tui.tui.last_known import Mode, snapshot_rows
 from flashback_tui.tui.messages import (
     ConfigSaved,
+    ConfigsLoaded,
     ConfigsShown,
     OpenStats,
     ShowDetails,
     ShowPicker,
     ValidationResults,
+    ValidationRunEnded,
     ValidationsFinished,
 )
 from flashback_tui.tui.screens.console_keys import ConsoleListScreen
@@ -52,19 +58,6 @@ if TYPE_CHECKING:
 
 #: How often a running validation posts the answers received so far (one batch).
 FLUSH_INTERVAL = 0.1
-
-
-@dataclass
-class ConfigsLoaded(Message):
-    """A load finished: the configurations and, when fetched, the available ids."""
-
-    llms: list[AiLlm]
-    available: set[str] | None
-
-
-@dataclass
-class ValidationRunEnded(Message):
-    """One validation worker answered everything it was given."""
 
 
 class ConfigListScreen(ConsoleListScreen):
@@ -104,6 +97,8 @@ class ConfigListScreen(ConsoleListScreen):
         self._llms: dict[str, AiLlm] = {}
         self._available: set[str] | None = None
         self._outcomes: dict[str, ValidationOutcome] = {}
+        #: The outcomes of the list last posted up to be kept (ConfigsShown).
+        self._kept_outcomes: dict[str, ValidationOutcome] = {}
         self._validating: set[str] = set()
         self._validate_after_load: set[str] = set()
         self._select_after_load: str | None = None
@@ -204,16 +199,22 @@ class ConfigListScreen(ConsoleListScreen):
             self.table.move_cursor_to_key(chosen)
 
     def show_configs(self, llms: list[AiLlm], available: set[str] | None = None) -> None:
-        """Put these configurations on screen, updating rows in place when possible."""
-        for llm in llms:
-            if llm.validation_status is not None:
-                self._outcomes.pop(llm.id, None)
-        self._llms = {llm.id: llm for llm in llms}
-        self._available = available
-        if self.several_workspaces != (len(self.table.columns) > 7):
-            self.table.set_columns(self.columns())
-        self.show_rows(self._row(llm) for llm in llms)
-        if not self.available_only:
+        """Put these configurations on screen, updating rows in place when possible. The very
+        models on screen (a parsed answer the client reuses after a 304) only confirm them."""
+        same = self.loaded and available == self._available and same_models(
+            llms, self._llms, self.table.keys)
+        if same:
+            self.rows_are_live()
+        else:
+            for llm in llms:
+                if llm.validation_status is not None:
+                    self._outcomes.pop(llm.id, None)
+            self._llms, self._available = {llm.id: llm for llm in llms}, available
+            if self.several_workspaces != (len(self.table.columns) > 7):
+                self.table.set_columns(self.columns())
+            self.show_rows(self._row(llm) for llm in llms)
+        if not self.available_only and not (same and self._outcomes == self._kept_outcomes):
+            self._kept_outcomes = dict(self._outcomes)
             self.post_message(ConfigsShown(self.workspace_id, self.workspace_name, llms,
                                            dict(self._outcomes), available))
 

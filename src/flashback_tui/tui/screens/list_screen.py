@@ -266,16 +266,20 @@ class ListScreen(BaseScreen):
     def show_rows(self, rows: Iterable[TableRow]) -> None:
         """Put rows on screen, updating in place when the keys are the same."""
         rows = list(rows)
-        self.loaded = True
-        self.load_error = None
-        self._stop_retrying()
-        self._retry_in_flight = False
-        self.freshness.show_live()
         table = self.table
         if table.keys == [row.key for row in rows]:
             table.update_rows(row for row in rows if table.get_row(row.key) != row)
         else:
             table.set_rows(rows)
+        self.rows_are_live()
+
+    def rows_are_live(self) -> None:
+        """The rows on screen are the platform's latest answer: live, no error, no retry."""
+        self.loaded = True
+        self.load_error = None
+        self._stop_retrying()
+        self._retry_in_flight = False
+        self.freshness.show_live()
         self.show_state()
 
     def show_state(self) -> None:
@@ -283,12 +287,12 @@ class ListScreen(BaseScreen):
         empty = self.query_one("#empty", Static)
         table = self.table
         message = self.state_text()
-        empty.update(message)
+        _show_text(empty, message)
         failed = self.load_error is not None and self.freshness.mode is not Mode.OFFLINE
         empty.display = bool(message) and (table.row_count == 0 or failed)
         marker = self.query_one("#freshness", Static)
         line = self.freshness.marker(retrying=self.retrying)
-        marker.update(line)
+        _show_text(marker, line)
         marker.display = bool(line)
         self.show_detail()
 
@@ -307,8 +311,8 @@ class ListScreen(BaseScreen):
 
     def show_detail(self) -> None:
         """Refresh the one-line detail bar."""
-        self.query_one("#detail", Static).update(self.detail_text(self.table.cursor_key),
-                                                 layout=False)
+        _show_text(self.query_one("#detail", Static), self.detail_text(self.table.cursor_key),
+                   layout=False)
 
     def on_fast_table_highlighted(self, _: FastTable.Highlighted) -> None:
         self.show_detail()
@@ -387,3 +391,10 @@ class ListScreen(BaseScreen):
 def unreachable(error: BaseException) -> bool:
     """Whether ``error`` means the platform cannot be reached (not that it said no)."""
     return isinstance(error, FlashbackConnectionError | FlashbackTimeoutError)
+
+
+def _show_text(static: Static, text: str, *, layout: bool = True) -> None:
+    """Put ``text`` in ``static`` unless it is there already (each live refresh of an idle
+    list would otherwise repaint the same words)."""
+    if static.content != text:
+        static.update(text, layout=layout)

@@ -141,9 +141,9 @@ class StatsScreen(StatsLinks):
         self._last_totals: tuple[int, ...] | None = None
         self._last_calls: dict[str, int] = {}
         self._last_at: float | None = None
-        self._rates: dict[str, deque[float]] = {
-            c.field: deque(maxlen=RATE_HISTORY) for c in COUNTERS
-        }
+        self._rates: dict[str, deque[float]] = {c.field: deque(maxlen=RATE_HISTORY)
+                                                 for c in COUNTERS}
+        self._usage: tuple[object, dict[str, tuple[int, ...]]] = (None, {})
         self._cells: dict[str, dict[str, str]] = {}
         self._row_signatures: dict[str, tuple[str | None, tuple[int, ...]]] = {}
         self._last_stats: list[AiLlmStats] = []
@@ -229,7 +229,7 @@ class StatsScreen(StatsLinks):
         minute = now_utc().replace(second=0, microsecond=0)
         return reload_configs or self._traffic or self._series_minute != minute
 
-    @work(exclusive=True, group="stats-refresh", exit_on_error=False)
+    @work(exclusive=True, group="stats-refresh", exit_on_error=False, description="refresh")
     async def _fetch(self, reload_configs: bool, want_series: bool,
                      known_ids: set[str] | None) -> None:
         """Fetch the configurations (when asked), the stats and the minute series (when
@@ -386,7 +386,9 @@ class StatsScreen(StatsLinks):
     def _apply_stats(self, stats: Sequence[AiLlmStats], fetched_at: float) -> None:
         """Update the tiles and the table cells in place from one stats answer."""
         configs = self._configs or {}
-        usage = {s.ai_llm_id: _read_counters(s) for s in stats}
+        if self._usage[0] is not stats:  # a 304 brings back the very answer parsed before
+            self._usage = (stats, {s.ai_llm_id: _read_counters(s) for s in stats})
+        usage = self._usage[1]
         rows = {config_id: usage.get(config_id, NO_USAGE) for config_id in configs}
         totals = tuple(map(sum, zip(*rows.values(), strict=True))) if rows else NO_USAGE
         elapsed = fetched_at - self._last_at if self._last_at is not None else 0.0
