@@ -211,13 +211,10 @@ def load_settings() -> Settings:
 
 def _describe_validation_error(exc: ValidationError) -> str:
     """One line per problem, naming the setting (never echoing values: they may be tokens)."""
-    from flashback_tui.domain.fields import named_problem
+    from flashback_tui.domain.fields import named_problems
 
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(part) for part in error["loc"]) or "file"
-        problems.append(named_problem(where, error))
-    return "; ".join(problems)
+    return "; ".join(named_problems(
+        exc, lambda loc: ".".join(str(part) for part in loc) or "file"))
 
 
 def _read_raw_file(path: Path) -> dict[str, Any]:

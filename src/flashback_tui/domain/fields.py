@@ -9,7 +9,7 @@ person understands ("too long: at most 255 characters", never "String should hav
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 #: Wire and form names of a configuration's fields -> the one name the UI uses.
@@ -102,6 +102,13 @@ def named_problem(name: str, error: Mapping[str, Any]) -> str:
     if reason.startswith(("must ", "has ", "contains ", "not ")):
         return f"{name} {'is ' if reason.startswith('not ') else ''}{reason}"
     return plain_words(f"{name}: {reason}")
+
+
+def named_problems(exc: Any, name_of: Callable[[tuple[Any, ...]], str]) -> list[str]:
+    """Each error of a pydantic ``ValidationError`` as :func:`named_problem` says it, its
+    location named by ``name_of`` (the input is never read)."""
+    return [named_problem(name_of(tuple(error["loc"])), error)
+            for error in exc.errors(include_input=False, include_url=False)]
 
 
 def field_problems(errors: Iterable[Mapping[str, Any]]) -> list[tuple[str | None, str]]:

@@ -114,13 +114,13 @@ def _describe(exc: ValidationError, given: set[str]) -> str:
     Only each error's location and message are used: the input may be a secret (a database
     URL holds a password).
     """
-    from flashback_tui.domain.fields import named_problem
+    from flashback_tui.domain.fields import named_problems
 
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else ""
-        name = field if field in given else f"FLASHBACK_{field.upper()}"
-        problems.append(named_problem(name, error))
+    def name_of(loc: tuple[Any, ...]) -> str:
+        field = str(loc[0]) if loc else ""
+        return field if field in given else f"FLASHBACK_{field.upper()}"
+
+    problems = named_problems(exc, name_of)
     unset = "Unset it to use its default." if len(problems) == 1 else \
         "Unset them to use their defaults."
     return f"{'; '.join(problems)}. {unset}"

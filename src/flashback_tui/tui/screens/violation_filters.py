@@ -10,6 +10,7 @@ value is said beside its field and the dialog stays open with everything typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from textual import on
@@ -97,13 +98,18 @@ def filter_problems(texts: Mapping[str, str]) -> dict[str, str]:
         if not text:
             continue
         try:
-            moments[field] = parse_moment(text, end_of_day=field == "to")
+            moments[field] = _moment(field, text)
         except ValueError:
             problems[field] = (f"{label} must be a date such as 2026-01-31 or a time such as "
                                "2026-01-31T08:00:00Z.")
     if len(moments) == 2 and moments["from_"] > moments["to"]:
         problems["from_"] = "From must not be after To."
     return problems
+
+
+def _moment(field: str, text: str) -> datetime:
+    """The moment typed in From or To (a date in To: that day's last millisecond)."""
+    return parse_moment(text, end_of_day=field == "to")
 
 
 def wire_filters(filters: ViolationFilters) -> ViolationFilters:
@@ -113,7 +119,7 @@ def wire_filters(filters: ViolationFilters) -> ViolationFilters:
         text = getattr(filters, field)
         if text:
             try:
-                update[field] = format_timestamp(parse_moment(text, end_of_day=field == "to"))
+                update[field] = format_timestamp(_moment(field, text))
             except ValueError:
                 pass  # sent as given: the platform says what is wrong with it
     return filters.model_copy(update=update) if update else filters
